@@ -1,0 +1,62 @@
+"""The error boundary: every command runs inside it, so errors look and exit the same everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from hyperscale.context import AppContext
+from hyperscale.errors import HyperscaleError
+from hyperscale.exit_codes import ExitCode
+from hyperscale.output import ErrorInfo, OutputFormat, Result, emit_error, emit_result
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext.from_os()
+    return root.obj
+
+
+def run_command(
+    ctx: typer.Context,
+    command: str,
+    output: OutputFormat,
+    body: Callable[[AppContext], Result],
+) -> NoReturn:
+    """Run ``body``, render its result, and exit with the code the result or the error names."""
+    app = app_context(ctx)
+    try:
+        result = body(app)
+        code = emit_result(app, output, command, result)
+    except HyperscaleError as exc:
+        code = exc.exit_code
+        info = ErrorInfo(exc.code, exc.message, exc.hint, exc.details)
+        emit_error(app, output, command, code, info)
+    except KeyboardInterrupt:
+        code = ExitCode.INTERRUPTED
+        emit_error(app, output, command, code, ErrorInfo("interrupted", "interrupted by the user"))
+    except Exception as exc:  # noqa: BLE001 - the boundary: log unknown failures, never traceback
+        code = ExitCode.INTERNAL
+        log_path = write_crash_log(app, command, exc)
+        info = ErrorInfo(
+            "internal",
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            hint=f"traceback written to {log_path}; please report it",
+        )
+        emit_error(app, output, command, code, info)
+    raise typer.Exit(int(code))
+
+
+def write_crash_log(app: AppContext, command: str, exc: BaseException) -> Path:
+    app.log_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = app.log_dir / f"crash-{stamp}.log"
+    text = "".join(traceback.format_exception(exc))
+    path.write_text(f"hyperscale {command}\n{text}", encoding="utf-8")
+    return path

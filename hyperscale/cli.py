@@ -1,0 +1,43 @@
+"""The root command: global options and the registration of each domain's commands, nothing else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from hyperscale import __version__
+from hyperscale.boundary import app_context
+from hyperscale.local.cli import app as local_app
+
+app = typer.Typer(
+    name="hyperscale",
+    help="Render, deploy and operate an event-driven platform on AWS: Kafka, Kubernetes, MySQL, Redis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(local_app, name="local")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hyperscale {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step to stderr.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    app_context(ctx)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

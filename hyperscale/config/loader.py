@@ -1,0 +1,132 @@
+"""Load environments/<name>.yaml; every problem becomes a line naming file, line, key and the fix."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from hyperscale.config.models import NAME_PATTERN, Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ConfigError
+
+DEFAULT_ENVIRONMENT = "local"
+_SECRET_WORDS = ("password", "token", "secret")
+
+
+def available_environments(app: AppContext) -> list[str]:
+    if not app.environments_dir.is_dir():
+        return []
+    return sorted(p.stem for p in app.environments_dir.glob("*.yaml"))
+
+
+def resolve_name(app: AppContext, name: str | None) -> str:
+    return name or app.environ.get("HYPERSCALE_ENV") or DEFAULT_ENVIRONMENT
+
+
+def load_environment(app: AppContext, name: str | None = None) -> Environment:
+    chosen = resolve_name(app, name)
+    known = available_environments(app)
+    path = app.environments_dir / f"{chosen}.yaml"
+    if not re.match(NAME_PATTERN, chosen) or not path.is_file():
+        source = "--env" if name else ("HYPERSCALE_ENV" if app.environ.get("HYPERSCALE_ENV") else "default")
+        raise ConfigError(
+            f"unknown environment {chosen!r} (from {source})",
+            hint=f"choose one of: {', '.join(known) or 'none found'}; files live in {app.environments_dir}",
+        )
+    return parse_environment_file(path)
+
+
+def parse_environment_file(path: Path) -> Environment:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}", hint="fix the syntax") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}",
+            hint="see environments/local.yaml for the layout",
+        )
+    try:
+        env = Environment.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(path, root, err) for err in exc.errors()]
+        raise ConfigError(
+            lines[0], details=lines[1:], hint=None if len(lines) == 1 else f"{len(lines)} problems"
+        ) from None
+    if env.name != path.stem:
+        raise ConfigError(
+            f"{path}: name: {env.name!r} does not match the file name",
+            hint=f"set name: {path.stem}",
+        )
+    return env
+
+
+def _describe(path: Path, root: yaml.Node | None, err: Any) -> str:
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    line = _line_of(root, loc)
+    where = f"{path}:{line}" if line else str(path)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(Environment, loc[:-1])
+        return f"{where}: {key}: unknown key; allowed keys here: {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{where}: {key}: required key is missing"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    secret = any(word in key.lower() for word in _SECRET_WORDS)
+    shown = "" if secret or isinstance(value, dict | list) or "(got" in message else f" (got {value!r})"
+    return f"{where}: {key}: {message}{shown}"
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node the location reaches."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key_node = next((k for k, _ in node.value if k.value == part), None)
+            if key_node is None:
+                break
+            line, node = key_node.start_mark.line + 1, match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+        if current is None:
+            return []
+    return sorted(current.model_fields) if isinstance(current, type) else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,263 @@
+"""Typed models of an environment file. Unknown keys are errors; every value is checked."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_EMAIL = r"^[^@\s]+@[^@\s]+$"
+_CRON = r"^(\S+\s+){4}\S+$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Endpoint(Strict):
+    """A ``host:port`` address; written as that string in the YAML."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"must be host:port, for example 127.0.0.1:9092 (got {value!r})")
+            return {"host": host.strip("[]"), "port": int(port)}
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class SecretRef(Strict):
+    """Where a secret comes from. The value itself never appears in an environment file."""
+
+    env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    file: str | None = None
+    generated: str | None = Field(default=None, pattern=NAME_PATTERN)
+    aws_secret: str | None = None
+    json_key: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> SecretRef:
+        sources = [s for s in ("env", "file", "generated", "aws_secret") if getattr(self, s)]
+        if len(sources) != 1:
+            raise ValueError(
+                "give exactly one of env, file, generated (local only) or aws_secret"
+                f" (got {', '.join(sources) or 'none'})"
+            )
+        if self.json_key and not self.aws_secret:
+            raise ValueError("json_key only applies to aws_secret")
+        return self
+
+    def describe(self) -> str:
+        if self.env:
+            return f"environment variable {self.env}"
+        if self.file:
+            return f"file {self.file}"
+        if self.generated:
+            return f"generated secret {self.generated!r}"
+        return f"AWS secret {self.aws_secret}"
+
+
+class Target(Strict):
+    """Where the platform runs: processes on this machine, or a Kubernetes context."""
+
+    kind: Literal["local", "kubernetes"]
+    context: str | None = None
+    kubeconfig: str | None = None
+    namespace: str = Field(default="hyperscale", pattern=NAME_PATTERN)
+
+    @model_validator(mode="after")
+    def _context_matches_kind(self) -> Target:
+        if self.kind == "kubernetes" and not self.context:
+            raise ValueError("a kubernetes target needs a context (the kubeconfig context name)")
+        if self.kind == "local" and (self.context or self.kubeconfig):
+            raise ValueError("a local target takes no context or kubeconfig")
+        return self
+
+
+class Aws(Strict):
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    account_id: str = Field(pattern=r"^\d{12}$")
+    #: Only for the local target: the moto endpoint that stands in for AWS.
+    endpoint_url: HttpUrl | None = None
+
+
+class KafkaSecurity(Strict):
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
+    username: str | None = None
+    password: SecretRef | None = None
+    ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> KafkaSecurity:
+        sasl = self.protocol.startswith("SASL")
+        if sasl and not self.sasl_mechanism:
+            raise ValueError(f"protocol {self.protocol} needs sasl_mechanism")
+        if not sasl and (self.sasl_mechanism or self.username or self.password):
+            raise ValueError(f"sasl_mechanism, username and password need a SASL protocol, not {self.protocol}")
+        if self.sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} and not (
+            self.username and self.password
+        ):
+            raise ValueError(f"sasl_mechanism {self.sasl_mechanism} needs username and password")
+        return self
+
+
+class KafkaTopics(Strict):
+    orders: str = Field(default="orders", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    events: str = Field(default="marketing-events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    dead_letter_suffix: str = Field(default=".dlq", pattern=r"^[A-Za-z0-9._-]{1,20}$")
+
+
+class Kafka(Strict):
+    bootstrap_servers: list[Endpoint] = Field(min_length=1)
+    security: KafkaSecurity = KafkaSecurity()
+    consumer_group: str = Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    topics: KafkaTopics = KafkaTopics()
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(str(e) for e in self.bootstrap_servers)
+
+
+class MySQL(Strict):
+    writer: Endpoint
+    reader: Endpoint
+    database: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$")
+    user: str = Field(pattern=r"^[A-Za-z0-9_]{1,32}$")
+    password: SecretRef
+    tls: bool = False
+
+
+class Redis(Strict):
+    endpoint: Endpoint
+    tls: bool = False
+    auth_token: SecretRef | None = None
+    db: int = Field(default=0, ge=0, le=15)
+
+
+class ServiceEndpoints(Strict):
+    api_url: HttpUrl
+    consumer_metrics_url: HttpUrl
+
+
+class Slo(Strict):
+    api_p95_ms: float = Field(default=200, gt=0)
+    api_error_rate_pct: float = Field(default=1.0, ge=0, le=100)
+    consumer_lag_messages: int = Field(default=10_000, ge=0)
+    consumer_lag_seconds: float = Field(default=300, gt=0)
+
+
+class Chaos(Strict):
+    enabled: bool = False
+    allowed_namespaces: list[str] = Field(default_factory=list)
+    max_pods_per_drill: int = Field(default=1, ge=1)
+    steady_state_timeout_s: float = Field(default=120, gt=0)
+
+
+class Smtp(Strict):
+    endpoint: Endpoint
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: SecretRef | None = None
+
+
+class EmailReport(Strict):
+    sender: str = Field(pattern=_EMAIL)
+    recipients: list[str] = Field(min_length=1)
+    smtp: Smtp
+    #: Five-field cron expression (minute hour day-of-month month day-of-week), UTC.
+    schedule: str = Field(default="0 7 * * 1-5", pattern=_CRON)
+
+    @model_validator(mode="after")
+    def _recipients_are_addresses(self) -> EmailReport:
+        bad = [r for r in self.recipients if not re.match(_EMAIL, r)]
+        if bad:
+            raise ValueError(f"recipients must be email addresses (got {', '.join(bad)})")
+        return self
+
+
+class CostReport(Strict):
+    granularity: Literal["DAILY", "MONTHLY"] = "DAILY"
+    group_by: list[Literal["SERVICE", "LINKED_ACCOUNT", "USAGE_TYPE", "REGION"]] = ["SERVICE"]
+    budget_usd: float | None = Field(default=None, gt=0)
+
+
+class Reports(Strict):
+    email: EmailReport
+    cost: CostReport = CostReport()
+
+
+class LocalRuntime(Strict):
+    """Settings of the backing services that `hyperscale local up` starts (local target only)."""
+
+    kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
+    kafka_heap_mb: int = Field(default=512, ge=128, le=8192)
+
+
+class Environment(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    #: A protected environment (prod) makes destructive commands ask for --yes.
+    protected: bool = False
+    target: Target
+    aws: Aws
+    kafka: Kafka
+    mysql: MySQL
+    redis: Redis
+    services: ServiceEndpoints
+    slo: Slo = Slo()
+    chaos: Chaos = Chaos()
+    reports: Reports
+    local: LocalRuntime | None = None
+
+    @model_validator(mode="after")
+    def _target_rules(self) -> Environment:
+        secrets = [self.mysql.password, self.redis.auth_token, self.kafka.security.password]
+        generated = [s for s in secrets if s is not None and s.generated]
+        if self.target.kind != "local":
+            if generated:
+                raise ValueError("generated secrets exist only for the local target")
+            if self.local is not None:
+                raise ValueError("the local section applies only to the local target")
+            if self.aws.endpoint_url is not None:
+                raise ValueError("aws.endpoint_url (moto) applies only to the local target")
+            return self
+        remote = [
+            str(e)
+            for e in [*self.kafka.bootstrap_servers, self.mysql.writer, self.mysql.reader,
+                      self.redis.endpoint, self.reports.email.smtp.endpoint]
+            if not e.is_loopback
+        ]
+        if remote:
+            raise ValueError(f"a local target binds only to loopback (got {', '.join(remote)})")
+        if self.aws.endpoint_url is None:
+            raise ValueError("a local target needs aws.endpoint_url (the moto endpoint)")
+        return self
+
+    @property
+    def runtime(self) -> LocalRuntime:
+        return self.local or LocalRuntime()

@@ -1,0 +1,62 @@
+"""The environment a command runs in, injected rather than read from globals so tests swap it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _xdg_dir(override: str, xdg: str, fallback: str, environ: dict[str, str]) -> Path:
+    if environ.get(override):
+        return Path(environ[override]).expanduser()
+    base = environ.get(xdg) or str(Path(environ.get("HOME", "~")).expanduser() / fallback)
+    return Path(base).expanduser() / "hyperscale"
+
+
+@dataclass
+class AppContext:
+    """Streams, terminal facts and directories for one invocation."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdout_isatty: bool = False
+    stderr_isatty: bool = False
+    no_color: bool = False
+    #: Where local services keep pid files, data and logs.
+    state_dir: Path = field(default_factory=lambda: Path(".hyperscale/state"))
+    #: Where expensive downloads and builds (Kafka jars, Go binaries) are kept between runs.
+    cache_dir: Path = field(default_factory=lambda: Path(".hyperscale/cache"))
+    environments_dir: Path = PROJECT_ROOT / "environments"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    tools_dir: Path = PROJECT_ROOT / "tools"
+    environ: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_os(cls) -> AppContext:
+        environ = dict(os.environ)
+        envs = environ.get("HYPERSCALE_ENVIRONMENTS_DIR")
+        return cls(
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            stdout_isatty=sys.stdout.isatty(),
+            stderr_isatty=sys.stderr.isatty(),
+            no_color="NO_COLOR" in environ,
+            state_dir=_xdg_dir("HYPERSCALE_STATE_DIR", "XDG_STATE_HOME", ".local/state", environ),
+            cache_dir=_xdg_dir("HYPERSCALE_CACHE_DIR", "XDG_CACHE_HOME", ".cache", environ),
+            environments_dir=Path(envs) if envs else PROJECT_ROOT / "environments",
+            environ=environ,
+        )
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def interactive(self) -> bool:
+        """Progress bars and spinners only when a person is watching."""
+        return self.stderr_isatty and self.environ.get("CI", "") == ""

@@ -1,0 +1,1 @@
+"""`hyperscale local`: the platform's backing services as processes on this machine."""

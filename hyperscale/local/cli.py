@@ -1,0 +1,90 @@
+"""`hyperscale local up|down|status|install`: thin commands over hyperscale.local.core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from hyperscale.boundary import run_command
+from hyperscale.context import AppContext
+from hyperscale.options import EnvOption, OutputOption
+from hyperscale.output import OutputFormat, console_for
+
+app = typer.Typer(
+    help="The platform's backing services on this machine: Kafka, MariaDB, Redis, moto (AWS), SMTP.",
+    no_args_is_help=True,
+)
+
+ServicesArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Services to act on (kafka, mysql, redis, aws, smtp); default: all.", show_default=False),
+]
+
+
+@contextmanager
+def _progress(app_ctx: AppContext) -> Iterator[Callable[[str], None]]:
+    """A spinner with the latest step on a terminal; silence when piped or in CI."""
+    if not app_ctx.interactive:
+        yield lambda _message: None
+        return
+    with console_for(app_ctx, stderr=True).status("starting local services") as spinner:
+        yield lambda message: spinner.update(message)
+
+
+@app.command()
+def up(
+    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Start the backing services (reusing running ones) and wait until each answers."""
+    from hyperscale.config.loader import load_environment
+    from hyperscale.local import core
+
+    def body(app_ctx: AppContext) -> core.LocalUpResult:
+        environment = load_environment(app_ctx, env)
+        with _progress(app_ctx) as progress:
+            return core.up(environment, app_ctx, services or [], progress)
+
+    run_command(ctx, "local up", output, body)
+
+
+@app.command()
+def down(
+    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Stop the backing services that `local up` started. Data stays in the state directory."""
+    from hyperscale.config.loader import load_environment
+    from hyperscale.local import core
+
+    run_command(ctx, "local down", output,
+                lambda a: core.down(load_environment(a, env), a, services or []))
+
+
+@app.command()
+def status(
+    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Show each service, its address and whether it answers a real request (exit 1 if not)."""
+    from hyperscale.config.loader import load_environment
+    from hyperscale.local import core
+
+    run_command(ctx, "local status", output,
+                lambda a: core.status(load_environment(a, env), a, services or []))
+
+
+@app.command()
+def install(
+    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Fetch what the services need into the cache (the Kafka jars) and check the programs exist."""
+    from hyperscale.config.loader import load_environment
+    from hyperscale.local import core
+
+    run_command(ctx, "local install", output,
+                lambda a: core.install(load_environment(a, env), a, services or []))

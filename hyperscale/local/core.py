@@ -1,0 +1,171 @@
+"""Start, stop and check the local backing services. Returns results; never prints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.local.results import (
+    InstallResult,
+    LocalDownResult,
+    LocalStatusResult,
+    LocalUpResult,
+    ServiceOutcome,
+    ServiceState,
+)
+from hyperscale.local.services import SERVICE_TYPES, BackingService, ProbeError
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def select_services(env: Environment, app: AppContext, names: Sequence[str]) -> list[BackingService]:
+    if env.target.kind != "local":
+        raise UsageError(
+            f"environment {env.name!r} targets {env.target.kind}; `hyperscale local` manages"
+            " the services of a local target",
+            hint="use --env local",
+        )
+    unknown = sorted(set(names) - set(SERVICE_TYPES))
+    if unknown:
+        raise UsageError(
+            f"unknown service {', '.join(unknown)}", hint=f"choose from {', '.join(SERVICE_TYPES)}"
+        )
+    chosen = [n for n in SERVICE_TYPES if not names or n in names]
+    return [SERVICE_TYPES[n](env, app) for n in chosen]
+
+
+def install(env: Environment, app: AppContext, names: Sequence[str] = ()) -> InstallResult:
+    services = select_services(env, app, names)
+    for service in services:
+        service.install()
+    return InstallResult([(s.name, s.data_paths()) for s in services])
+
+
+def up(
+    env: Environment, app: AppContext, names: Sequence[str] = (), progress: Progress = _quiet
+) -> LocalUpResult:
+    """Bring the services up in parallel; reuse what already runs; clean up stale pid files."""
+    services = select_services(env, app, names)
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        futures = [pool.submit(ensure_running, s, progress) for s in services]
+        outcomes = [f.result() for f in futures]
+    return LocalUpResult(env.name, outcomes)
+
+
+def ensure_running(service: BackingService, progress: Progress = _quiet) -> ServiceOutcome:
+    started = time.monotonic()
+    try:
+        running = service.process.running()
+        stale = service.process.cleaned_stale
+        if running is not None:
+            progress(f"{service.name}: already running (pid {running.pid}), checking it answers")
+            detail = _wait_ready(service)
+            service.after_ready()
+            return _outcome(service, ServiceState.REUSED, detail, running.pid, started)
+        if service.port_in_use():
+            raise ExternalSystemError(
+                f"{service.name}: port {service.endpoint.port} is in use by a process that"
+                f" hyperscale did not start (state directory {service.app.state_dir})",
+                hint=f"stop that process or change the {service.name} port in the environment file",
+            )
+        progress(f"{service.name}: installing")
+        service.install()
+        service.prepare()
+        progress(f"{service.name}: starting")
+        pid = service.process.start(service.command(), env=service.process_env()).pid
+        progress(f"{service.name}: waiting until it answers on {service.endpoint}")
+        detail = _wait_ready(service)
+        service.after_ready()
+        state = ServiceState.RESTARTED_STALE if stale else ServiceState.STARTED
+        progress(f"{service.name}: ready")
+        return _outcome(service, state, detail, pid, started)
+    except ExternalSystemError as exc:
+        return _outcome(service, ServiceState.FAILED, exc.message, None, started)
+
+
+def _wait_ready(service: BackingService) -> str:
+    """Poll the service's real probe until it answers, its process dies, or time runs out."""
+
+    def attempt() -> str:
+        if service.process.exited():
+            raise _ProcessDied
+        return service.ready_probe()
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(ProbeError),
+        stop=stop_after_delay(service.startup_timeout),
+        wait=wait_fixed(0.25),
+        reraise=False,
+    )
+    try:
+        return retrying(attempt)
+    except _ProcessDied:
+        raise ExternalSystemError(
+            f"{service.name} exited during start-up; see {service.log_path}",
+            details=service.process.log_tail(),
+        ) from None
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        raise ExternalSystemError(
+            f"{service.name} did not answer within {service.startup_timeout:g}s: {last}",
+            hint=f"see {service.log_path}",
+            details=service.process.log_tail(5),
+        ) from None
+
+
+class _ProcessDied(Exception):
+    pass
+
+
+def _outcome(
+    service: BackingService, state: ServiceState, detail: str, pid: int | None, started: float
+) -> ServiceOutcome:
+    return ServiceOutcome(
+        name=service.name,
+        description=service.description,
+        address=str(service.endpoint),
+        state=state,
+        pid=pid,
+        detail=detail,
+        seconds=round(time.monotonic() - started, 2),
+        log_path=str(service.log_path),
+        log_tail=service.process.log_tail(8) if state is ServiceState.FAILED else [],
+        paths=service.data_paths(),
+    )
+
+
+def down(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalDownResult:
+    services = select_services(env, app, names)
+    stopped: list[tuple[str, bool]] = []
+    for service in reversed(services):
+        stopped.append((service.name, service.process.stop()))
+    return LocalDownResult(env.name, list(reversed(stopped)))
+
+
+def status(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalStatusResult:
+    services = select_services(env, app, names)
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        outcomes = list(pool.map(_check, services))
+    return LocalStatusResult(env.name, outcomes)
+
+
+def _check(service: BackingService) -> ServiceOutcome:
+    started = time.monotonic()
+    running = service.process.running()
+    try:
+        detail = service.probe()
+        state = ServiceState.UP if running else ServiceState.EXTERNAL
+    except ProbeError as exc:
+        detail = str(exc)
+        state = ServiceState.NOT_ANSWERING if running else ServiceState.STOPPED
+    return _outcome(service, state, detail, running.pid if running else None, started)

@@ -1,0 +1,117 @@
+"""A background process with a pid file: started detached, found again, stopped, or found stale."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class RunningProcess:
+    pid: int
+    started_at: float
+
+
+class ManagedProcess:
+    """One named process whose identity (pid + start time) is kept in ``<run_dir>/<name>.pid``.
+
+    The start time guards against pid reuse: a pid file whose process is gone, or whose pid now
+    belongs to another process, is stale and is removed.
+    """
+
+    def __init__(self, name: str, run_dir: Path, log_path: Path):
+        self.name = name
+        self.pid_file = run_dir / f"{name}.pid"
+        self.log_path = log_path
+        self.cleaned_stale = False
+
+    def running(self) -> RunningProcess | None:
+        try:
+            record = json.loads(self.pid_file.read_text(encoding="utf-8"))
+            pid, created = int(record["pid"]), float(record["create_time"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            self._drop_stale()
+            return None
+        try:
+            proc = psutil.Process(pid)
+            alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+            same = abs(proc.create_time() - created) < 0.5
+        except psutil.Error:
+            alive = same = False
+        if alive and same:
+            return RunningProcess(pid, created)
+        self._drop_stale()
+        return None
+
+    def _drop_stale(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+        self.cleaned_stale = True
+
+    def start(
+        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> RunningProcess:
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {self.name}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env={**os.environ, **env} if env is not None else None,
+                start_new_session=True,  # survives the CLI; signals reach its whole group
+            )
+        created = psutil.Process(proc.pid).create_time()
+        tmp = self.pid_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": proc.pid, "create_time": created, "argv0": argv[0]}))
+        tmp.replace(self.pid_file)
+        return RunningProcess(proc.pid, created)
+
+    def exited(self) -> bool:
+        return self.running() is None
+
+    def stop(self, timeout: float = 20.0) -> bool:
+        """SIGTERM the process group, SIGKILL it after ``timeout``. False if nothing was running."""
+        current = self.running()
+        if current is None:
+            return False
+        self._signal_group(current.pid, signal.SIGTERM)
+        try:
+            psutil.Process(current.pid).wait(timeout)
+        except psutil.TimeoutExpired:
+            self._signal_group(current.pid, signal.SIGKILL)
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(current.pid).wait(5)
+        except psutil.NoSuchProcess:
+            pass
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    @staticmethod
+    def _signal_group(pid: int, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgid(pid), sig)
+
+    def log_tail(self, lines: int = 10) -> list[str]:
+        try:
+            with self.log_path.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - 16_384))
+                text = handle.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        return [line for line in text.splitlines() if line.strip()][-lines:]

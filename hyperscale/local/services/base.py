@@ -1,0 +1,82 @@
+"""What every local backing service provides: install, prepare, a command, and a real probe."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from hyperscale.config.models import Endpoint, Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
+from hyperscale.local.process import ManagedProcess
+
+
+class ProbeError(Exception):
+    """The service did not answer a real request (yet)."""
+
+
+class BackingService(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: How long a cold start may take before `local up` gives up.
+    startup_timeout: ClassVar[float] = 60.0
+
+    def __init__(self, env: Environment, app: AppContext):
+        self.env = env
+        self.app = app
+        self.home = app.state_dir / "services" / self.name
+        self.process = ManagedProcess(self.name, app.state_dir / "run", self.log_path)
+
+    @property
+    def log_path(self) -> Path:
+        return self.app.state_dir / "logs" / f"{self.name}.log"
+
+    @property
+    @abstractmethod
+    def endpoint(self) -> Endpoint: ...
+
+    def install(self) -> None:
+        """Make sure the programs this service needs are present (downloads go to the cache)."""
+
+    def prepare(self) -> None:
+        """Write configuration and initialise data; safe to repeat."""
+
+    @abstractmethod
+    def command(self) -> list[str]: ...
+
+    def process_env(self) -> dict[str, str] | None:
+        return None
+
+    @abstractmethod
+    def probe(self) -> str:
+        """Send a real request the way a client of the platform would; return a short detail."""
+
+    def ready_probe(self) -> str:
+        """The probe used while waiting for start-up (before ``after_ready`` has run)."""
+        return self.probe()
+
+    def after_ready(self) -> None:
+        """One-time set-up that needs the running service (databases, users); idempotent."""
+
+    def port_in_use(self) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex((self.endpoint.host, self.endpoint.port)) == 0
+
+    def data_paths(self) -> dict[str, str]:
+        return {"home": str(self.home), "log": str(self.log_path)}
+
+
+def require_program(name: str, package: str, *candidates: str) -> str:
+    """The path of a program from a Debian package, or a clear error saying how to get it."""
+    for candidate in (name, *candidates):
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found:
+            return found
+    raise ExternalSystemError(
+        f"{name} is not installed (Debian package {package})",
+        hint="run `make bootstrap`, or `apt-get install " + package + "`",
+    )

@@ -1,0 +1,148 @@
+"""Apache Kafka as one KRaft node (broker + controller), run from its Maven Central jars."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+from hyperscale.config.models import Endpoint, Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
+from hyperscale.local.services.base import BackingService, ProbeError, require_program
+from hyperscale.runner import run
+from hyperscale.templating import render_to_file
+
+MIN_JAVA = 17
+
+
+class KafkaRuntime:
+    """The Kafka jars, resolved by Maven from tools/kafka/pom.xml into the cache directory."""
+
+    def __init__(self, app: AppContext):
+        self.app = app
+        self.pom = app.tools_dir / "kafka" / "pom.xml"
+
+    @property
+    def version(self) -> str:
+        match = re.search(r"<kafka.version>([^<]+)</kafka.version>", self.pom.read_text())
+        if not match:
+            raise ExternalSystemError(f"{self.pom} does not set kafka.version")
+        return match.group(1)
+
+    @property
+    def libs(self) -> Path:
+        digest = hashlib.sha256(self.pom.read_bytes()).hexdigest()[:12]
+        return self.app.cache_dir / "kafka" / f"{self.version}-{digest}" / "libs"
+
+    @property
+    def installed(self) -> bool:
+        return (self.libs / ".complete").is_file()
+
+    def install(self) -> Path:
+        """Fetch the jars once; a partial download is never mistaken for a complete one."""
+        if self.installed:
+            return self.libs
+        mvn = require_program("mvn", "maven")
+        staging = self.libs.with_name("libs.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        run(
+            [mvn, "-q", "-B", "-f", str(self.pom), "dependency:copy-dependencies",
+             f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
+            timeout=900, what=f"fetching Kafka {self.version} jars from Maven Central",
+        )
+        (staging / ".complete").write_text(self.version)
+        shutil.rmtree(self.libs, ignore_errors=True)
+        staging.rename(self.libs)
+        return self.libs
+
+    def java(self) -> str:
+        home = self.app.environ.get("JAVA_HOME")
+        java = str(Path(home) / "bin" / "java") if home else require_program("java", "openjdk-17-jre-headless")
+        banner = run([java, "-version"], what="java -version").stderr
+        match = re.search(r'version "(\d+)', banner)
+        if not match or int(match.group(1)) < MIN_JAVA:
+            raise ExternalSystemError(
+                f"Kafka needs Java {MIN_JAVA} or newer, {java} is {match.group(1) if match else 'unknown'}",
+                hint="install openjdk-17-jre-headless or set JAVA_HOME",
+            )
+        return java
+
+    def java_command(self, main_class: str, *args: str, heap_mb: int = 256) -> list[str]:
+        return [
+            self.java(), f"-Xms{min(heap_mb, 256)}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.app.templates_dir / 'local/kafka/log4j2.properties'}",
+            "-cp", str(self.libs / "*"), main_class, *args,
+        ]
+
+
+class KafkaService(BackingService):
+    name = "kafka"
+    description = "Apache Kafka (KRaft, single node)"
+    startup_timeout = 90.0
+
+    def __init__(self, env: Environment, app: AppContext) -> None:
+        super().__init__(env, app)
+        self.runtime = KafkaRuntime(app)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.env.kafka.bootstrap_servers[0]
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / "server.properties"
+
+    def install(self) -> None:
+        self.runtime.install()
+        self.runtime.java()
+
+    def prepare(self) -> None:
+        data_dir = self.home / "data"
+        render_to_file(
+            self.app, "local/kafka/server.properties.j2", self.config_path,
+            host=self.endpoint.host, port=self.endpoint.port,
+            controller_port=self.env.runtime.kafka_controller_port, data_dir=data_dir,
+        )
+        if (data_dir / "meta.properties").is_file():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        run(
+            self.runtime.java_command(
+                "kafka.tools.StorageTool", "format", "--standalone",
+                "--cluster-id", cluster_id, "--config", str(self.config_path),
+            ),
+            timeout=120, what="formatting the Kafka log directory",
+        )
+
+    def command(self) -> list[str]:
+        heap = self.env.runtime.kafka_heap_mb
+        return self.runtime.java_command("kafka.Kafka", str(self.config_path), heap_mb=heap)
+
+    def process_env(self) -> dict[str, str]:
+        return {"KAFKA_LOG4J_OPTS": "", "LOG_DIR": str(self.home / "logs")}
+
+    def probe(self) -> str:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+
+        # log_level 0: while the broker starts, every refused connection would be logged; the
+        # probe reports the failure itself.
+        admin = AdminClient(
+            {"bootstrap.servers": str(self.endpoint), "socket.timeout.ms": 2000, "log_level": 0}
+        )
+        try:
+            cluster = admin.describe_cluster(request_timeout=3).result(timeout=4)
+        except KafkaException as exc:
+            raise ProbeError(str(exc.args[0] if exc.args else exc)) from None
+        except Exception as exc:  # noqa: BLE001 - librdkafka surfaces timeouts as several types
+            raise ProbeError(str(exc)) from None
+        return f"kafka {self.runtime.version}, cluster {cluster.cluster_id}, {len(cluster.nodes)} broker"
+
+    def data_paths(self) -> dict[str, str]:
+        return {**super().data_paths(), "jars": str(self.runtime.libs)}

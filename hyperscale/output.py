@@ -1,0 +1,119 @@
+"""One renderer for every command: human tables on a terminal, a versioned envelope for machines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hyperscale.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hyperscale.context import AppContext
+
+#: Bump when a field of the envelope changes meaning or disappears; adding fields is compatible.
+ENVELOPE_VERSION = "hyperscale.dev/v1"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+
+
+class Result(Protocol):
+    """What a core function returns: data for machines, a view for people, and an exit code."""
+
+    @property
+    def exit_code(self) -> ExitCode: ...
+
+    def to_data(self) -> Any: ...
+
+    def render(self, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str
+    message: str
+    hint: str | None = None
+    details: list[str] = field(default_factory=list)
+
+
+def status_word(exit_code: ExitCode) -> str:
+    if exit_code is ExitCode.OK:
+        return "ok"
+    if exit_code is ExitCode.CHECK_FAILED:
+        return "failed"
+    return "error"
+
+
+def envelope(
+    command: str, exit_code: ExitCode, data: Any, errors: list[ErrorInfo] | None = None
+) -> dict[str, Any]:
+    return {
+        "apiVersion": ENVELOPE_VERSION,
+        "command": command,
+        "status": status_word(exit_code),
+        "exit_code": int(exit_code),
+        "data": data,
+        "errors": [
+            {"code": e.code, "message": e.message, "hint": e.hint, "details": e.details}
+            for e in errors or []
+        ],
+    }
+
+
+def console_for(app: AppContext, *, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = app.stderr if stderr else app.stdout
+    tty = app.stderr_isatty if stderr else app.stdout_isatty
+    return Console(
+        file=stream,
+        no_color=app.no_color,
+        force_terminal=tty and not app.no_color,
+        highlight=False,
+        soft_wrap=not tty,
+    )
+
+
+def write_envelope(app: AppContext, fmt: OutputFormat, document: dict[str, Any]) -> None:
+    if fmt is OutputFormat.json:
+        app.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    else:
+        import yaml
+
+        app.stdout.write(yaml.safe_dump(json.loads(json.dumps(document, default=str)), sort_keys=False))
+    app.stdout.flush()
+
+
+def emit_result(app: AppContext, fmt: OutputFormat, command: str, result: Result) -> ExitCode:
+    code = result.exit_code
+    if fmt is OutputFormat.table:
+        result.render(console_for(app))
+    else:
+        write_envelope(app, fmt, envelope(command, code, result.to_data()))
+    return code
+
+
+def emit_error(
+    app: AppContext, fmt: OutputFormat, command: str, exit_code: ExitCode, error: ErrorInfo
+) -> None:
+    """One clear line on stderr; in json/yaml mode the envelope on stdout carries it too."""
+    console = console_for(app, stderr=True)
+    first = error.message if not error.hint else f"{error.message} ({error.hint})"
+    console.print(f"[bold red]error:[/] {_escape(first)}")
+    for detail in error.details:
+        console.print(f"  {_escape(detail)}")
+    if fmt is not OutputFormat.table:
+        write_envelope(app, fmt, envelope(command, exit_code, None, [error]))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,88 @@
+"""Every subprocess goes through here: logged with secrets masked, failures turned into errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperscale.errors import ExternalSystemError
+
+log = logging.getLogger(__name__)
+
+MASK = "******"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def mask_text(text: str, secrets: Sequence[str] = ()) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def masked(argv: Sequence[str], secrets: Sequence[str] = ()) -> str:
+    """The command line as it may appear in logs and error messages."""
+    return mask_text(shlex.join(argv), secrets)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    secrets: Sequence[str] = (),
+    what: str | None = None,
+) -> CommandResult:
+    """Run a program (never through a shell) and capture its output.
+
+    Secrets must travel by ``env`` or ``input_text``, never in ``argv``; ``secrets`` lists values
+    to mask should one appear in output that ends up in an error message.
+    """
+    shown = masked(argv, secrets)
+    log.debug("run: %s", shown)
+    full_env = {**os.environ, **env} if env is not None else None
+    try:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=full_env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ExternalSystemError(
+            f"{argv[0]} is not installed or not on PATH",
+            hint="run `make bootstrap` to install the project's tools",
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ExternalSystemError(f"{what or shown} did not finish within {timeout:g}s") from exc
+    result = CommandResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        tail = _last_line(mask_text(proc.stderr or proc.stdout, secrets))
+        raise ExternalSystemError(
+            f"{what or shown} failed with exit code {proc.returncode}" + (f": {tail}" if tail else "")
+        )
+    return result
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
