@@ -13,7 +13,7 @@ from hyperscale.local.cli import app as local_app
 
 app = typer.Typer(
     name="hyperscale",
-    help="Render, deploy and operate an event-driven platform on AWS: Kafka, Kubernetes, MySQL, Redis.",
+    help="Render, deploy and operate an event-driven platform: Kafka, Kubernetes, MySQL, Redis.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -30,10 +30,14 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step to stderr.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every step to stderr.")
+    ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     app_context(ctx)

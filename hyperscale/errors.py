@@ -11,7 +11,9 @@ class HyperscaleError(Exception):
     exit_code: ExitCode = ExitCode.EXTERNAL
     code: str = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint

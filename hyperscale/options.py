@@ -20,5 +20,7 @@ EnvOption = Annotated[
 
 OutputOption = Annotated[
     OutputFormat,
-    typer.Option("--output", "-o", help="table for people; json or yaml (a versioned envelope) for machines."),
+    typer.Option(
+        "--output", "-o", help="table for people; json or yaml (a versioned envelope) for machines."
+    ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hyperscale.exit_codes import ExitCode
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 ENVELOPE_VERSION = "hyperscale.dev/v1"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
@@ -87,7 +87,9 @@ def write_envelope(app: AppContext, fmt: OutputFormat, document: dict[str, Any])
     else:
         import yaml
 
-        app.stdout.write(yaml.safe_dump(json.loads(json.dumps(document, default=str)), sort_keys=False))
+        app.stdout.write(
+            yaml.safe_dump(json.loads(json.dumps(document, default=str)), sort_keys=False)
+        )
     app.stdout.flush()
 
 

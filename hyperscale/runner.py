@@ -47,6 +47,7 @@ def run(
     check: bool = True,
     secrets: Sequence[str] = (),
     what: str | None = None,
+    new_session: bool = False,
 ) -> CommandResult:
     """Run a program (never through a shell) and capture its output.
 
@@ -62,10 +63,12 @@ def run(
             cwd=cwd,
             env=full_env,
             input=input_text,
+            stdin=subprocess.DEVNULL if input_text is None else None,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
+            start_new_session=new_session,
         )
     except FileNotFoundError as exc:
         raise ExternalSystemError(
@@ -78,7 +81,8 @@ def run(
     if check and proc.returncode != 0:
         tail = _last_line(mask_text(proc.stderr or proc.stdout, secrets))
         raise ExternalSystemError(
-            f"{what or shown} failed with exit code {proc.returncode}" + (f": {tail}" if tail else "")
+            f"{what or shown} failed with exit code {proc.returncode}"
+            + (f": {tail}" if tail else "")
         )
     return result
 

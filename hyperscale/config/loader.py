@@ -1,4 +1,4 @@
-"""Load environments/<name>.yaml; every problem becomes a line naming file, line, key and the fix."""
+"""Load environments/<name>.yaml; each problem is a line naming file, line, key and the fix."""
 
 from __future__ import annotations
 
@@ -33,10 +33,15 @@ def load_environment(app: AppContext, name: str | None = None) -> Environment:
     known = available_environments(app)
     path = app.environments_dir / f"{chosen}.yaml"
     if not re.match(NAME_PATTERN, chosen) or not path.is_file():
-        source = "--env" if name else ("HYPERSCALE_ENV" if app.environ.get("HYPERSCALE_ENV") else "default")
+        source = (
+            "--env"
+            if name
+            else ("HYPERSCALE_ENV" if app.environ.get("HYPERSCALE_ENV") else "default")
+        )
         raise ConfigError(
             f"unknown environment {chosen!r} (from {source})",
-            hint=f"choose one of: {', '.join(known) or 'none found'}; files live in {app.environments_dir}",
+            hint=f"choose one of: {', '.join(known) or 'none found'}"
+            f"; files live in {app.environments_dir}",
         )
     return parse_environment_file(path)
 
@@ -85,7 +90,9 @@ def _describe(path: Path, root: yaml.Node | None, err: Any) -> str:
     message = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
     secret = any(word in key.lower() for word in _SECRET_WORDS)
-    shown = "" if secret or isinstance(value, dict | list) or "(got" in message else f" (got {value!r})"
+    shown = (
+        "" if secret or isinstance(value, dict | list) or "(got" in message else f" (got {value!r})"
+    )
     return f"{where}: {key}: {message}{shown}"
 
 
@@ -100,7 +107,9 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
             if key_node is None:
                 break
             line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:
@@ -109,17 +118,13 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-        if current is None:
-            return []
-    return sorted(current.model_fields) if isinstance(current, type) else []
+        field = current.model_fields.get(part) if current is not None else None
+        current = _model_in(field.annotation) if field is not None else None
+    return sorted(current.model_fields) if current is not None else []
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -118,7 +118,9 @@ class KafkaSecurity(Strict):
         if sasl and not self.sasl_mechanism:
             raise ValueError(f"protocol {self.protocol} needs sasl_mechanism")
         if not sasl and (self.sasl_mechanism or self.username or self.password):
-            raise ValueError(f"sasl_mechanism, username and password need a SASL protocol, not {self.protocol}")
+            raise ValueError(
+                f"sasl_mechanism, username and password need a SASL protocol, not {self.protocol}"
+            )
         if self.sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} and not (
             self.username and self.password
         ):
@@ -248,8 +250,13 @@ class Environment(Strict):
             return self
         remote = [
             str(e)
-            for e in [*self.kafka.bootstrap_servers, self.mysql.writer, self.mysql.reader,
-                      self.redis.endpoint, self.reports.email.smtp.endpoint]
+            for e in [
+                *self.kafka.bootstrap_servers,
+                self.mysql.writer,
+                self.mysql.reader,
+                self.redis.endpoint,
+                self.reports.email.smtp.endpoint,
+            ]
             if not e.is_loopback
         ]
         if remote:

@@ -32,12 +32,16 @@ def resolve_secret(app: AppContext, ref: SecretRef, aws: Aws | None = None) -> s
     if ref.env:
         value = app.environ.get(ref.env)
         if not value:
-            raise ConfigError(f"secret {ref.env} is not set", hint=f"export {ref.env} before running")
+            raise ConfigError(
+                f"secret {ref.env} is not set", hint=f"export {ref.env} before running"
+            )
         return value
     if ref.file:
         path = Path(ref.file).expanduser()
         if not path.is_file():
-            raise ConfigError(f"secret file {path} does not exist", hint="create it or fix the path")
+            raise ConfigError(
+                f"secret file {path} does not exist", hint="create it or fix the path"
+            )
         return path.read_text(encoding="utf-8").strip()
     if ref.generated:
         path = generated_secret_path(app, ref.generated)
@@ -47,7 +51,6 @@ def resolve_secret(app: AppContext, ref: SecretRef, aws: Aws | None = None) -> s
                 hint="run `hyperscale local up` first",
             )
         return path.read_text(encoding="utf-8").strip()
-    assert ref.aws_secret is not None  # the model allows exactly one source
     return _from_secrets_manager(ref, aws)
 
 
@@ -55,7 +58,7 @@ def _from_secrets_manager(ref: SecretRef, aws: Aws | None) -> str:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if aws is None:
+    if aws is None or ref.aws_secret is None:
         raise ConfigError(f"AWS secret {ref.aws_secret} needs the environment's aws section")
     endpoint = str(aws.endpoint_url) if aws.endpoint_url else None
     client = boto3.client("secretsmanager", region_name=aws.region, endpoint_url=endpoint)

@@ -14,13 +14,16 @@ from hyperscale.options import EnvOption, OutputOption
 from hyperscale.output import OutputFormat, console_for
 
 app = typer.Typer(
-    help="The platform's backing services on this machine: Kafka, MariaDB, Redis, moto (AWS), SMTP.",
+    help="The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP.",
     no_args_is_help=True,
 )
 
 ServicesArg = Annotated[
     list[str] | None,
-    typer.Argument(help="Services to act on (kafka, mysql, redis, aws, smtp); default: all.", show_default=False),
+    typer.Argument(
+        help="Services to act on (kafka, mysql, redis, aws, smtp); default: all.",
+        show_default=False,
+    ),
 ]
 
 
@@ -31,19 +34,22 @@ def _progress(app_ctx: AppContext) -> Iterator[Callable[[str], None]]:
         yield lambda _message: None
         return
     with console_for(app_ctx, stderr=True).status("starting local services") as spinner:
-        yield lambda message: spinner.update(message)
+        yield spinner.update
 
 
 @app.command()
 def up(
-    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    ctx: typer.Context,
+    services: ServicesArg = None,
+    env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Start the backing services (reusing running ones) and wait until each answers."""
     from hyperscale.config.loader import load_environment
     from hyperscale.local import core
+    from hyperscale.local.results import LocalUpResult
 
-    def body(app_ctx: AppContext) -> core.LocalUpResult:
+    def body(app_ctx: AppContext) -> LocalUpResult:
         environment = load_environment(app_ctx, env)
         with _progress(app_ctx) as progress:
             return core.up(environment, app_ctx, services or [], progress)
@@ -53,38 +59,53 @@ def up(
 
 @app.command()
 def down(
-    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    ctx: typer.Context,
+    services: ServicesArg = None,
+    env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Stop the backing services that `local up` started. Data stays in the state directory."""
     from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(ctx, "local down", output,
-                lambda a: core.down(load_environment(a, env), a, services or []))
+    run_command(
+        ctx, "local down", output, lambda a: core.down(load_environment(a, env), a, services or [])
+    )
 
 
 @app.command()
 def status(
-    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    ctx: typer.Context,
+    services: ServicesArg = None,
+    env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Show each service, its address and whether it answers a real request (exit 1 if not)."""
     from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(ctx, "local status", output,
-                lambda a: core.status(load_environment(a, env), a, services or []))
+    run_command(
+        ctx,
+        "local status",
+        output,
+        lambda a: core.status(load_environment(a, env), a, services or []),
+    )
 
 
 @app.command()
 def install(
-    ctx: typer.Context, services: ServicesArg = None, env: EnvOption = None,
+    ctx: typer.Context,
+    services: ServicesArg = None,
+    env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Fetch what the services need into the cache (the Kafka jars) and check the programs exist."""
     from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(ctx, "local install", output,
-                lambda a: core.install(load_environment(a, env), a, services or []))
+    run_command(
+        ctx,
+        "local install",
+        output,
+        lambda a: core.install(load_environment(a, env), a, services or []),
+    )

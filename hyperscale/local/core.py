@@ -28,7 +28,9 @@ def _quiet(_: str) -> None:
     pass
 
 
-def select_services(env: Environment, app: AppContext, names: Sequence[str]) -> list[BackingService]:
+def select_services(
+    env: Environment, app: AppContext, names: Sequence[str]
+) -> list[BackingService]:
     if env.target.kind != "local":
         raise UsageError(
             f"environment {env.name!r} targets {env.target.kind}; `hyperscale local` manages"
@@ -72,12 +74,7 @@ def ensure_running(service: BackingService, progress: Progress = _quiet) -> Serv
             detail = _wait_ready(service)
             service.after_ready()
             return _outcome(service, ServiceState.REUSED, detail, running.pid, started)
-        if service.port_in_use():
-            raise ExternalSystemError(
-                f"{service.name}: port {service.endpoint.port} is in use by a process that"
-                f" hyperscale did not start (state directory {service.app.state_dir})",
-                hint=f"stop that process or change the {service.name} port in the environment file",
-            )
+        _refuse_foreign_port(service)
         progress(f"{service.name}: installing")
         service.install()
         service.prepare()
@@ -91,6 +88,20 @@ def ensure_running(service: BackingService, progress: Progress = _quiet) -> Serv
         return _outcome(service, state, detail, pid, started)
     except ExternalSystemError as exc:
         return _outcome(service, ServiceState.FAILED, exc.message, None, started)
+    except OSError as exc:  # a data directory that cannot be written, a config that cannot be read
+        detail = (
+            f"cannot prepare {service.name}: {exc.strerror or exc} ({exc.filename or service.home})"
+        )
+        return _outcome(service, ServiceState.FAILED, detail, None, started)
+
+
+def _refuse_foreign_port(service: BackingService) -> None:
+    if service.port_in_use():
+        raise ExternalSystemError(
+            f"{service.name}: port {service.endpoint.port} is in use by a process that"
+            f" hyperscale did not start (state directory {service.app.state_dir})",
+            hint=f"stop that process or change the {service.name} port in the environment file",
+        )
 
 
 def _wait_ready(service: BackingService) -> str:
@@ -98,7 +109,7 @@ def _wait_ready(service: BackingService) -> str:
 
     def attempt() -> str:
         if service.process.exited():
-            raise _ProcessDied
+            raise _ProcessDiedError
         return service.ready_probe()
 
     retrying = Retrying(
@@ -109,7 +120,7 @@ def _wait_ready(service: BackingService) -> str:
     )
     try:
         return retrying(attempt)
-    except _ProcessDied:
+    except _ProcessDiedError:
         raise ExternalSystemError(
             f"{service.name} exited during start-up; see {service.log_path}",
             details=service.process.log_tail(),
@@ -123,7 +134,7 @@ def _wait_ready(service: BackingService) -> str:
         ) from None
 
 
-class _ProcessDied(Exception):
+class _ProcessDiedError(Exception):
     pass
 
 

@@ -6,13 +6,19 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from hyperscale.errors import ExternalSystemError
+from hyperscale.runner import run
+
+#: psutil reports start times rounded to the clock tick; a larger gap means another process.
+_START_TIME_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class ManagedProcess:
     belongs to another process, is stale and is removed.
     """
 
-    def __init__(self, name: str, run_dir: Path, log_path: Path):
+    def __init__(self, name: str, run_dir: Path, log_path: Path) -> None:
         self.name = name
         self.pid_file = run_dir / f"{name}.pid"
         self.log_path = log_path
@@ -46,7 +52,7 @@ class ManagedProcess:
         try:
             proc = psutil.Process(pid)
             alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-            same = abs(proc.create_time() - created) < 0.5
+            same = abs(proc.create_time() - created) < _START_TIME_TOLERANCE_S
         except psutil.Error:
             alive = same = False
         if alive and same:
@@ -65,21 +71,27 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {self.name}\n".encode())
-            log.flush()
-            proc = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=cwd,
-                env={**os.environ, **env} if env is not None else None,
-                start_new_session=True,  # survives the CLI; signals reach its whole group
+        launcher = run(
+            [sys.executable, "-m", "hyperscale.local.launch", str(self.log_path), "--", *argv],
+            cwd=cwd,
+            env=env or {},
+            new_session=True,  # its own process group: stop() signals the whole group
+            timeout=30,
+            what=f"starting {self.name}",
+        )
+        if not launcher.stdout.strip().isdigit():
+            raise ExternalSystemError(f"could not start {self.name}: the launcher gave no pid")
+        pid = int(launcher.stdout.strip())
+        try:
+            created = psutil.Process(pid).create_time()
+        except psutil.NoSuchProcess:
+            created = (
+                0.0  # it died at once; running() will call it stale and the caller reads the log
             )
-        created = psutil.Process(proc.pid).create_time()
         tmp = self.pid_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pid": proc.pid, "create_time": created, "argv0": argv[0]}))
+        tmp.write_text(json.dumps({"pid": pid, "create_time": created, "argv0": argv[0]}))
         tmp.replace(self.pid_file)
-        return RunningProcess(proc.pid, created)
+        return RunningProcess(pid, created)
 
     def exited(self) -> bool:
         return self.running() is None

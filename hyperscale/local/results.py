@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.exit_codes import ExitCode
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-class ServiceState(str, Enum):
+class ServiceState(StrEnum):
     STARTED = "started"
     REUSED = "reused"
     RESTARTED_STALE = "started (stale pid file cleaned)"
@@ -55,7 +55,9 @@ def _services_table(title: str, outcomes: list[ServiceOutcome]) -> Any:
         table.add_column(column)
     for o in outcomes:
         colour = "green" if o.state.healthy else "red"
-        table.add_row(o.name, o.address, f"[{colour}]{o.state.value}[/]", str(o.pid or "-"), o.detail)
+        table.add_row(
+            o.name, o.address, f"[{colour}]{o.state.value}[/]", str(o.pid or "-"), o.detail
+        )
     return table
 
 
@@ -127,4 +129,6 @@ class InstallResult:
 
     def render(self, console: Console) -> None:
         for name, paths in self.services:
-            console.print(f"{name}: ready to start ({', '.join(f'{k} {v}' for k, v in paths.items())})")
+            console.print(
+                f"{name}: ready to start ({', '.join(f'{k} {v}' for k, v in paths.items())})"
+            )

@@ -15,7 +15,7 @@ from typing import Any
 
 
 class MaildirHandler:
-    def __init__(self, maildir: Path):
+    def __init__(self, maildir: Path) -> None:
         maildir.parent.mkdir(parents=True, exist_ok=True)
         self.box = mailbox.Maildir(maildir, create=True)
 
@@ -34,7 +34,9 @@ async def serve(host: str, port: int, maildir: Path) -> None:
     handler = MaildirHandler(maildir)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="hyperscale-smtp-sink", ident="hyperscale SMTP sink"), host, port
+        lambda: SMTP(handler, hostname="hyperscale-smtp-sink", ident="hyperscale SMTP sink"),
+        host,
+        port,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,8 @@ from hyperscale.local.services.redis import RedisService
 from hyperscale.local.services.smtp import SmtpSinkService
 
 SERVICE_TYPES: dict[str, type[BackingService]] = {
-    cls.name: cls for cls in (KafkaService, MariaDBService, RedisService, MotoService, SmtpSinkService)
+    cls.name: cls
+    for cls in (KafkaService, MariaDBService, RedisService, MotoService, SmtpSinkService)
 }
 
 __all__ = ["SERVICE_TYPES", "BackingService", "ProbeError"]

@@ -24,7 +24,7 @@ class BackingService(ABC):
     #: How long a cold start may take before `local up` gives up.
     startup_timeout: ClassVar[float] = 60.0
 
-    def __init__(self, env: Environment, app: AppContext):
+    def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env
         self.app = app
         self.home = app.state_dir / "services" / self.name
@@ -38,10 +38,10 @@ class BackingService(ABC):
     @abstractmethod
     def endpoint(self) -> Endpoint: ...
 
-    def install(self) -> None:
+    def install(self) -> None:  # noqa: B027 - optional hook; most services need nothing
         """Make sure the programs this service needs are present (downloads go to the cache)."""
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 - optional hook
         """Write configuration and initialise data; safe to repeat."""
 
     @abstractmethod
@@ -58,7 +58,7 @@ class BackingService(ABC):
         """The probe used while waiting for start-up (before ``after_ready`` has run)."""
         return self.probe()
 
-    def after_ready(self) -> None:
+    def after_ready(self) -> None:  # noqa: B027 - optional hook
         """One-time set-up that needs the running service (databases, users); idempotent."""
 
     def port_in_use(self) -> bool:

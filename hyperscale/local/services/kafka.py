@@ -22,7 +22,7 @@ MIN_JAVA = 17
 class KafkaRuntime:
     """The Kafka jars, resolved by Maven from tools/kafka/pom.xml into the cache directory."""
 
-    def __init__(self, app: AppContext):
+    def __init__(self, app: AppContext) -> None:
         self.app = app
         self.pom = app.tools_dir / "kafka" / "pom.xml"
 
@@ -51,9 +51,18 @@ class KafkaRuntime:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         run(
-            [mvn, "-q", "-B", "-f", str(self.pom), "dependency:copy-dependencies",
-             f"-DoutputDirectory={staging}", "-DincludeScope=runtime"],
-            timeout=900, what=f"fetching Kafka {self.version} jars from Maven Central",
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(self.pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={staging}",
+                "-DincludeScope=runtime",
+            ],
+            timeout=900,
+            what=f"fetching Kafka {self.version} jars from Maven Central",
         )
         (staging / ".complete").write_text(self.version)
         shutil.rmtree(self.libs, ignore_errors=True)
@@ -62,22 +71,34 @@ class KafkaRuntime:
 
     def java(self) -> str:
         home = self.app.environ.get("JAVA_HOME")
-        java = str(Path(home) / "bin" / "java") if home else require_program("java", "openjdk-17-jre-headless")
+        java = (
+            str(Path(home) / "bin" / "java")
+            if home
+            else require_program("java", "openjdk-17-jre-headless")
+        )
         banner = run([java, "-version"], what="java -version").stderr
         match = re.search(r'version "(\d+)', banner)
-        if not match or int(match.group(1)) < MIN_JAVA:
+        found = match.group(1) if match else "unknown"
+        if not match or int(found) < MIN_JAVA:
             raise ExternalSystemError(
-                f"Kafka needs Java {MIN_JAVA} or newer, {java} is {match.group(1) if match else 'unknown'}",
+                f"Kafka needs Java {MIN_JAVA} or newer, {java} is {found}",
                 hint="install openjdk-17-jre-headless or set JAVA_HOME",
             )
         return java
 
     def java_command(self, main_class: str, *args: str, heap_mb: int = 256) -> list[str]:
         return [
-            self.java(), f"-Xms{min(heap_mb, 256)}m", f"-Xmx{heap_mb}m", "-XX:+UseG1GC",
+            self.java(),
+            f"-Xms{min(heap_mb, 256)}m",
+            f"-Xmx{heap_mb}m",
+            "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={self.app.templates_dir / 'local/kafka/log4j2.properties'}",
-            "-cp", str(self.libs / "*"), main_class, *args,
+            "-Dlog4j2.configurationFile="
+            + str(self.app.templates_dir / "local/kafka/log4j2.properties"),
+            "-cp",
+            str(self.libs / "*"),
+            main_class,
+            *args,
         ]
 
 
@@ -105,19 +126,29 @@ class KafkaService(BackingService):
     def prepare(self) -> None:
         data_dir = self.home / "data"
         render_to_file(
-            self.app, "local/kafka/server.properties.j2", self.config_path,
-            host=self.endpoint.host, port=self.endpoint.port,
-            controller_port=self.env.runtime.kafka_controller_port, data_dir=data_dir,
+            self.app,
+            "local/kafka/server.properties.j2",
+            self.config_path,
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            controller_port=self.env.runtime.kafka_controller_port,
+            data_dir=data_dir,
         )
         if (data_dir / "meta.properties").is_file():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         run(
             self.runtime.java_command(
-                "kafka.tools.StorageTool", "format", "--standalone",
-                "--cluster-id", cluster_id, "--config", str(self.config_path),
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--cluster-id",
+                cluster_id,
+                "--config",
+                str(self.config_path),
             ),
-            timeout=120, what="formatting the Kafka log directory",
+            timeout=120,
+            what="formatting the Kafka log directory",
         )
 
     def command(self) -> list[str]:
@@ -142,7 +173,8 @@ class KafkaService(BackingService):
             raise ProbeError(str(exc.args[0] if exc.args else exc)) from None
         except Exception as exc:  # noqa: BLE001 - librdkafka surfaces timeouts as several types
             raise ProbeError(str(exc)) from None
-        return f"kafka {self.runtime.version}, cluster {cluster.cluster_id}, {len(cluster.nodes)} broker"
+        brokers = len(cluster.nodes)
+        return f"kafka {self.runtime.version}, cluster {cluster.cluster_id}, {brokers} broker(s)"
 
     def data_paths(self) -> dict[str, str]:
         return {**super().data_paths(), "jars": str(self.runtime.libs)}

@@ -1,4 +1,4 @@
-"""MariaDB (Debian mariadb-server) with its own datadir, socket and port; a database for the platform."""
+"""MariaDB (Debian mariadb-server): own datadir, socket and port; a database for the platform."""
 
 from __future__ import annotations
 
@@ -37,17 +37,26 @@ class MariaDBService(BackingService):
         data_dir = self.home / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         render_to_file(
-            self.app, "local/mariadb/my.cnf.j2", self.home / "my.cnf",
-            host=self.endpoint.host, port=self.endpoint.port, data_dir=data_dir,
-            socket=self.socket_path, pid_file=self.home / "mysqld.pid",
+            self.app,
+            "local/mariadb/my.cnf.j2",
+            self.home / "my.cnf",
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            data_dir=data_dir,
+            socket=self.socket_path,
+            pid_file=self.home / "mysqld.pid",
             os_user=getpass.getuser(),
         )
         if not (data_dir / "mysql").is_dir():
             run(
-                [require_program("mariadb-install-db", "mariadb-server"),
-                 f"--defaults-file={self.defaults_file}",
-                 "--auth-root-authentication-method=socket", "--skip-test-db"],
-                timeout=120, what="mariadb-install-db",
+                [
+                    require_program("mariadb-install-db", "mariadb-server"),
+                    f"--defaults-file={self.defaults_file}",
+                    "--auth-root-authentication-method=socket",
+                    "--skip-test-db",
+                ],
+                timeout=120,
+                what="mariadb-install-db",
             )
         if self.env.mysql.password.generated:
             ensure_generated_secret(self.app, self.env.mysql.password.generated)
@@ -60,7 +69,9 @@ class MariaDBService(BackingService):
         """The OS user's socket-authenticated root connection, used only to set up the platform."""
         import pymysql
 
-        return pymysql.connect(unix_socket=self.socket_path, user=getpass.getuser(), connect_timeout=2)
+        return pymysql.connect(
+            unix_socket=self.socket_path, user=getpass.getuser(), connect_timeout=2
+        )
 
     def ready_probe(self) -> str:
         import pymysql
@@ -68,7 +79,7 @@ class MariaDBService(BackingService):
         try:
             with self._admin() as conn, conn.cursor() as cur:
                 cur.execute("SELECT VERSION()")
-                return f"mariadb {cur.fetchone()[0]}"
+                return f"mariadb {_first(cur.fetchone())}"
         except pymysql.MySQLError as exc:
             raise ProbeError(str(exc)) from None
 
@@ -78,7 +89,9 @@ class MariaDBService(BackingService):
         with self._admin() as conn, conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{cfg.database}` CHARACTER SET utf8mb4")
             for host in ("127.0.0.1", "localhost", "::1"):
-                cur.execute(f"CREATE USER IF NOT EXISTS '{cfg.user}'@'{host}' IDENTIFIED BY %s", (password,))
+                cur.execute(
+                    f"CREATE USER IF NOT EXISTS '{cfg.user}'@'{host}' IDENTIFIED BY %s", (password,)
+                )
                 cur.execute(f"ALTER USER '{cfg.user}'@'{host}' IDENTIFIED BY %s", (password,))
                 cur.execute(f"GRANT ALL PRIVILEGES ON `{cfg.database}`.* TO '{cfg.user}'@'{host}'")
             conn.commit()
@@ -89,12 +102,20 @@ class MariaDBService(BackingService):
         cfg = self.env.mysql
         try:
             password = resolve_secret(self.app, cfg.password, self.env.aws)
-            with pymysql.connect(
-                host=self.endpoint.host, port=self.endpoint.port, user=cfg.user, password=password,
-                database=cfg.database, connect_timeout=2, read_timeout=5,
-            ) as conn, conn.cursor() as cur:
+            with (
+                pymysql.connect(
+                    host=self.endpoint.host,
+                    port=self.endpoint.port,
+                    user=cfg.user,
+                    password=password,
+                    database=cfg.database,
+                    connect_timeout=2,
+                    read_timeout=5,
+                ) as conn,
+                conn.cursor() as cur,
+            ):
                 cur.execute("SELECT VERSION()")
-                return f"mariadb {cur.fetchone()[0]}"
+                return f"mariadb {_first(cur.fetchone())}"
         except pymysql.MySQLError as exc:
             raise ProbeError(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - a missing secret means the platform cannot log in
@@ -102,3 +123,7 @@ class MariaDBService(BackingService):
 
     def data_paths(self) -> dict[str, str]:
         return {**super().data_paths(), "socket": self.socket_path}
+
+
+def _first(row: tuple[Any, ...] | None) -> str:
+    return str(row[0]) if row else "unknown"

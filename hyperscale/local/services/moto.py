@@ -23,7 +23,15 @@ class MotoService(BackingService):
         return Endpoint(host=url.hostname or "127.0.0.1", port=url.port or 80)
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", self.endpoint.host, "-p", str(self.endpoint.port)]
+        return [
+            sys.executable,
+            "-m",
+            "moto.server",
+            "-H",
+            self.endpoint.host,
+            "-p",
+            str(self.endpoint.port),
+        ]
 
     def process_env(self) -> dict[str, str]:
         return {**LOCAL_AWS_CREDENTIALS, "MOTO_ACCOUNT_ID": self.env.aws.account_id}

@@ -26,8 +26,12 @@ class RedisService(BackingService):
     def prepare(self) -> None:
         (self.home / "data").mkdir(parents=True, exist_ok=True)
         render_to_file(
-            self.app, "local/redis/redis.conf.j2", self.home / "redis.conf",
-            host=self.endpoint.host, port=self.endpoint.port, data_dir=self.home / "data",
+            self.app,
+            "local/redis/redis.conf.j2",
+            self.home / "redis.conf",
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            data_dir=self.home / "data",
         )
 
     def command(self) -> list[str]:
@@ -37,7 +41,10 @@ class RedisService(BackingService):
         import redis
 
         client = redis.Redis(
-            host=self.endpoint.host, port=self.endpoint.port, socket_timeout=2, socket_connect_timeout=2
+            host=self.endpoint.host,
+            port=self.endpoint.port,
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
         try:
             client.ping()

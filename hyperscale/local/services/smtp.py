@@ -25,9 +25,15 @@ class SmtpSinkService(BackingService):
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "hyperscale.local.smtp_sink",
-            "--host", self.endpoint.host, "--port", str(self.endpoint.port),
-            "--maildir", str(self.maildir),
+            sys.executable,
+            "-m",
+            "hyperscale.local.smtp_sink",
+            "--host",
+            self.endpoint.host,
+            "--port",
+            str(self.endpoint.port),
+            "--maildir",
+            str(self.maildir),
         ]
 
     def probe(self) -> str:

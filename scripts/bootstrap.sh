@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what hyperscale needs on a Debian machine: system packages, the Python environment
+# (.venv), and the Kafka jars (into the cache directory). Safe to run again: each step checks
+# first and does nothing when it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  mariadb-server          # MySQL for the local environment
+  redis-server            # Redis for the local environment
+  maven                   # fetches the Kafka jars from Maven Central
+  openjdk-17-jre-headless # runs the Kafka broker
+  kcat                    # Kafka benchmarks' baseline
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$python" -m venv .venv
+fi
+stamp=.venv/.hyperscale-deps
+wanted=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "bootstrap: installing Python dependencies into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,bench]'
+  echo "$wanted" > "$stamp"
+fi
+
+# The Kafka jars go to the cache directory once; later runs find them there.
+.venv/bin/hyperscale local install kafka >/dev/null
+echo "bootstrap: ready"

@@ -1,0 +1,106 @@
+"""Shared fixtures: the guard, injected contexts, a CLI runner, and the real local services."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hyperscale.cli import app as root_app
+from hyperscale.config.loader import load_environment
+from hyperscale.config.models import Environment
+from hyperscale.context import PROJECT_ROOT, AppContext
+from hyperscale.local import core
+from hyperscale.local.results import ServiceState
+from tests.guard import GUARD
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_from_real_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test (or program it starts) may reach real AWS credentials or a real cluster."""
+    fake = tmp_path_factory.mktemp("no-real-accounts")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUBECONFIG", str(fake / "kubeconfig-absent"))
+        mp.setenv("AWS_CONFIG_FILE", str(fake / "aws-config-absent"))
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(fake / "aws-credentials-absent"))
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.delenv("HYPERSCALE_ENV", raising=False)
+        GUARD.active = True
+        try:
+            yield
+        finally:
+            GUARD.active = False
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> AppContext:
+    """The context `hyperscale local up` uses on this machine, so running services are reused."""
+    return AppContext.from_os()
+
+
+@pytest.fixture(scope="session")
+def local_env(shared_app: AppContext) -> Environment:
+    return load_environment(shared_app, "local")
+
+
+@pytest.fixture(scope="session")
+def local_services(shared_app: AppContext, local_env: Environment) -> Iterator[Environment]:
+    """Every backing service, started through the same code as `hyperscale local up`.
+
+    Services that were already running are reused and left running; the ones this session
+    started are stopped at the end unless HYPERSCALE_KEEP_SERVICES is set.
+    """
+    result = core.up(local_env, shared_app)
+    failed = [s for s in result.services if not s.state.healthy]
+    if failed:
+        lines = [f"{s.name}: {s.detail}" for s in failed]
+        pytest.fail("local services did not start:\n" + "\n".join(lines), pytrace=False)
+    started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
+    yield local_env
+    if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
+        core.down(local_env, shared_app, started)
+
+
+@pytest.fixture
+def isolated_app(tmp_path: Path) -> AppContext:
+    """A context with its own state directory and a copy of the environments to edit."""
+    environments = tmp_path / "environments"
+    shutil.copytree(PROJECT_ROOT / "environments", environments)
+    return AppContext(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        state_dir=tmp_path / "state",
+        cache_dir=AppContext.from_os().cache_dir,
+        environments_dir=environments,
+        environ={},
+    )
+
+
+@dataclass
+class CliOutcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def invoke(app_ctx: AppContext, *args: str) -> CliOutcome:
+    """Run the real root command with an injected context and capture its streams."""
+    app_ctx.stdout = io.StringIO()
+    app_ctx.stderr = io.StringIO()
+    result = CliRunner().invoke(root_app, list(args), obj=app_ctx, catch_exceptions=False)
+    assert isinstance(app_ctx.stdout, io.StringIO)
+    assert isinstance(app_ctx.stderr, io.StringIO)
+    return CliOutcome(
+        result.exit_code,
+        app_ctx.stdout.getvalue() + result.stdout,
+        app_ctx.stderr.getvalue(),
+    )

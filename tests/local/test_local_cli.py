@@ -1,0 +1,121 @@
+"""`hyperscale local up|down|status` on an isolated state directory and ports (real Redis/SMTP)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from hyperscale.context import AppContext
+from hyperscale.exit_codes import ExitCode
+from tests.conftest import invoke
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def private_app(isolated_app: AppContext) -> Iterator[AppContext]:
+    """The local environment moved to free ports, so these tests never touch shared services."""
+    path = isolated_app.environments_dir / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["redis"]["endpoint"] = f"127.0.0.1:{_free_port()}"
+    data["reports"]["email"]["smtp"]["endpoint"] = f"127.0.0.1:{_free_port()}"
+    path.write_text(yaml.safe_dump(data))
+    yield isolated_app
+    invoke(isolated_app, "local", "down")
+
+
+def _services(outcome_stdout: str) -> dict[str, dict[str, object]]:
+    doc = json.loads(outcome_stdout)
+    return {s["name"]: s for s in doc["data"]["services"]}
+
+
+@pytest.mark.redis
+@pytest.mark.smtp
+def test_up_is_idempotent_and_status_reports_each_service(private_app: AppContext) -> None:
+    first = invoke(private_app, "local", "up", "redis", "smtp", "-o", "json")
+    assert first.exit_code == 0, first.stderr
+    assert {n: s["state"] for n, s in _services(first.stdout).items()} == {
+        "redis": "started",
+        "smtp": "started",
+    }
+    second = invoke(private_app, "local", "up", "redis", "smtp", "-o", "json")
+    services = _services(second.stdout)
+    assert {n: s["state"] for n, s in services.items()} == {"redis": "reused", "smtp": "reused"}
+    assert services["redis"]["pid"] == _services(first.stdout)["redis"]["pid"]
+
+    status = invoke(private_app, "local", "status", "redis", "smtp", "-o", "json")
+    assert status.exit_code == 0
+    redis = _services(status.stdout)["redis"]
+    assert redis["answers"] is True
+    assert str(redis["detail"]).startswith("redis ")
+    assert redis["address"].startswith("127.0.0.1:")
+
+
+@pytest.mark.redis
+def test_status_of_a_stopped_service_exits_1(private_app: AppContext) -> None:
+    invoke(private_app, "local", "up", "redis")
+    down = invoke(private_app, "local", "down", "redis", "-o", "json")
+    assert json.loads(down.stdout)["data"]["services"] == [{"name": "redis", "stopped": True}]
+    status = invoke(private_app, "local", "status", "redis")
+    assert status.exit_code == ExitCode.CHECK_FAILED
+    assert "stopped" in status.stdout
+
+
+@pytest.mark.redis
+def test_a_stale_pid_file_is_cleaned_and_the_service_started(private_app: AppContext) -> None:
+    run_dir = private_app.state_dir / "run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "redis.pid").write_text(json.dumps({"pid": 2**22 - 3, "create_time": 1.0}))
+    outcome = invoke(private_app, "local", "up", "redis", "-o", "json")
+    assert outcome.exit_code == 0
+    assert _services(outcome.stdout)["redis"]["state"] == "started (stale pid file cleaned)"
+
+
+@pytest.mark.redis
+def test_a_port_taken_by_another_process_is_a_clear_error(private_app: AppContext) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        path = private_app.environments_dir / "local.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["redis"]["endpoint"] = f"127.0.0.1:{port}"
+        path.write_text(yaml.safe_dump(data))
+        outcome = invoke(private_app, "local", "up", "redis", "-o", "json")
+    assert outcome.exit_code == ExitCode.EXTERNAL
+    redis = _services(outcome.stdout)["redis"]
+    assert redis["state"] == "failed"
+    assert f"port {port} is in use by a process that hyperscale did not start" in redis["detail"]
+
+
+def test_unknown_service_is_a_usage_error(private_app: AppContext) -> None:
+    outcome = invoke(private_app, "local", "up", "postgres")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "unknown service postgres (choose from kafka, mysql, redis, aws, smtp)" in outcome.stderr
+
+
+def test_local_commands_refuse_a_kubernetes_environment(private_app: AppContext) -> None:
+    outcome = invoke(private_app, "local", "status", "--env", "staging")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "environment 'staging' targets kubernetes" in outcome.stderr
+
+
+@pytest.mark.redis
+def test_a_service_that_dies_at_start_shows_its_log(private_app: AppContext) -> None:
+    aof = private_app.state_dir / "services" / "redis" / "data" / "appendonlydir"
+    aof.mkdir(parents=True)
+    (aof / "appendonly.aof.manifest").write_text("this is not a manifest\n")  # corrupt data
+    outcome = invoke(private_app, "local", "up", "redis", "-o", "json")
+    redis = _services(outcome.stdout)["redis"]
+    assert outcome.exit_code == ExitCode.EXTERNAL
+    assert redis["state"] == "failed"
+    assert redis["detail"].startswith("redis exited during start-up; see ")
+    assert any("manifest" in line.lower() for line in redis["log_tail"]), redis["log_tail"]

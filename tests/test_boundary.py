@@ -1,0 +1,76 @@
+"""The error boundary: known errors are one line, unknown ones are logged, Ctrl-C is 130."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from hyperscale.boundary import run_command
+from hyperscale.context import AppContext
+from hyperscale.errors import CheckFailedError, ConfigError, ExternalSystemError
+from hyperscale.exit_codes import ExitCode
+from hyperscale.output import OutputFormat
+
+
+def _run(tmp_path: Path, body: Callable[[AppContext], object], output: str = "table"):
+    """A one-command app whose body raises; the boundary is the real one."""
+    app = typer.Typer()
+
+    @app.command()
+    def cmd(ctx: typer.Context) -> None:
+        run_command(ctx, "test cmd", OutputFormat(output), body)  # type: ignore[arg-type]
+
+    ctx = AppContext(stdout=io.StringIO(), stderr=io.StringIO(), state_dir=tmp_path / "state")
+    result = CliRunner().invoke(app, [], obj=ctx, catch_exceptions=False)
+    return result.exit_code, ctx.stdout.getvalue(), ctx.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def _raise(exc: BaseException) -> Callable[[AppContext], object]:
+    def body(_: AppContext) -> object:
+        raise exc
+
+    return body
+
+
+def test_known_errors_map_to_their_exit_codes(tmp_path: Path) -> None:
+    cases = [
+        (ConfigError("bad key", hint="fix it"), ExitCode.USAGE),
+        (ExternalSystemError("broker down"), ExitCode.EXTERNAL),
+        (CheckFailedError("lag too high"), ExitCode.CHECK_FAILED),
+    ]
+    for error, code in cases:
+        exit_code, stdout, stderr = _run(tmp_path, _raise(error))
+        assert exit_code == code
+        assert stdout == ""
+        assert stderr.strip().splitlines() == [f"error: {error.lines()[0]}"]
+        assert "Traceback" not in stderr
+
+
+def test_unexpected_error_writes_a_crash_log_and_no_traceback(tmp_path: Path) -> None:
+    exit_code, _, stderr = _run(tmp_path, _raise(ZeroDivisionError("division by zero")))
+    assert exit_code == ExitCode.INTERNAL
+    assert "Traceback" not in stderr
+    assert "unexpected error: ZeroDivisionError: division by zero" in stderr
+    logs = list((tmp_path / "state" / "logs").glob("crash-*.log"))
+    assert len(logs) == 1
+    assert str(logs[0]) in stderr.replace("\n", "")
+    assert "Traceback" in logs[0].read_text()
+
+
+def test_interrupt_exits_130(tmp_path: Path) -> None:
+    exit_code, _, stderr = _run(tmp_path, _raise(KeyboardInterrupt()))
+    assert exit_code == ExitCode.INTERRUPTED
+    assert "interrupted" in stderr
+
+
+def test_error_envelope_in_json_mode(tmp_path: Path) -> None:
+    exit_code, stdout, _ = _run(tmp_path, _raise(ExternalSystemError("broker down")), "json")
+    doc = json.loads(stdout)
+    assert exit_code == doc["exit_code"] == 3
+    assert doc["errors"][0]["message"] == "broker down"
+    assert doc["errors"][0]["code"] == "external"

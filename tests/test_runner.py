@@ -1,0 +1,44 @@
+"""The one subprocess helper: output captured, failures explained, secrets masked."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from hyperscale.errors import ExternalSystemError
+from hyperscale.runner import masked, run
+
+
+def test_captures_output() -> None:
+    result = run([sys.executable, "-c", "print('hello')"])
+    assert result.returncode == 0
+    assert result.stdout == "hello\n"
+
+
+def test_failure_names_the_command_code_and_last_error_line_with_secrets_masked() -> None:
+    script = "import sys; sys.stderr.write('warming up\\nlogin failed for hunter2\\n'); sys.exit(4)"
+    with pytest.raises(ExternalSystemError) as caught:
+        run([sys.executable, "-c", script], secrets=["hunter2"], what="db login")
+    assert caught.value.message == "db login failed with exit code 4: login failed for ******"
+
+
+def test_missing_program_says_how_to_install() -> None:
+    with pytest.raises(ExternalSystemError) as caught:
+        run(["hyperscale-no-such-program"])
+    assert caught.value.message == "hyperscale-no-such-program is not installed or not on PATH"
+    assert "make bootstrap" in (caught.value.hint or "")
+
+
+def test_timeout_is_an_external_error() -> None:
+    with pytest.raises(ExternalSystemError, match=r"did not finish within 0.2s"):
+        run([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.2)
+
+
+def test_check_false_returns_the_failure() -> None:
+    result = run([sys.executable, "-c", "import sys; sys.exit(3)"], check=False)
+    assert result.returncode == 3
+
+
+def test_masked_command_line() -> None:
+    assert masked(["mysql", "--password=abc def"], ["abc def"]) == "mysql '--password=******'"
