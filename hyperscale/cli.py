@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -16,6 +15,7 @@ app = typer.Typer(
     help="Render, deploy and operate an event-driven platform: Kafka, Kubernetes, MySQL, Redis.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(local_app, name="local")
@@ -40,6 +40,8 @@ def root(
         ),
     ] = False,
 ) -> None:
+    import logging  # here, not at the top: `hyperscale --help` never needs it
+
     app_context(ctx)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

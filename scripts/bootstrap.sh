@@ -34,7 +34,8 @@ stamp=.venv/.hyperscale-deps
 wanted=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "bootstrap: installing Python dependencies into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,bench]'
+  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,bench]' \
+    --config-settings editable_mode=compat  # a .pth path entry: no import hook on every start
   echo "$wanted" > "$stamp"
 fi
 

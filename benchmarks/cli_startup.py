@@ -1,0 +1,76 @@
+"""Start-up time of `hyperscale --help` against bare Python and against `aws --version`.
+
+Run: .venv/bin/python benchmarks/cli_startup.py [--runs 30]
+
+Each command runs --runs times, interleaved (A B C A B C ...) so drift on the machine hits all
+of them alike; the table gives the median and the 90th percentile wall time, and the ratios the
+issue asks for. The goal: `hyperscale --help` at most 2x bare Python, and at least 2x faster
+than `aws --version`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _which(name: str) -> str:
+    local = BIN / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} not found: run `make bootstrap` (it installs the bench extra)")
+    return found
+
+
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    timings: dict[str, list[float]] = {name: [] for name in commands}
+    for argv in commands.values():  # warm the page cache once
+        subprocess.run(argv, capture_output=True, check=True, env=env)
+    for _ in range(runs):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, capture_output=True, check=True, env=env)
+            timings[name].append(time.perf_counter() - start)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    commands = {
+        "python3 -c pass": [sys.executable, "-c", "pass"],
+        # The floor for any typer CLI: the framework's own import, before a single command exists.
+        "python3 -c 'import typer'": [sys.executable, "-c", "import typer"],
+        "hyperscale --help": [_which("hyperscale"), "--help"],
+        "hyperscale --version": [_which("hyperscale"), "--version"],
+        "aws --version": [_which("aws"), "--version"],
+    }
+    timings = measure(commands, args.runs)
+    median = {name: statistics.median(t) for name, t in timings.items()}
+    p90 = {name: statistics.quantiles(t, n=10)[-1] for name, t in timings.items()}
+    print(f"{args.runs} interleaved runs each, {os.cpu_count()} cores\n")
+    print("| command | median ms | p90 ms |")
+    print("|---|---:|---:|")
+    for name in commands:
+        print(f"| `{name}` | {median[name] * 1000:.1f} | {p90[name] * 1000:.1f} |")
+    vs_python = median["hyperscale --help"] / median["python3 -c pass"]
+    vs_aws = median["aws --version"] / median["hyperscale --help"]
+    print()
+    print(f"hyperscale --help / python3 -c pass = {vs_python:.2f}x  (goal <= 2.0x)")
+    print(f"aws --version / hyperscale --help   = {vs_aws:.2f}x  (goal >= 2.0x)")
+    floor = median["python3 -c 'import typer'"] / median["python3 -c pass"]
+    print(f"floor: import typer / python3 -c pass = {floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
