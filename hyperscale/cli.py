@@ -9,14 +9,11 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.local.cli import app as local_app
+from hyperscale.options import command_group
 
-app = typer.Typer(
+app = command_group(
+    "Render, deploy and operate an event-driven platform: Kafka, Kubernetes, MySQL, Redis.",
     name="hyperscale",
-    help="Render, deploy and operate an event-driven platform: Kafka, Kubernetes, MySQL, Redis.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(local_app, name="local")
 

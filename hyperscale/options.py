@@ -1,4 +1,4 @@
-"""Options every command shares, declared once so they read the same everywhere."""
+"""Options and group settings every command shares, declared once so they read the same."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from typing import Annotated
 import typer
 
 from hyperscale.output import OutputFormat
+
+
+def command_group(help_text: str, *, name: str | None = None) -> typer.Typer:
+    """A typer app with the tool's settings: plain help (fast to import), no rich tracebacks."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        name=name,
+    )
+
 
 EnvOption = Annotated[
     str | None,

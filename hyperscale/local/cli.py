@@ -10,12 +10,11 @@ import typer
 
 from hyperscale.boundary import run_command
 from hyperscale.context import AppContext
-from hyperscale.options import EnvOption, OutputOption
+from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat, console_for
 
-app = typer.Typer(
-    help="The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP.",
-    no_args_is_help=True,
+app = command_group(
+    "The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP."
 )
 
 ServicesArg = Annotated[
