@@ -6,7 +6,7 @@ import datetime as dt
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -14,6 +14,9 @@ from hyperscale.context import AppContext
 from hyperscale.errors import HyperscaleError
 from hyperscale.exit_codes import ExitCode
 from hyperscale.output import ErrorInfo, OutputFormat, Result, emit_error, emit_result
+
+if TYPE_CHECKING:
+    from hyperscale.config.models import Environment
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -51,6 +54,24 @@ def run_command(
         )
         emit_error(app, output, command, code, info)
     raise typer.Exit(int(code))
+
+
+def run_env_command(
+    ctx: typer.Context,
+    command: str,
+    output: OutputFormat,
+    env_name: str | None,
+    body: Callable[[Environment, AppContext], Result],
+) -> NoReturn:
+    """``run_command`` for commands that act on an environment: load it (inside the boundary,
+    so a bad file is reported like any other error), then run ``body`` with it."""
+
+    def with_environment(app: AppContext) -> Result:
+        from hyperscale.config.loader import load_environment
+
+        return body(load_environment(app, env_name), app)
+
+    run_command(ctx, command, output, with_environment)
 
 
 def write_crash_log(app: AppContext, command: str, exc: BaseException) -> Path:

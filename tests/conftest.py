@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -82,6 +83,21 @@ def isolated_app(tmp_path: Path) -> AppContext:
         cache_dir=AppContext.from_os().cache_dir,
         environments_dir=environments,
         environ={},
+    )
+
+
+def moto_client(env: Environment, service: str) -> Any:
+    """A boto3 client for the local moto endpoint, with its throwaway credentials."""
+    import boto3
+
+    from hyperscale.local.services.moto import LOCAL_AWS_CREDENTIALS
+
+    return boto3.client(
+        service,
+        region_name=env.aws.region,
+        endpoint_url=str(env.aws.endpoint_url),
+        aws_access_key_id=LOCAL_AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
 
 

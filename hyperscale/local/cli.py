@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hyperscale.boundary import run_command
+from hyperscale.boundary import run_env_command
 from hyperscale.context import AppContext
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat, console_for
+
+if TYPE_CHECKING:
+    from hyperscale.config.models import Environment
 
 app = command_group(
     "The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP."
@@ -44,16 +47,14 @@ def up(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Start the backing services (reusing running ones) and wait until each answers."""
-    from hyperscale.config.loader import load_environment
     from hyperscale.local import core
     from hyperscale.local.results import LocalUpResult
 
-    def body(app_ctx: AppContext) -> LocalUpResult:
-        environment = load_environment(app_ctx, env)
+    def body(environment: Environment, app_ctx: AppContext) -> LocalUpResult:
         with _progress(app_ctx) as progress:
             return core.up(environment, app_ctx, services or [], progress)
 
-    run_command(ctx, "local up", output, body)
+    run_env_command(ctx, "local up", output, env, body)
 
 
 @app.command()
@@ -64,12 +65,9 @@ def down(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Stop the backing services that `local up` started. Data stays in the state directory."""
-    from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(
-        ctx, "local down", output, lambda a: core.down(load_environment(a, env), a, services or [])
-    )
+    run_env_command(ctx, "local down", output, env, lambda e, a: core.down(e, a, services or []))
 
 
 @app.command()
@@ -80,14 +78,10 @@ def status(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Show each service, its address and whether it answers a real request (exit 1 if not)."""
-    from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(
-        ctx,
-        "local status",
-        output,
-        lambda a: core.status(load_environment(a, env), a, services or []),
+    run_env_command(
+        ctx, "local status", output, env, lambda e, a: core.status(e, a, services or [])
     )
 
 
@@ -99,12 +93,8 @@ def install(
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Fetch what the services need into the cache (the Kafka jars) and check the programs exist."""
-    from hyperscale.config.loader import load_environment
     from hyperscale.local import core
 
-    run_command(
-        ctx,
-        "local install",
-        output,
-        lambda a: core.install(load_environment(a, env), a, services or []),
+    run_env_command(
+        ctx, "local install", output, env, lambda e, a: core.install(e, a, services or [])
     )

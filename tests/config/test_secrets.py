@@ -13,7 +13,7 @@ from hyperscale.config.models import Aws, Environment, SecretRef
 from hyperscale.config.secrets import ensure_generated_secret, resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.errors import ConfigError
-from hyperscale.local.services.moto import LOCAL_AWS_CREDENTIALS
+from tests.conftest import moto_client
 
 
 def test_env_secret(isolated_app: AppContext) -> None:
@@ -62,16 +62,8 @@ def test_secret_ref_needs_exactly_one_source() -> None:
 def test_aws_secret_from_secrets_manager(
     local_services: Environment, isolated_app: AppContext
 ) -> None:
-    import boto3
-
     aws: Aws = local_services.aws
-    client = boto3.client(
-        "secretsmanager",
-        region_name=aws.region,
-        endpoint_url=str(aws.endpoint_url),
-        aws_access_key_id=LOCAL_AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = moto_client(local_services, "secretsmanager")
     name = f"hyperscale/test/{uuid.uuid4().hex[:8]}"
     client.create_secret(Name=name, SecretString=json.dumps({"password": "from-aws"}))
     ref = SecretRef(aws_secret=name, json_key="password")

@@ -13,8 +13,8 @@ import pytest
 from hyperscale.config.models import Environment
 from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
-from hyperscale.local.services.moto import LOCAL_AWS_CREDENTIALS
 from hyperscale.local.services.smtp import SmtpSinkService
+from tests.conftest import moto_client
 
 pytestmark = pytest.mark.services
 
@@ -121,16 +121,7 @@ def test_redis_set_get(local_services: Environment) -> None:
 
 @pytest.mark.aws
 def test_boto3_against_the_moto_endpoint(local_services: Environment) -> None:
-    import boto3
-
-    aws = local_services.aws
-    s3 = boto3.client(
-        "s3",
-        region_name=aws.region,
-        endpoint_url=str(aws.endpoint_url),
-        aws_access_key_id=LOCAL_AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = moto_client(local_services, "s3")
     bucket = f"test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key="reports/cost.json", Body=b'{"total": 12.5}')
