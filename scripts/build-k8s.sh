@@ -2,7 +2,7 @@
 # Build the Kubernetes control-plane binaries hyperscale needs, from source,
 # through the Go module proxy only (no GitHub / prebuilt downloads):
 #
-#   kube-apiserver, kube-controller-manager, kube-scheduler  (tools/k8s)
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (tools/k8s)
 #   etcd, etcdctl                                            (tools/k8s/etcd)
 #   kwok, kwokctl                                            (tools/k8s/kwok)
 #
@@ -137,7 +137,7 @@ trap 'rm -rf "$tmp_root"' EXIT
 # --- kubernetes -------------------------------------------------------------
 
 build_kubernetes() {
-  local dir="$tools_dir" ver bins=(kube-apiserver kube-controller-manager kube-scheduler)
+  local dir="$tools_dir" ver bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
   ver="$(mod_version "$dir" k8s.io/kubernetes)"
   [[ "$ver" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || die "cannot parse k8s.io/kubernetes version from $dir/go.mod"
   local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
@@ -162,9 +162,13 @@ build_kubernetes() {
   (cd "$dir" && "$GO" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler)
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl)
   local b
-  for b in "${bins[@]}"; do check_version "$out/$b" "Kubernetes $ver" --version; done
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+    check_version "$out/$b" "Kubernetes $ver" --version
+  done
+  check_version "$out/kubectl" "Client Version: $ver" version --client
   install_bins kubernetes "$key" "$ver" "$out" "${bins[@]}"
 }
 
