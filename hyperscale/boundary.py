@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -74,10 +76,20 @@ def run_env_command(
     run_command(ctx, command, output, with_environment)
 
 
-def write_crash_log(app: AppContext, command: str, exc: BaseException) -> Path:
-    app.log_dir.mkdir(parents=True, exist_ok=True)
+def write_crash_log(app: AppContext, command: str, exc: BaseException) -> Path | str:
+    """The traceback goes to the state directory, or to a temporary file if that is unusable."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    path = app.log_dir / f"crash-{stamp}.log"
-    text = "".join(traceback.format_exception(exc))
-    path.write_text(f"hyperscale {command}\n{text}", encoding="utf-8")
+    text = f"hyperscale {command}\n" + "".join(traceback.format_exception(exc))
+    try:
+        app.log_dir.mkdir(parents=True, exist_ok=True)
+        path = app.log_dir / f"crash-{stamp}.log"
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"hyperscale-crash-{stamp}-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError:
+            return "nowhere (the state directory and the temporary directory are not writable)"
+        return Path(name)
     return path

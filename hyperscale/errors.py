@@ -20,9 +20,13 @@ class HyperscaleError(Exception):
         self.details = details or []
 
     def lines(self) -> list[str]:
-        """The message, then any further problems (one per line), then the fix."""
-        first = self.message if not self.hint else f"{self.message} ({self.hint})"
-        return [first, *self.details]
+        """The message with its fix, then any further problems, one per line."""
+        return [summary(self.message, self.hint), *self.details]
+
+
+def summary(message: str, hint: str | None) -> str:
+    """The one line an error prints: what went wrong, and in brackets how to fix it."""
+    return f"{message} ({hint})" if hint else message
 
 
 class UsageError(HyperscaleError):

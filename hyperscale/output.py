@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hyperscale.errors import summary
 from hyperscale.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -107,8 +108,7 @@ def emit_error(
 ) -> None:
     """One clear line on stderr; in json/yaml mode the envelope on stdout carries it too."""
     console = console_for(app, stderr=True)
-    first = error.message if not error.hint else f"{error.message} ({error.hint})"
-    console.print(f"[bold red]error:[/] {_escape(first)}")
+    console.print(f"[bold red]error:[/] {_escape(summary(error.message, error.hint))}")
     for detail in error.details:
         console.print(f"  {_escape(detail)}")
     if fmt is not OutputFormat.table:

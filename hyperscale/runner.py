@@ -48,15 +48,18 @@ def run(
     secrets: Sequence[str] = (),
     what: str | None = None,
     new_session: bool = False,
+    inherit_env: bool = True,
 ) -> CommandResult:
     """Run a program (never through a shell) and capture its output.
 
     Secrets must travel by ``env`` or ``input_text``, never in ``argv``; ``secrets`` lists values
-    to mask should one appear in output that ends up in an error message.
+    to mask should one appear in output that ends up in an error message. With
+    ``inherit_env=False`` the program sees only ``env``: long-lived services get no copy of the
+    caller's credentials.
     """
     shown = masked(argv, secrets)
     log.debug("run: %s", shown)
-    full_env = {**os.environ, **env} if env is not None else None
+    full_env = ({**os.environ, **env} if inherit_env else dict(env)) if env is not None else None
     try:
         proc = subprocess.run(
             list(argv),
@@ -75,6 +78,8 @@ def run(
             f"{argv[0]} is not installed or not on PATH",
             hint="run `make bootstrap` to install the project's tools",
         ) from exc
+    except OSError as exc:  # not executable, a directory, too many open files...
+        raise ExternalSystemError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise ExternalSystemError(f"{what or shown} did not finish within {timeout:g}s") from exc
     result = CommandResult(tuple(argv), proc.returncode, proc.stdout, proc.stderr)

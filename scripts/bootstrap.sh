@@ -11,6 +11,7 @@ APT_PACKAGES=(
   maven                   # fetches the Kafka jars from Maven Central
   openjdk-17-jre-headless # runs the Kafka broker
   kcat                    # Kafka benchmarks' baseline
+  python3-venv            # the project's .venv
 )
 
 missing=()
@@ -26,8 +27,9 @@ if ((${#missing[@]})); then
 fi
 
 python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
+if [ ! -x .venv/bin/pip ]; then  # pip, not python: a half-made venv is made again
   echo "bootstrap: creating .venv"
+  rm -rf .venv
   "$python" -m venv .venv
 fi
 stamp=.venv/.hyperscale-deps
@@ -40,5 +42,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 
 # The Kafka jars go to the cache directory once; later runs find them there.
-.venv/bin/hyperscale local install kafka >/dev/null
+.venv/bin/hyperscale local install kafka --env local >/dev/null
 echo "bootstrap: ready"

@@ -32,10 +32,20 @@ class _Guard:
             self._check_path(os.fsdecode(args[0]))
         elif event == "socket.connect" and len(args) >= 2:
             self._check_address(args[0], args[1])
+        elif event == "socket.getaddrinfo" and args:
+            self._check_lookup(args[0])
+
+    @staticmethod
+    def _check_lookup(host: object) -> None:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host is None or not isinstance(host, str) or _is_loopback(host):
+            return
+        raise GuardViolationError(f"test looked up {host}: tests only reach loopback addresses")
 
     @staticmethod
     def _check_path(path: str) -> None:
-        resolved = Path(path).expanduser()
+        resolved = Path(os.path.abspath(Path(path).expanduser()))  # noqa: PTH100 - no symlink resolution
         for forbidden in FORBIDDEN_DIRS:
             if resolved == forbidden or forbidden in resolved.parents:
                 raise GuardViolationError(
@@ -46,15 +56,19 @@ class _Guard:
     def _check_address(sock: socket.socket, address: Any) -> None:
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             return
-        host = address[0]
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not _is_loopback(address[0]):
             raise GuardViolationError(
-                f"test connected to {host}: tests only reach loopback addresses"
+                f"test connected to {address[0]}: tests only reach loopback addresses"
             )
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", maxsplit=1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 GUARD = _Guard()

@@ -74,3 +74,22 @@ def test_error_envelope_in_json_mode(tmp_path: Path) -> None:
     assert exit_code == doc["exit_code"] == 3
     assert doc["errors"][0]["message"] == "broker down"
     assert doc["errors"][0]["code"] == "external"
+
+
+def test_crash_log_falls_back_to_a_temporary_file(tmp_path: Path) -> None:
+    blocked = tmp_path / "state-is-a-file"
+    blocked.write_text("")
+    app = typer.Typer()
+
+    @app.command()
+    def cmd(ctx: typer.Context) -> None:
+        run_command(ctx, "test cmd", OutputFormat.table, _raise(RuntimeError("boom")))  # type: ignore[arg-type]
+
+    ctx = AppContext(stdout=io.StringIO(), stderr=io.StringIO(), state_dir=blocked)
+    result = CliRunner().invoke(app, [], obj=ctx, catch_exceptions=False)
+    stderr = ctx.stderr.getvalue()  # type: ignore[attr-defined]
+    assert result.exit_code == ExitCode.INTERNAL
+    logged = stderr.split("traceback written to ")[1].split(";")[0].replace("\n", "")
+    assert Path(logged).is_file()
+    assert "RuntimeError: boom" in Path(logged).read_text()
+    Path(logged).unlink()

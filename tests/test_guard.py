@@ -37,3 +37,14 @@ def test_loopback_is_allowed() -> None:
 def test_environment_points_sdks_away_from_real_accounts() -> None:
     assert "absent" in os.environ["KUBECONFIG"]
     assert "absent" in os.environ["AWS_SHARED_CREDENTIALS_FILE"]
+
+
+def test_looking_up_a_public_name_fails() -> None:
+    with pytest.raises(GuardViolationError, match=r"example\.com"):
+        socket.getaddrinfo("example.com", 443)
+
+
+def test_a_relative_path_to_real_credentials_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REAL_HOME)
+    with pytest.raises(GuardViolationError, match=r"\.aws"):
+        Path(".aws/config").read_text()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pytest
 import yaml
 
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.output import ENVELOPE_VERSION, ErrorInfo, envelope, status_word
+from hyperscale.output import ENVELOPE_VERSION, ErrorInfo, console_for, envelope, status_word
 from tests.conftest import invoke
 
 ENVELOPE_KEYS = ["apiVersion", "command", "status", "exit_code", "data", "errors"]
@@ -67,3 +69,32 @@ def test_yaml_output_is_the_same_envelope(isolated_app: AppContext) -> None:
     doc = yaml.safe_load(outcome.stdout)
     assert list(doc) == ENVELOPE_KEYS
     assert doc["exit_code"] == 2
+
+
+def _rendered(app: AppContext) -> str:
+    console_for(app).print("[red]down[/]")
+    assert isinstance(app.stdout, io.StringIO)
+    return app.stdout.getvalue()
+
+
+def test_colour_only_on_a_terminal() -> None:
+    piped = AppContext(stdout=io.StringIO(), stdout_isatty=False)
+    terminal = AppContext(stdout=io.StringIO(), stdout_isatty=True)
+    assert _rendered(piped) == "down\n"
+    assert "\x1b[31m" in _rendered(terminal)
+
+
+def test_no_color_is_respected_on_a_terminal() -> None:
+    app = AppContext(stdout=io.StringIO(), stdout_isatty=True, no_color=True)
+    assert "\x1b[" not in _rendered(app)
+
+
+def test_no_color_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "")
+    assert AppContext.from_os().no_color
+
+
+def test_spinners_only_for_people() -> None:
+    assert AppContext(stderr_isatty=True, environ={}).interactive
+    assert not AppContext(stderr_isatty=False, environ={}).interactive
+    assert not AppContext(stderr_isatty=True, environ={"CI": "true"}).interactive

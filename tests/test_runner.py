@@ -42,3 +42,18 @@ def test_check_false_returns_the_failure() -> None:
 
 def test_masked_command_line() -> None:
     assert masked(["mysql", "--password=abc def"], ["abc def"]) == "mysql '--password=******'"
+
+
+def test_a_program_that_cannot_run_is_an_external_error(tmp_path) -> None:
+    not_executable = tmp_path / "tool"
+    not_executable.write_text("#!/bin/sh\n")
+    with pytest.raises(ExternalSystemError, match=r"cannot run .*tool: Permission denied"):
+        run([str(not_executable)])
+
+
+def test_inherit_env_false_passes_only_the_given_variables(monkeypatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak")
+    script = "import os; print(sorted(os.environ))"
+    shown = run([sys.executable, "-c", script], env={"ONLY": "1"}, inherit_env=False).stdout
+    assert "AWS_SECRET_ACCESS_KEY" not in shown
+    assert "ONLY" in shown

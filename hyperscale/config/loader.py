@@ -47,7 +47,14 @@ def load_environment(app: AppContext, name: str | None = None) -> Environment:
 
 
 def parse_environment_file(path: Path) -> Environment:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start})", hint="save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", hint="check the path") from None
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -64,7 +71,7 @@ def parse_environment_file(path: Path) -> Environment:
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(path, root, err) for err in exc.errors()]
+        lines = [line for err in exc.errors() for line in _describe(path, root, err)]
         raise ConfigError(
             lines[0], details=lines[1:], hint=None if len(lines) == 1 else f"{len(lines)} problems"
         ) from None
@@ -76,24 +83,39 @@ def parse_environment_file(path: Path) -> Environment:
     return env
 
 
-def _describe(path: Path, root: yaml.Node | None, err: Any) -> str:
+def _describe(path: Path, root: yaml.Node | None, err: Any) -> list[str]:
     loc = tuple(err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if not loc and err["type"] == "value_error":
+        # A cross-field rule of the Environment model: one "key: problem" per line.
+        return [_cross_field(path, root, line) for line in message.splitlines()]
     key = ".".join(str(p) for p in loc) or "(top level)"
-    line = _line_of(root, loc)
-    where = f"{path}:{line}" if line else str(path)
+    where = _where(path, root, loc)
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(Environment, loc[:-1])
-        return f"{where}: {key}: unknown key; allowed keys here: {', '.join(allowed)}"
+        return [f"{where}: {key}: unknown key; allowed keys here: {', '.join(allowed)}"]
     if kind == "missing":
-        return f"{where}: {key}: required key is missing"
-    message = str(err["msg"]).removeprefix("Value error, ")
+        return [f"{where}: {key}: required key is missing"]
     value = err.get("input")
     secret = any(word in key.lower() for word in _SECRET_WORDS)
     shown = (
         "" if secret or isinstance(value, dict | list) or "(got" in message else f" (got {value!r})"
     )
-    return f"{where}: {key}: {message}{shown}"
+    return [f"{where}: {key}: {message}{shown}"]
+
+
+def _cross_field(path: Path, root: yaml.Node | None, line: str) -> str:
+    key, sep, problem = line.partition(": ")
+    if not sep:
+        return f"{path}: {line}"
+    loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    return f"{_where(path, root, loc)}: {key}: {problem}"
+
+
+def _where(path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    line = _line_of(root, loc)
+    return f"{path}:{line}" if line else str(path)
 
 
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

@@ -34,7 +34,8 @@ class Endpoint(Strict):
         return value
 
     def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def is_loopback(self) -> bool:
@@ -238,33 +239,62 @@ class Environment(Strict):
 
     @model_validator(mode="after")
     def _target_rules(self) -> Environment:
-        secrets = [self.mysql.password, self.redis.auth_token, self.kafka.security.password]
-        generated = [s for s in secrets if s is not None and s.generated]
-        if self.target.kind != "local":
-            if generated:
-                raise ValueError("generated secrets exist only for the local target")
-            if self.local is not None:
-                raise ValueError("the local section applies only to the local target")
-            if self.aws.endpoint_url is not None:
-                raise ValueError("aws.endpoint_url (moto) applies only to the local target")
-            return self
-        remote = [
-            str(e)
-            for e in [
-                *self.kafka.bootstrap_servers,
-                self.mysql.writer,
-                self.mysql.reader,
-                self.redis.endpoint,
-                self.reports.email.smtp.endpoint,
-            ]
-            if not e.is_loopback
-        ]
-        if remote:
-            raise ValueError(f"a local target binds only to loopback (got {', '.join(remote)})")
-        if self.aws.endpoint_url is None:
-            raise ValueError("a local target needs aws.endpoint_url (the moto endpoint)")
+        # Cross-field rules: each problem is "key: what is wrong", so the loader can point at
+        # the line of that key rather than at the top of the file.
+        problems = _local_problems(self) if self.target.kind == "local" else _remote_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
     def runtime(self) -> LocalRuntime:
         return self.local or LocalRuntime()
+
+
+def _secrets(env: Environment) -> dict[str, SecretRef | None]:
+    return {
+        "mysql.password": env.mysql.password,
+        "redis.auth_token": env.redis.auth_token,
+        "kafka.security.password": env.kafka.security.password,
+        "reports.email.smtp.password": env.reports.email.smtp.password,
+    }
+
+
+def _remote_problems(env: Environment) -> list[str]:
+    problems = [
+        f"{key}: generated secrets exist only for the local target; use env, file or aws_secret"
+        for key, ref in _secrets(env).items()
+        if ref is not None and ref.generated
+    ]
+    if env.local is not None:
+        problems.append("local: applies only to the local target")
+    if env.aws.endpoint_url is not None:
+        problems.append("aws.endpoint_url: the moto endpoint applies only to the local target")
+    return problems
+
+
+def _local_problems(env: Environment) -> list[str]:
+    endpoints = {
+        **{f"kafka.bootstrap_servers.{i}": e for i, e in enumerate(env.kafka.bootstrap_servers)},
+        "mysql.writer": env.mysql.writer,
+        "mysql.reader": env.mysql.reader,
+        "redis.endpoint": env.redis.endpoint,
+        "reports.email.smtp.endpoint": env.reports.email.smtp.endpoint,
+    }
+    problems = [
+        f"{key}: a local target binds only to loopback (got {endpoint})"
+        for key, endpoint in endpoints.items()
+        if not endpoint.is_loopback
+    ]
+    if env.aws.endpoint_url is None:
+        problems.append("aws.endpoint_url: a local target needs the moto endpoint")
+    if env.mysql.reader != env.mysql.writer:
+        problems.append("mysql.reader: the local MariaDB is one server; make it equal mysql.writer")
+    if env.kafka.security.protocol != "PLAINTEXT":
+        problems.append("kafka.security.protocol: the local broker speaks PLAINTEXT only")
+    problems += [
+        f"{key}: a local target uses generated secrets ({{generated: NAME}}) or none"
+        for key, ref in _secrets(env).items()
+        if ref is not None and not ref.generated and key != "mysql.password"
+    ]
+    return problems

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets as token_source
+import tempfile
 from pathlib import Path
 
 from hyperscale.config.models import Aws, SecretRef
@@ -21,10 +23,16 @@ def ensure_generated_secret(app: AppContext, name: str) -> str:
     path = generated_secret_path(app, name)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        value = token_source.token_urlsafe(24)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(value)
+        # Written whole to a private temporary file, then linked into place: a concurrent
+        # reader never sees a half-written secret, and of two writers the first one wins.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(token_source.token_urlsafe(24))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            Path(tmp).unlink()
     return path.read_text(encoding="utf-8").strip()
 
 

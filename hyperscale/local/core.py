@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_d
 
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.errors import ExternalSystemError, HyperscaleError, UsageError, summary
 from hyperscale.local.results import (
     InstallResult,
     LocalDownResult,
@@ -58,36 +59,31 @@ def up(
 ) -> LocalUpResult:
     """Bring the services up in parallel; reuse what already runs; clean up stale pid files."""
     services = select_services(env, app, names)
-    with ThreadPoolExecutor(max_workers=len(services)) as pool:
-        futures = [pool.submit(ensure_running, s, progress) for s in services]
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=len(services))
+    try:
+        futures = [pool.submit(ensure_running, s, progress, stop) for s in services]
         outcomes = [f.result() for f in futures]
+    except KeyboardInterrupt:
+        # Ctrl-C: tell the workers to stop waiting and leave without joining them.
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return LocalUpResult(env.name, outcomes)
 
 
-def ensure_running(service: BackingService, progress: Progress = _quiet) -> ServiceOutcome:
+def ensure_running(
+    service: BackingService, progress: Progress = _quiet, stop: threading.Event | None = None
+) -> ServiceOutcome:
     started = time.monotonic()
+    stop = stop or threading.Event()
     try:
-        running = service.process.running()
-        stale = service.process.cleaned_stale
-        if running is not None:
-            progress(f"{service.name}: already running (pid {running.pid}), checking it answers")
-            detail = _wait_ready(service)
-            service.after_ready()
-            return _outcome(service, ServiceState.REUSED, detail, running.pid, started)
-        _refuse_foreign_port(service)
-        progress(f"{service.name}: installing")
-        service.install()
-        service.prepare()
-        progress(f"{service.name}: starting")
-        pid = service.process.start(service.command(), env=service.process_env()).pid
-        progress(f"{service.name}: waiting until it answers on {service.endpoint}")
-        detail = _wait_ready(service)
-        service.after_ready()
-        state = ServiceState.RESTARTED_STALE if stale else ServiceState.STARTED
-        progress(f"{service.name}: ready")
-        return _outcome(service, state, detail, pid, started)
-    except ExternalSystemError as exc:
-        return _outcome(service, ServiceState.FAILED, exc.message, None, started)
+        with service.process.lock():
+            return _ensure_running_locked(service, progress, stop, started)
+    except HyperscaleError as exc:
+        detail = summary(exc.message, exc.hint)
+        return _outcome(service, ServiceState.FAILED, detail, None, started, tail=exc.details)
     except OSError as exc:  # a data directory that cannot be written, a config that cannot be read
         detail = (
             f"cannot prepare {service.name}: {exc.strerror or exc} ({exc.filename or service.home})"
@@ -95,19 +91,46 @@ def ensure_running(service: BackingService, progress: Progress = _quiet) -> Serv
         return _outcome(service, ServiceState.FAILED, detail, None, started)
 
 
-def _refuse_foreign_port(service: BackingService) -> None:
-    if service.port_in_use():
+def _ensure_running_locked(
+    service: BackingService, progress: Progress, stop: threading.Event, started: float
+) -> ServiceOutcome:
+    running = service.process.running()
+    stale = service.process.cleaned_stale
+    if running is not None:
+        progress(f"{service.name}: already running (pid {running.pid}), checking it answers")
+        detail = _wait_ready(service, stop)
+        service.after_ready()
+        return _outcome(service, ServiceState.REUSED, detail, running.pid, started)
+    _refuse_foreign_ports(service)
+    progress(f"{service.name}: installing")
+    service.install()
+    service.prepare()
+    progress(f"{service.name}: starting")
+    pid = service.process.start(service.command(), env=service.launch_env()).pid
+    progress(f"{service.name}: waiting until it answers on {service.endpoint}")
+    detail = _wait_ready(service, stop)
+    service.after_ready()
+    progress(f"{service.name}: ready")
+    return _outcome(service, ServiceState.STARTED, detail, pid, started, stale_pid_cleaned=stale)
+
+
+def _refuse_foreign_ports(service: BackingService) -> None:
+    taken = service.ports_in_use()
+    if taken:
+        ports = ", ".join(str(e.port) for e in taken)
         raise ExternalSystemError(
-            f"{service.name}: port {service.endpoint.port} is in use by a process that"
+            f"{service.name}: port {ports} is in use by a process that"
             f" hyperscale did not start (state directory {service.app.state_dir})",
             hint=f"stop that process or change the {service.name} port in the environment file",
         )
 
 
-def _wait_ready(service: BackingService) -> str:
+def _wait_ready(service: BackingService, stop: threading.Event) -> str:
     """Poll the service's real probe until it answers, its process dies, or time runs out."""
 
     def attempt() -> str:
+        if stop.is_set():
+            raise UsageError(f"{service.name}: start-up interrupted")
         if service.process.exited():
             raise _ProcessDiedError
         return service.ready_probe()
@@ -139,7 +162,15 @@ class _ProcessDiedError(Exception):
 
 
 def _outcome(
-    service: BackingService, state: ServiceState, detail: str, pid: int | None, started: float
+    service: BackingService,
+    state: ServiceState,
+    detail: str,
+    pid: int | None,
+    started: float,
+    *,
+    tail: list[str] | None = None,
+    stale_pid_cleaned: bool = False,
+    managed: bool = True,
 ) -> ServiceOutcome:
     return ServiceOutcome(
         name=service.name,
@@ -150,8 +181,10 @@ def _outcome(
         detail=detail,
         seconds=round(time.monotonic() - started, 2),
         log_path=str(service.log_path),
-        log_tail=service.process.log_tail(8) if state is ServiceState.FAILED else [],
+        log_tail=(tail or service.process.log_tail(8)) if state is ServiceState.FAILED else [],
         paths=service.data_paths(),
+        stale_pid_cleaned=stale_pid_cleaned,
+        managed=managed,
     )
 
 
@@ -159,7 +192,8 @@ def down(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalD
     services = select_services(env, app, names)
     stopped: list[tuple[str, bool]] = []
     for service in reversed(services):
-        stopped.append((service.name, service.process.stop()))
+        with service.process.lock():
+            stopped.append((service.name, service.process.stop()))
     return LocalDownResult(env.name, list(reversed(stopped)))
 
 
@@ -175,8 +209,9 @@ def _check(service: BackingService) -> ServiceOutcome:
     running = service.process.running()
     try:
         detail = service.probe()
-        state = ServiceState.UP if running else ServiceState.EXTERNAL
+        state = ServiceState.UP
     except ProbeError as exc:
         detail = str(exc)
         state = ServiceState.NOT_ANSWERING if running else ServiceState.STOPPED
-    return _outcome(service, state, detail, running.pid if running else None, started)
+    pid = running.pid if running else None
+    return _outcome(service, state, detail, pid, started, managed=running is not None)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +65,21 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         self.cleaned_stale = True
 
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialise start and stop of this process across concurrent hyperscale commands."""
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.pid_file.with_suffix(".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def start(
-        self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+        self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None
     ) -> RunningProcess:
+        """Start detached with exactly ``env`` (no inherited credentials), output to the log."""
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
@@ -74,7 +87,8 @@ class ManagedProcess:
         launcher = run(
             [sys.executable, "-m", "hyperscale.local.launch", str(self.log_path), "--", *argv],
             cwd=cwd,
-            env=env or {},
+            env=env,
+            inherit_env=False,
             new_session=True,  # its own process group: stop() signals the whole group
             timeout=30,
             what=f"starting {self.name}",

@@ -13,18 +13,18 @@ if TYPE_CHECKING:
 
 
 class ServiceState(StrEnum):
+    """Machine-readable states (part of the v1 envelope): one word each, never prose."""
+
     STARTED = "started"
     REUSED = "reused"
-    RESTARTED_STALE = "started (stale pid file cleaned)"
     FAILED = "failed"
     UP = "up"
-    EXTERNAL = "up (not started by hyperscale)"
-    NOT_ANSWERING = "running, not answering"
+    NOT_ANSWERING = "not_answering"
     STOPPED = "stopped"
 
     @property
     def healthy(self) -> bool:
-        return self in {self.STARTED, self.REUSED, self.RESTARTED_STALE, self.UP, self.EXTERNAL}
+        return self in {self.STARTED, self.REUSED, self.UP}
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,24 @@ class ServiceOutcome:
     log_path: str
     log_tail: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    #: A pid file whose process was gone (or whose pid belonged to another process) was removed.
+    stale_pid_cleaned: bool = False
+    #: False when no process started by hyperscale is running (another program may answer).
+    managed: bool = True
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
         data["state"] = self.state.value
         data["answers"] = self.state.healthy
         return data
+
+    @property
+    def label(self) -> str:
+        if self.stale_pid_cleaned and self.state is ServiceState.STARTED:
+            return "started (stale pid file cleaned)"
+        if not self.managed and self.state is ServiceState.UP:
+            return "up (not started by hyperscale)"
+        return self.state.value.replace("_", " ")
 
 
 def _services_table(title: str, outcomes: list[ServiceOutcome]) -> Any:

@@ -122,9 +122,46 @@ def test_a_literal_password_is_rejected_without_echoing_it(isolated_app: AppCont
 
 
 def test_local_target_refuses_non_loopback_addresses(isolated_app: AppContext) -> None:
-    _edit(isolated_app, "local", lambda d: d["mysql"].update(writer="db.example.com:3306"))
+    path = _edit(isolated_app, "local", lambda d: d["mysql"].update(writer="db.example.com:3306"))
     err = _error(isolated_app)
-    assert "a local target binds only to loopback (got db.example.com:3306)" in err.message
+    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "db.example.com" in t)
+    assert f"{path}:{line}: mysql.writer: a local target binds only to loopback" in err.message
+    assert "(got db.example.com:3306)" in err.message
+
+
+def test_cross_field_rules_point_at_their_own_keys(isolated_app: AppContext) -> None:
+    def two_rules(d: dict) -> None:
+        d["mysql"]["reader"] = "127.0.0.1:13307"
+        d["kafka"]["security"] = {
+            "protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "username": "u",
+            "password": {"env": "KAFKA_PASSWORD"},
+        }
+
+    path = _edit(isolated_app, "local", two_rules)
+    lines = _error(isolated_app).lines()
+    text = path.read_text().splitlines()
+    reader_line = next(i for i, t in enumerate(text, 1) if "13307" in t)
+    assert f"{path}:{reader_line}: mysql.reader: the local MariaDB is one server" in lines[0]
+    assert any(
+        "kafka.security.protocol: the local broker speaks PLAINTEXT only" in x for x in lines
+    )
+    assert any("kafka.security.password: a local target uses generated secrets" in x for x in lines)
+
+
+def test_generated_secrets_are_refused_outside_local(isolated_app: AppContext) -> None:
+    _edit(isolated_app, "staging", lambda d: d["mysql"].update(password={"generated": "pw"}))
+    err = _error(isolated_app, "staging")
+    assert "mysql.password: generated secrets exist only for the local target" in err.message
+
+
+def test_unreadable_bytes_are_a_config_error(isolated_app: AppContext) -> None:
+    path = isolated_app.environments_dir / "local.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    err = _error(isolated_app)
+    assert err.message == f"{path}: not UTF-8 text (byte 9)"
+    assert err.exit_code == ExitCode.USAGE
 
 
 def test_kubernetes_target_needs_a_context(isolated_app: AppContext) -> None:

@@ -6,9 +6,12 @@ import json
 import socket
 from collections.abc import Iterator
 
+import psutil
 import pytest
 import yaml
 
+from hyperscale.config.models import Environment
+from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
@@ -76,7 +79,10 @@ def test_a_stale_pid_file_is_cleaned_and_the_service_started(private_app: AppCon
     (run_dir / "redis.pid").write_text(json.dumps({"pid": 2**22 - 3, "create_time": 1.0}))
     outcome = invoke(private_app, "local", "up", "redis", "-o", "json")
     assert outcome.exit_code == 0
-    assert _services(outcome.stdout)["redis"]["state"] == "started (stale pid file cleaned)"
+    redis = _services(outcome.stdout)["redis"]
+    assert (redis["state"], redis["stale_pid_cleaned"]) == ("started", True)
+    status = invoke(private_app, "local", "status", "redis", "-o", "json")
+    assert _services(status.stdout)["redis"]["managed"] is True
 
 
 @pytest.mark.redis
@@ -119,3 +125,45 @@ def test_a_service_that_dies_at_start_shows_its_log(private_app: AppContext) -> 
     assert redis["state"] == "failed"
     assert redis["detail"].startswith("redis exited during start-up; see ")
     assert any("manifest" in line.lower() for line in redis["log_tail"]), redis["log_tail"]
+
+
+@pytest.mark.redis
+def test_redis_auth_token_is_enforced_and_never_written_in_clear(private_app: AppContext) -> None:
+    import redis
+
+    path = private_app.environments_dir / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["redis"]["auth_token"] = {"generated": "redis-token"}
+    path.write_text(yaml.safe_dump(data))
+    outcome = invoke(private_app, "local", "up", "redis", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stdout
+
+    token = (private_app.state_dir / "secrets" / "redis-token").read_text()
+    host, port = data["redis"]["endpoint"].split(":")
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host=host, port=int(port)).ping()
+    assert redis.Redis(host=host, port=int(port), password=token).ping()
+    _assert_secret_nowhere(private_app, token, "redis")
+
+
+@pytest.mark.mysql
+def test_the_platform_password_stays_out_of_files_argv_environment_and_logs(
+    local_services: Environment, shared_app: AppContext
+) -> None:
+    assert local_services.mysql.password.generated
+    password = resolve_secret(shared_app, local_services.mysql.password)
+    _assert_secret_nowhere(shared_app, password, "mysql")
+
+
+def _assert_secret_nowhere(app: AppContext, secret: str, service: str) -> None:
+    """Not in any rendered file or log, nor in the service's command line or environment."""
+    for path in [
+        *(app.state_dir / "services" / service).glob("*"),
+        *(app.state_dir / "logs").glob("*"),
+    ]:
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    pid = json.loads((app.state_dir / "run" / f"{service}.pid").read_text())["pid"]
+    proc = psutil.Process(pid)
+    assert secret not in " ".join(proc.cmdline())
+    assert secret not in " ".join(f"{k}={v}" for k, v in proc.environ().items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import psutil
 
 from hyperscale.local.process import ManagedProcess
 
+CLEAN_ENV = {"PATH": os.defpath}
 SLEEPER = [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"]
 STUBBORN = [
     sys.executable,
@@ -27,18 +29,18 @@ def _managed(tmp_path: Path) -> ManagedProcess:
 
 def test_start_is_found_again_and_stops(tmp_path: Path) -> None:
     managed = _managed(tmp_path)
-    started = managed.start(SLEEPER)
+    started = managed.start(SLEEPER, env=CLEAN_ENV)
     again = ManagedProcess("worker", tmp_path / "run", tmp_path / "logs" / "worker.log").running()
     assert again == started
     assert managed.stop(timeout=5)
-    assert not psutil.pid_exists(started.pid) or psutil.Process(started.pid).status() == "zombie"
+    assert _gone(started.pid)
     assert managed.running() is None
     assert not managed.pid_file.exists()
 
 
 def test_output_goes_to_the_log(tmp_path: Path) -> None:
     managed = _managed(tmp_path)
-    managed.start(SLEEPER)
+    managed.start(SLEEPER, env=CLEAN_ENV)
     try:
         deadline = time.monotonic() + 10
         while "ready" not in "".join(managed.log_tail()) and time.monotonic() < deadline:
@@ -85,11 +87,18 @@ def test_garbage_pid_file_is_stale(tmp_path: Path) -> None:
 
 def test_stop_escalates_to_sigkill_when_sigterm_is_ignored(tmp_path: Path) -> None:
     managed = _managed(tmp_path)
-    started = managed.start(STUBBORN)
+    started = managed.start(STUBBORN, env=CLEAN_ENV)
     deadline = time.monotonic() + 10
     while "up" not in managed.log_tail() and time.monotonic() < deadline:
         time.sleep(0.05)
     begun = time.monotonic()
     assert managed.stop(timeout=1)
     assert time.monotonic() - begun < 5
-    assert not psutil.pid_exists(started.pid) or psutil.Process(started.pid).status() == "zombie"
+    assert _gone(started.pid)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from abc import ABC, abstractmethod
@@ -12,6 +13,9 @@ from hyperscale.config.models import Endpoint, Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.process import ManagedProcess
+
+#: What a service process inherits from the caller; everything else (AWS_*, passwords) stays out.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER")
 
 
 class ProbeError(Exception):
@@ -47,8 +51,20 @@ class BackingService(ABC):
     @abstractmethod
     def command(self) -> list[str]: ...
 
-    def process_env(self) -> dict[str, str] | None:
-        return None
+    def process_env(self) -> dict[str, str]:
+        """Variables this service needs beyond the basic ones of ``launch_env``."""
+        return {}
+
+    def launch_env(self) -> dict[str, str]:
+        """The whole environment of the service: the basics, never the caller's credentials."""
+        environ = self.app.environ
+        basics = {k: environ[k] for k in _INHERITED if k in environ}
+        basics.setdefault("PATH", os.defpath)
+        return {**basics, **self.process_env()}
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every address the service listens on (all must be free before it starts)."""
+        return [self.endpoint]
 
     @abstractmethod
     def probe(self) -> str:
@@ -61,10 +77,15 @@ class BackingService(ABC):
     def after_ready(self) -> None:  # noqa: B027 - optional hook
         """One-time set-up that needs the running service (databases, users); idempotent."""
 
-    def port_in_use(self) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.settimeout(0.5)
-            return sock.connect_ex((self.endpoint.host, self.endpoint.port)) == 0
+    def ports_in_use(self) -> list[Endpoint]:
+        taken = []
+        for endpoint in self.endpoints():
+            try:
+                with socket.create_connection((endpoint.host, endpoint.port), timeout=0.5):
+                    taken.append(endpoint)
+            except OSError:
+                pass
+        return taken
 
     def data_paths(self) -> dict[str, str]:
         return {"home": str(self.home), "log": str(self.log_path)}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import re
 import shutil
 import uuid
+from functools import cached_property
 from pathlib import Path
 
 from hyperscale.config.models import Endpoint, Environment
@@ -26,14 +28,14 @@ class KafkaRuntime:
         self.app = app
         self.pom = app.tools_dir / "kafka" / "pom.xml"
 
-    @property
+    @cached_property
     def version(self) -> str:
         match = re.search(r"<kafka.version>([^<]+)</kafka.version>", self.pom.read_text())
         if not match:
             raise ExternalSystemError(f"{self.pom} does not set kafka.version")
         return match.group(1)
 
-    @property
+    @cached_property
     def libs(self) -> Path:
         digest = hashlib.sha256(self.pom.read_bytes()).hexdigest()[:12]
         return self.app.cache_dir / "kafka" / f"{self.version}-{digest}" / "libs"
@@ -46,6 +48,14 @@ class KafkaRuntime:
         """Fetch the jars once; a partial download is never mistaken for a complete one."""
         if self.installed:
             return self.libs
+        self.libs.parent.mkdir(parents=True, exist_ok=True)
+        with (self.libs.parent / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two `local up` at once fetch the jars once
+            if not self.installed:
+                self._fetch()
+        return self.libs
+
+    def _fetch(self) -> None:
         mvn = require_program("mvn", "maven")
         staging = self.libs.with_name("libs.partial")
         shutil.rmtree(staging, ignore_errors=True)
@@ -67,9 +77,10 @@ class KafkaRuntime:
         (staging / ".complete").write_text(self.version)
         shutil.rmtree(self.libs, ignore_errors=True)
         staging.rename(self.libs)
-        return self.libs
 
+    @cached_property
     def java(self) -> str:
+        """The java program (JAVA_HOME's, else PATH's), checked once to be new enough."""
         home = self.app.environ.get("JAVA_HOME")
         java = (
             str(Path(home) / "bin" / "java")
@@ -88,7 +99,7 @@ class KafkaRuntime:
 
     def java_command(self, main_class: str, *args: str, heap_mb: int = 256) -> list[str]:
         return [
-            self.java(),
+            self.java,
             f"-Xms{min(heap_mb, 256)}m",
             f"-Xmx{heap_mb}m",
             "-XX:+UseG1GC",
@@ -121,7 +132,11 @@ class KafkaService(BackingService):
 
     def install(self) -> None:
         self.runtime.install()
-        self.runtime.java()
+        _ = self.runtime.java
+
+    def endpoints(self) -> list[Endpoint]:
+        controller = Endpoint(host=self.endpoint.host, port=self.env.runtime.kafka_controller_port)
+        return [self.endpoint, controller]
 
     def prepare(self) -> None:
         data_dir = self.home / "data"
@@ -154,9 +169,6 @@ class KafkaService(BackingService):
     def command(self) -> list[str]:
         heap = self.env.runtime.kafka_heap_mb
         return self.runtime.java_command("kafka.Kafka", str(self.config_path), heap_mb=heap)
-
-    def process_env(self) -> dict[str, str]:
-        return {"KAFKA_LOG4J_OPTS": "", "LOG_DIR": str(self.home / "logs")}
 
     def probe(self) -> str:
         from confluent_kafka import KafkaException

@@ -7,6 +7,7 @@ from typing import Any
 
 from hyperscale.config.models import Endpoint
 from hyperscale.config.secrets import ensure_generated_secret, resolve_secret
+from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.runner import run
 from hyperscale.templating import render_to_file
@@ -60,6 +61,7 @@ class MariaDBService(BackingService):
             )
         if self.env.mysql.password.generated:
             ensure_generated_secret(self.app, self.env.mysql.password.generated)
+        resolve_secret(self.app, self.env.mysql.password)  # a missing secret fails before start
 
     def command(self) -> list[str]:
         mariadbd = require_program("mariadbd", "mariadb-server", "/usr/sbin/mariadbd")
@@ -85,7 +87,16 @@ class MariaDBService(BackingService):
 
     def after_ready(self) -> None:
         cfg = self.env.mysql
+        import pymysql
+
         password = resolve_secret(self.app, cfg.password, self.env.aws)
+        try:
+            self._create_platform_user(password)
+        except pymysql.MySQLError as exc:
+            raise ExternalSystemError(f"mysql: cannot create the platform user: {exc}") from None
+
+    def _create_platform_user(self, password: str) -> None:
+        cfg = self.env.mysql
         with self._admin() as conn, conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{cfg.database}` CHARACTER SET utf8mb4")
             for host in ("127.0.0.1", "localhost", "::1"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from hyperscale.config.models import Endpoint
+from hyperscale.config.secrets import ensure_generated_secret, resolve_secret
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.templating import render_to_file
 
@@ -23,8 +26,24 @@ class RedisService(BackingService):
     def install(self) -> None:
         require_program("redis-server", "redis-server")
 
+    def _password(self) -> str | None:
+        token = self.env.redis.auth_token
+        return resolve_secret(self.app, token) if token is not None else None
+
     def prepare(self) -> None:
         (self.home / "data").mkdir(parents=True, exist_ok=True)
+        token = self.env.redis.auth_token
+        if token is not None and token.generated:
+            ensure_generated_secret(self.app, token.generated)
+        password = self._password()
+        acl = self.home / "users.acl"
+        # Only the SHA-256 of the token is written: the ACL file holds no usable secret.
+        digest = hashlib.sha256(password.encode()).hexdigest() if password else None
+        acl.write_text(
+            f"user default on #{digest} ~* &* +@all\n"
+            if digest
+            else "user default on nopass ~* &* +@all\n"
+        )
         render_to_file(
             self.app,
             "local/redis/redis.conf.j2",
@@ -32,6 +51,7 @@ class RedisService(BackingService):
             host=self.endpoint.host,
             port=self.endpoint.port,
             data_dir=self.home / "data",
+            acl_file=acl,
         )
 
     def command(self) -> list[str]:
@@ -43,6 +63,7 @@ class RedisService(BackingService):
         client = redis.Redis(
             host=self.endpoint.host,
             port=self.endpoint.port,
+            password=self._password(),
             socket_timeout=2,
             socket_connect_timeout=2,
         )
