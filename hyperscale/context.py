@@ -52,6 +52,16 @@ class AppContext:
             environ=environ,
         )
 
+    def expand_path(self, value: str) -> Path:
+        """A configured path: ``@state/...`` lives in the state directory, ``~`` is home."""
+        if value.startswith("@state/"):
+            return self.state_dir / value.removeprefix("@state/")
+        return Path(value).expanduser()
+
+    @property
+    def scripts_dir(self) -> Path:
+        return self.tools_dir.parent / "scripts"
+
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what hyperscale needs on a Debian machine: system packages, the Python environment
-# (.venv), and the Kafka jars (into the cache directory). Safe to run again: each step checks
-# first and does nothing when it is already done.
+# (.venv), the Kafka jars and the Kubernetes binaries (into the cache directory). Safe to run
+# again: each step checks first and does nothing when it is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,4 +43,8 @@ fi
 
 # The Kafka jars go to the cache directory once; later runs find them there.
 .venv/bin/hyperscale local install kafka --env local >/dev/null
+
+# The sandbox cluster's binaries (Kubernetes, etcd, kwok) are built from Go modules once:
+# about five minutes on two cores the first time, a no-op afterwards.
+bash scripts/build-k8s.sh >/dev/null
 echo "bootstrap: ready"

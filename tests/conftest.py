@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,61 @@ def local_services(shared_app: AppContext, local_env: Environment) -> Iterator[E
     yield local_env
     if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
         core.down(local_env, shared_app, started)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    kubeconfig: Path
+    context: str
+    bin_dir: Path
+
+
+@pytest.fixture(scope="session")
+def sandbox(shared_app: AppContext, local_env: Environment) -> Iterator[Sandbox]:
+    """The sandbox cluster, brought up by the same code as `hyperscale local cluster up`.
+
+    A cluster that was already running is reused and left running; one this session started
+    is stopped at the end unless HYPERSCALE_KEEP_SERVICES is set.
+    """
+    from hyperscale.local.cluster import core as cluster_core
+    from hyperscale.local.cluster.kwokctl import Kwokctl
+
+    result = cluster_core.up(local_env, shared_app)
+    if not result.healthy:
+        pytest.fail(f"sandbox cluster is not healthy: {result.to_data()}", pytrace=False)
+    kwok = Kwokctl(shared_app, local_env.runtime.cluster)
+    yield Sandbox(Path(result.kubeconfig), result.context, kwok.bin_dir)
+    if result.action != "reused" and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
+        cluster_core.down(local_env, shared_app)
+
+
+@pytest.fixture(scope="session")
+def kube(sandbox: Sandbox) -> Iterator[Any]:
+    """A lightkube client for the sandbox cluster."""
+    from lightkube import Client, KubeConfig
+
+    config = KubeConfig.from_file(sandbox.kubeconfig).get(context_name=sandbox.context)
+    with Client(config=config, field_manager="hyperscale-tests") as client:
+        yield client
+
+
+@pytest.fixture
+def namespace(kube: Any) -> Iterator[str]:
+    """A namespace of its own for each test, labelled as test data and deleted afterwards."""
+    import uuid
+
+    from lightkube.models.meta_v1 import ObjectMeta
+    from lightkube.resources.core_v1 import Namespace, ServiceAccount
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.create(Namespace(metadata=ObjectMeta(name=name, labels={"hyperscale.dev/test": "true"})))
+    deadline = time.monotonic() + 30  # pods need the default service account the controller makes
+    while time.monotonic() < deadline:
+        if any(True for _ in kube.list(ServiceAccount, namespace=name)):
+            break
+        time.sleep(0.2)
+    yield name
+    kube.delete(Namespace, name)
 
 
 @pytest.fixture

@@ -87,6 +87,7 @@ class Target(Strict):
 
     kind: Literal["local", "kubernetes"]
     context: str | None = None
+    #: A path; ``@state/`` at its start means the state directory (the sandbox's kubeconfig).
     kubeconfig: str | None = None
     namespace: str = Field(default="hyperscale", pattern=NAME_PATTERN)
 
@@ -214,11 +215,44 @@ class Reports(Strict):
     cost: CostReport = CostReport()
 
 
+class LocalCluster(Strict):
+    """The sandbox Kubernetes control plane of `hyperscale local cluster up` (kwok nodes)."""
+
+    name: str = Field(default="hyperscale-sandbox", pattern=NAME_PATTERN)
+    apiserver_port: int = Field(default=16443, ge=1, le=65535)
+    etcd_port: int = Field(default=12379, ge=1, le=65535)
+    etcd_peer_port: int = Field(default=12380, ge=1, le=65535)
+    controller_manager_port: int = Field(default=20257, ge=1, le=65535)
+    scheduler_port: int = Field(default=20259, ge=1, le=65535)
+    kwok_port: int = Field(default=20247, ge=1, le=65535)
+    #: One fake node per zone, labelled topology.kubernetes.io/zone.
+    zones: list[str] = Field(
+        default=["us-east-1a", "us-east-1b", "us-east-1c"], min_length=1, max_length=26
+    )
+
+    @property
+    def context(self) -> str:
+        """The kubeconfig context kwokctl writes for this cluster."""
+        return f"kwok-{self.name}"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "kube-apiserver": self.apiserver_port,
+            "etcd": self.etcd_port,
+            "etcd-peer": self.etcd_peer_port,
+            "kube-controller-manager": self.controller_manager_port,
+            "kube-scheduler": self.scheduler_port,
+            "kwok-controller": self.kwok_port,
+        }
+
+
 class LocalRuntime(Strict):
     """Settings of the backing services that `hyperscale local up` starts (local target only)."""
 
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap_mb: int = Field(default=512, ge=128, le=8192)
+    cluster: LocalCluster = LocalCluster()
 
 
 class Environment(Strict):

@@ -10,6 +10,7 @@ import typer
 
 from hyperscale.boundary import run_env_command
 from hyperscale.context import AppContext
+from hyperscale.local.cluster.cli import app as cluster_app
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat, console_for
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 app = command_group(
     "The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP."
 )
+
+app.add_typer(cluster_app, name="cluster")
 
 ServicesArg = Annotated[
     list[str] | None,

@@ -1,0 +1,1 @@
+"""All Kubernetes API traffic goes through this package (lightkube, loaded lazily)."""

@@ -1,0 +1,1 @@
+"""`hyperscale local cluster`: a real Kubernetes control plane on this machine, kwok for nodes."""

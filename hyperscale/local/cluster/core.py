@@ -1,0 +1,165 @@
+"""Bring the sandbox cluster up (build, start, zoned nodes), down, and report on it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from hyperscale.config.models import Environment, LocalCluster
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.kube.client import KubeClient, NodeState, server_get
+from hyperscale.local.cluster.kwokctl import Kwokctl
+from hyperscale.local.cluster.results import ClusterDownResult, ClusterResult
+
+Progress = Callable[[str], None]
+
+#: How long nodes may take to turn Ready after the control plane answers.
+NODES_READY_TIMEOUT_S = 60.0
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def cluster_settings(env: Environment) -> LocalCluster:
+    if env.target.kind != "local":
+        raise UsageError(
+            f"environment {env.name!r} targets {env.target.kind}; the sandbox cluster is set up"
+            " by the local environment",
+            hint="use --env local (environments/sandbox.yaml then targets the cluster)",
+        )
+    return env.runtime.cluster
+
+
+def up(env: Environment, app: AppContext, progress: Progress = _quiet) -> ClusterResult:
+    cluster = cluster_settings(env)
+    kwok = Kwokctl(app, cluster)
+    started = time.monotonic()
+    progress("building the Kubernetes binaries if needed (first time: about 5 minutes)")
+    _ = kwok.bin_dir
+    components = kwok.components()
+    if all(c.running for c in components):
+        action = "reused"
+    elif kwok.exists:
+        progress("starting the existing cluster")
+        kwok.start()
+        action = "started"
+    else:
+        progress("creating the cluster (certificates, etcd, control plane, kwok)")
+        kwok.create()
+        action = "created"
+    _wait_ready(kwok)
+    progress(f"registering {len(cluster.zones)} nodes, one per zone")
+    with KubeClient(kwok.kubeconfig, cluster.context) as client:
+        ensure_nodes(client, cluster)
+        nodes = _wait_nodes_ready(client, len(cluster.zones))
+    return _result(kwok, action, nodes, time.monotonic() - started)
+
+
+def ensure_nodes(client: KubeClient, cluster: LocalCluster) -> None:
+    """One kwok-managed node per zone, applied server-side (idempotent)."""
+    from lightkube.models.meta_v1 import ObjectMeta
+    from lightkube.resources.core_v1 import Node
+
+    region = cluster.zones[0][:-1]
+    for zone in cluster.zones:
+        name = f"{cluster.name}-{zone}"
+        client.apply(
+            Node(
+                metadata=ObjectMeta(
+                    name=name,
+                    labels={
+                        "type": "kwok",
+                        "kubernetes.io/hostname": name,
+                        "kubernetes.io/os": "linux",
+                        "kubernetes.io/arch": "amd64",
+                        "node.kubernetes.io/instance-type": "kwok.large",
+                        "topology.kubernetes.io/region": region,
+                        "topology.kubernetes.io/zone": zone,
+                    },
+                    annotations={"kwok.x-k8s.io/node": "fake"},
+                )
+            )
+        )
+
+
+def _wait_ready(kwok: Kwokctl) -> None:
+    base = f"https://127.0.0.1:{kwok.cluster.apiserver_port}"
+
+    def ready() -> None:
+        server_get(base, "/readyz", kwok.ca_file)
+
+    try:
+        Retrying(
+            retry=retry_if_exception_type(ExternalSystemError),
+            stop=stop_after_delay(60),
+            wait=wait_fixed(0.5),
+        )(ready)
+    except RetryError as exc:
+        raise ExternalSystemError(
+            f"the sandbox API server did not become ready: {exc.last_attempt.exception()}",
+            hint=f"see the logs in {kwok.cluster_dir / 'logs'}",
+        ) from None
+
+
+def _wait_nodes_ready(client: KubeClient, expected: int) -> list[NodeState]:
+    deadline = time.monotonic() + NODES_READY_TIMEOUT_S
+    while True:
+        nodes = client.nodes()
+        if sum(n.ready for n in nodes) >= expected or time.monotonic() > deadline:
+            return nodes
+        time.sleep(0.5)
+
+
+def down(env: Environment, app: AppContext, *, delete: bool = False) -> ClusterDownResult:
+    kwok = Kwokctl(app, cluster_settings(env))
+    if not kwok.exists:
+        return ClusterDownResult(kwok.cluster.name, "absent")
+    if delete:
+        kwok.delete()
+        return ClusterDownResult(kwok.cluster.name, "deleted")
+    if not any(c.running for c in kwok.components()):
+        return ClusterDownResult(kwok.cluster.name, "already stopped")
+    kwok.stop()
+    return ClusterDownResult(kwok.cluster.name, "stopped")
+
+
+def status(env: Environment, app: AppContext) -> ClusterResult:
+    kwok = Kwokctl(app, cluster_settings(env))
+    if not kwok.exists:
+        return _result(kwok, "absent", [], 0.0)
+    nodes: list[NodeState] = []
+    if all(c.running for c in kwok.components()):
+        try:
+            with KubeClient(kwok.kubeconfig, kwok.cluster.context) as client:
+                nodes = client.nodes()
+        except Exception:  # noqa: BLE001 - status reports an unreachable server, it does not fail
+            nodes = []
+    return _result(kwok, "status", nodes, 0.0)
+
+
+def _result(kwok: Kwokctl, action: str, nodes: list[NodeState], seconds: float) -> ClusterResult:
+    version = None
+    if kwok.exists:
+        base = f"https://127.0.0.1:{kwok.cluster.apiserver_port}"
+        try:
+            version = json.loads(server_get(base, "/version", kwok.ca_file))["gitVersion"]
+        except (ExternalSystemError, ValueError, KeyError):
+            version = None
+    return ClusterResult(
+        name=kwok.cluster.name,
+        action=action,
+        api_server=f"https://127.0.0.1:{kwok.cluster.apiserver_port}",
+        server_version=version,
+        kubeconfig=str(kwok.kubeconfig),
+        context=kwok.cluster.context,
+        components=kwok.components() if kwok.exists else [],
+        nodes=nodes,
+        expected_nodes=len(kwok.cluster.zones),
+        seconds=round(seconds, 2),
+        logs=str(kwok.cluster_dir / "logs"),
+    )
