@@ -8,14 +8,19 @@ import typer
 
 from hyperscale import __version__
 from hyperscale.boundary import app_context
+from hyperscale.deploy import cli as deploy_cli
 from hyperscale.local.cli import app as local_app
 from hyperscale.options import command_group
+from hyperscale.smoke import cli as smoke_cli
 
 app = command_group(
     "Render, deploy and operate an event-driven platform: Kafka, Kubernetes, MySQL, Redis.",
     name="hyperscale",
 )
 app.add_typer(local_app, name="local")
+app.command(name="deploy")(deploy_cli.deploy)
+app.command(name="status")(deploy_cli.status)
+app.command(name="smoke")(smoke_cli.smoke)
 
 
 def _print_version(value: bool) -> None:

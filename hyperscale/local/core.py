@@ -189,12 +189,17 @@ def _outcome(
 
 
 def down(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalDownResult:
+    """Stop the named services, or all of them and first the deployed platform programs."""
+    from hyperscale.deploy.local import LocalPlatform
+
     services = select_services(env, app, names)
     stopped: list[tuple[str, bool]] = []
+    if not names:
+        stopped.append(("platform", LocalPlatform(env, app).stop()))
     for service in reversed(services):
         with service.process.lock():
             stopped.append((service.name, service.process.stop()))
-    return LocalDownResult(env.name, list(reversed(stopped)))
+    return LocalDownResult(env.name, stopped)
 
 
 def status(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalStatusResult:

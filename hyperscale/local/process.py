@@ -133,11 +133,16 @@ class ManagedProcess:
             os.killpg(os.getpgid(pid), sig)
 
     def log_tail(self, lines: int = 10) -> list[str]:
-        try:
-            with self.log_path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                handle.seek(max(0, handle.tell() - 16_384))
-                text = handle.read().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return []
-        return [line for line in text.splitlines() if line.strip()][-lines:]
+        return log_tail(self.log_path, lines)
+
+
+def log_tail(path: Path, lines: int = 10) -> list[str]:
+    """The last non-blank lines of a log file (reads at most its last 16 KiB)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 16_384))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()][-lines:]

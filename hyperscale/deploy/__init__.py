@@ -1,0 +1,1 @@
+"""`hyperscale deploy`: put the platform on its target (local processes or Kubernetes)."""

@@ -1,0 +1,106 @@
+"""The adapter to supervisord: start the daemon, apply a new configuration, read process states."""
+
+from __future__ import annotations
+
+import time
+import xmlrpc.client
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hyperscale.errors import ExternalSystemError
+from hyperscale.runner import run
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    name: str
+    state: str  # RUNNING, STARTING, BACKOFF, FATAL, EXITED, STOPPED...
+    pid: int | None
+    started_at: float | None
+    log_file: str
+
+
+@dataclass(frozen=True)
+class ConfigChanges:
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+
+class Supervisor:
+    def __init__(self, config: Path, socket: Path) -> None:
+        self.config = config
+        self.socket = socket
+
+    def _rpc(self) -> Any:
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, serverurl=f"unix://{self.socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+    def running(self) -> bool:
+        try:
+            return bool(self._rpc().supervisor.getState()["statename"] == "RUNNING")
+        except (OSError, xmlrpc.client.Error):
+            return False
+
+    def start_daemon(self, supervisord: str, env: dict[str, str]) -> None:
+        """Start supervisord (it daemonizes itself) and wait for its socket to answer."""
+        run(
+            [supervisord, "-c", str(self.config)],
+            env=env,
+            inherit_env=False,
+            timeout=30,
+            what="supervisord",
+        )
+        deadline = time.monotonic() + 15
+        while not self.running():
+            if time.monotonic() > deadline:
+                raise ExternalSystemError(f"supervisord did not answer on {self.socket}")
+            time.sleep(0.1)
+
+    def apply_config(self) -> ConfigChanges:
+        """What `supervisorctl update` does: reread, then add, replace or remove program groups."""
+        rpc = self._rpc()
+        try:
+            [[added, changed, removed]] = rpc.supervisor.reloadConfig()
+            for name in removed:
+                rpc.supervisor.stopProcessGroup(name)
+                rpc.supervisor.removeProcessGroup(name)
+            for name in changed:
+                rpc.supervisor.stopProcessGroup(name)
+                rpc.supervisor.removeProcessGroup(name)
+                rpc.supervisor.addProcessGroup(name)
+            for name in added:
+                rpc.supervisor.addProcessGroup(name)
+        except (OSError, xmlrpc.client.Error) as exc:
+            raise ExternalSystemError(f"supervisord refused the new configuration: {exc}") from None
+        return ConfigChanges(sorted(added), sorted(changed), sorted(removed))
+
+    def programs(self) -> list[ProgramInfo]:
+        try:
+            infos = self._rpc().supervisor.getAllProcessInfo()
+        except (OSError, xmlrpc.client.Error) as exc:
+            raise ExternalSystemError(
+                f"supervisord on {self.socket} does not answer: {exc}"
+            ) from None
+        return [
+            ProgramInfo(
+                name=info["name"],
+                state=info["statename"],
+                pid=info["pid"] or None,
+                started_at=float(info["start"]) if info["start"] else None,
+                log_file=info["stdout_logfile"],
+            )
+            for info in infos
+        ]
+
+    def shutdown(self) -> None:
+        try:
+            self._rpc().supervisor.shutdown()
+        except (OSError, xmlrpc.client.Error):
+            return
+        deadline = time.monotonic() + 30
+        while self.socket.exists() and self.running() and time.monotonic() < deadline:
+            time.sleep(0.2)

@@ -1,0 +1,1 @@
+"""`hyperscale smoke`: real traffic through the API, checked all the way into MySQL."""

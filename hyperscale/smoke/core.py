@@ -1,0 +1,225 @@
+"""Send a burst of orders and marketing events through the API; wait for them in MySQL."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.deploy.migrations import writer_engine
+from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.exit_codes import ExitCode
+
+SKUS = ("SMOKE-TEE", "SMOKE-MUG", "SMOKE-CAP")
+HTTP_OK = 200
+HTTP_ACCEPTED = 202
+
+
+@dataclass
+class SmokeResult:
+    environment: str
+    run_id: str
+    orders_sent: int
+    orders_accepted: int
+    orders_in_mysql: int
+    idempotent_replay_ok: bool
+    events_sent: int
+    events_accepted: int
+    campaign: str
+    campaign_counters: dict[str, int]
+    expected_counters: dict[str, int]
+    post_latency_ms: dict[str, float]
+    seconds_to_mysql: float | None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.orders_accepted == self.orders_sent
+            and self.orders_in_mysql == self.orders_accepted
+            and self.idempotent_replay_ok
+            and self.events_accepted == self.events_sent
+            and self.campaign_counters == self.expected_counters
+        )
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self.passed else ExitCode.CHECK_FAILED
+
+    def to_data(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {**asdict(self), "passed": self.passed}
+
+    def render(self, console: Any) -> None:
+        mark = "[green]passed[/]" if self.passed else "[red]FAILED[/]"
+        console.print(f"smoke test {self.run_id} on {self.environment}: {mark}")
+        console.print(
+            f"  orders: {self.orders_sent} sent, {self.orders_accepted} accepted (202),"
+            f" {self.orders_in_mysql} in MySQL"
+            + (f" after {self.seconds_to_mysql:.2f}s" if self.seconds_to_mysql is not None else "")
+        )
+        console.print(
+            f"  idempotency: repeated key returned the first order: {self.idempotent_replay_ok}"
+        )
+        console.print(
+            f"  events: {self.events_sent} sent, {self.events_accepted} accepted;"
+            f" campaign {self.campaign} in MySQL: {self.campaign_counters}"
+        )
+        lat = self.post_latency_ms
+        console.print(
+            f"  POST latency: p50 {lat.get('p50', 0):.1f} ms, p95 {lat.get('p95', 0):.1f} ms"
+        )
+        for error in self.errors[:5]:
+            console.print(f"  [red]{error}[/]")
+
+
+def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - the environment's own API URL
+        url, data=data, method="POST", headers={"Content-Type": "application/json", **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return int(response.status), json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), json.loads(exc.read() or b"{}")
+
+
+def _get_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def smoke(
+    env: Environment, app: AppContext, *, orders: int = 20, events: int = 60, timeout: float = 30.0
+) -> SmokeResult:
+    if orders < 1 or events < 3:  # noqa: PLR2004 - one of each event type
+        raise UsageError("send at least 1 order and 3 events")
+    base = str(env.services.api_url).rstrip("/")
+    ready = _get_status(f"{base}/readyz")
+    if ready != HTTP_OK:
+        raise ExternalSystemError(
+            f"the API at {base} is not ready ({ready or 'no answer'})",
+            hint=f"see `hyperscale status --env {env.name}`; deploy with `hyperscale deploy`",
+        )
+    run_id = uuid.uuid4().hex[:8]
+    campaign = f"smoke-{run_id}"
+    result = SmokeResult(
+        env.name, run_id, orders, 0, 0, False, events, 0, campaign, {}, {}, {}, None
+    )
+
+    order_ids: list[str] = []
+    latencies: list[float] = []
+    first_key, first_id = f"smoke-{run_id}-0", None
+    for i in range(orders):
+        body = {
+            "customer_id": f"smoke-{run_id}",
+            "currency": "EUR",
+            "lines": [
+                {
+                    "sku": SKUS[j % len(SKUS)],
+                    "quantity": 1 + (i + j) % 3,
+                    "unit_price_cents": 1500 + 100 * j,
+                }
+                for j in range(1 + i % len(SKUS))
+            ],
+        }
+        begun = time.perf_counter()
+        status, answer = _post(
+            f"{base}/v1/orders", body, {"Idempotency-Key": f"smoke-{run_id}-{i}"}
+        )
+        latencies.append((time.perf_counter() - begun) * 1000)
+        if status == HTTP_ACCEPTED:
+            order_ids.append(answer["order_id"])
+            first_id = first_id or answer["order_id"]
+        else:
+            result.errors.append(f"order {i}: HTTP {status} {answer}")
+    result.orders_accepted = len(order_ids)
+
+    replay_status, replay = _post(
+        f"{base}/v1/orders",
+        {
+            "customer_id": f"smoke-{run_id}",
+            "currency": "EUR",
+            "lines": [{"sku": SKUS[0], "quantity": 1, "unit_price_cents": 1500}],
+        },
+        {"Idempotency-Key": first_key},
+    )
+    result.idempotent_replay_ok = (
+        replay_status == HTTP_ACCEPTED and replay.get("order_id") == first_id
+    )
+
+    kinds = ["impression"] * (events - events // 3) + ["click"] * (events // 3 - 1) + ["conversion"]
+    batch = [
+        {"type": kind, "campaign_id": campaign, "value_cents": 4200 if kind == "conversion" else 0}
+        for kind in kinds
+    ]
+    status, answer = _post(f"{base}/v1/events", {"events": batch}, {})
+    result.events_accepted = int(answer.get("accepted", 0)) if status == HTTP_ACCEPTED else 0
+    if status != HTTP_ACCEPTED:
+        result.errors.append(f"events: HTTP {status} {answer}")
+    result.expected_counters = {
+        "impressions": kinds.count("impression"),
+        "clicks": kinds.count("click"),
+        "conversions": 1,
+        "conversion_value_cents": 4200,
+    }
+    result.post_latency_ms = {
+        "p50": round(statistics.median(latencies), 2),
+        "p95": round(statistics.quantiles(latencies, n=20)[-1], 2)
+        if len(latencies) > 1
+        else latencies[0],
+    }
+    _wait_for_mysql(env, app, result, order_ids, timeout)
+    return result
+
+
+def _wait_for_mysql(
+    env: Environment, app: AppContext, result: SmokeResult, order_ids: list[str], timeout: float
+) -> None:
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = writer_engine(env, app)
+    orders_query = text("SELECT COUNT(*) FROM orders WHERE order_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    stats_query = text(
+        "SELECT impressions, clicks, conversions, conversion_value_cents"
+        " FROM campaign_stats WHERE campaign_id = :campaign"
+    )
+    begun = time.monotonic()
+    try:
+        while True:
+            with engine.connect() as conn:
+                found = conn.execute(orders_query, {"ids": order_ids or ["-"]}).scalar_one()
+                row = conn.execute(stats_query, {"campaign": result.campaign}).first()
+            result.orders_in_mysql = int(found)
+            result.campaign_counters = (
+                dict(zip(result.expected_counters, map(int, row), strict=True)) if row else {}
+            )
+            done = found == len(order_ids) and result.campaign_counters == result.expected_counters
+            if done:
+                result.seconds_to_mysql = round(time.monotonic() - begun, 2)
+                return
+            if time.monotonic() - begun > timeout:
+                result.errors.append(f"not everything reached MySQL within {timeout:g}s")
+                return
+            time.sleep(0.2)
+    except SQLAlchemyError as exc:
+        raise ExternalSystemError(f"reading MySQL at {env.mysql.writer} failed: {exc}") from None
+    finally:
+        engine.dispose()
