@@ -11,7 +11,6 @@ Kafka headers on every record: ``event-type`` and ``event-id`` (UTF-8), and
 
 from __future__ import annotations
 
-
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -97,6 +96,3 @@ def headers_for(event: OrderCreated | MarketingEvent) -> list[tuple[str, bytes]]
         ("event-id", str(event.event_id).encode()),
         ("content-type", b"application/json"),
     ]
-
-
-

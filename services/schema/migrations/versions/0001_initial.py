@@ -106,5 +106,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("processed_events", "campaign_stats", "order_lines", "orders", "inventory", "products"):
+    for table in (
+        "processed_events",
+        "campaign_stats",
+        "order_lines",
+        "orders",
+        "inventory",
+        "products",
+    ):
         op.drop_table(table)
