@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 import xmlrpc.client
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,15 +36,25 @@ class Supervisor:
         self.config = config
         self.socket = socket
 
-    def _rpc(self) -> Any:
+    @contextlib.contextmanager
+    def _rpc(self) -> Iterator[Any]:
+        """An XML-RPC proxy over the unix socket; its connection is closed after use."""
         from supervisor.xmlrpc import SupervisorTransport
 
+        # The transport leaks its socket when the connect fails: check the socket accepts first.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2)
+            probe.connect(str(self.socket))
         transport = SupervisorTransport(None, None, serverurl=f"unix://{self.socket}")
-        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        try:
+            yield xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+        finally:
+            transport.close()
 
     def running(self) -> bool:
         try:
-            return bool(self._rpc().supervisor.getState()["statename"] == "RUNNING")
+            with self._rpc() as rpc:
+                return bool(rpc.supervisor.getState()["statename"] == "RUNNING")
         except (OSError, xmlrpc.client.Error):
             return False
 
@@ -62,25 +75,30 @@ class Supervisor:
 
     def apply_config(self) -> ConfigChanges:
         """What `supervisorctl update` does: reread, then add, replace or remove program groups."""
-        rpc = self._rpc()
         try:
-            [[added, changed, removed]] = rpc.supervisor.reloadConfig()
-            for name in removed:
-                rpc.supervisor.stopProcessGroup(name)
-                rpc.supervisor.removeProcessGroup(name)
-            for name in changed:
-                rpc.supervisor.stopProcessGroup(name)
-                rpc.supervisor.removeProcessGroup(name)
-                rpc.supervisor.addProcessGroup(name)
-            for name in added:
-                rpc.supervisor.addProcessGroup(name)
+            with self._rpc() as rpc:
+                return self._apply(rpc)
         except (OSError, xmlrpc.client.Error) as exc:
             raise ExternalSystemError(f"supervisord refused the new configuration: {exc}") from None
+
+    @staticmethod
+    def _apply(rpc: Any) -> ConfigChanges:
+        [[added, changed, removed]] = rpc.supervisor.reloadConfig()
+        for name in removed:
+            rpc.supervisor.stopProcessGroup(name)
+            rpc.supervisor.removeProcessGroup(name)
+        for name in changed:
+            rpc.supervisor.stopProcessGroup(name)
+            rpc.supervisor.removeProcessGroup(name)
+            rpc.supervisor.addProcessGroup(name)
+        for name in added:
+            rpc.supervisor.addProcessGroup(name)
         return ConfigChanges(sorted(added), sorted(changed), sorted(removed))
 
     def programs(self) -> list[ProgramInfo]:
         try:
-            infos = self._rpc().supervisor.getAllProcessInfo()
+            with self._rpc() as rpc:
+                infos = rpc.supervisor.getAllProcessInfo()
         except (OSError, xmlrpc.client.Error) as exc:
             raise ExternalSystemError(
                 f"supervisord on {self.socket} does not answer: {exc}"
@@ -98,7 +116,8 @@ class Supervisor:
 
     def shutdown(self) -> None:
         try:
-            self._rpc().supervisor.shutdown()
+            with self._rpc() as rpc:
+                rpc.supervisor.shutdown()
         except (OSError, xmlrpc.client.Error):
             return
         deadline = time.monotonic() + 30

@@ -18,6 +18,7 @@ from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.exit_codes import ExitCode
 
 SKUS = ("SMOKE-TEE", "SMOKE-MUG", "SMOKE-CAP")
+TABLES = ("orders", "order_lines", "campaign_stats", "processed_events")
 HTTP_OK = 200
 HTTP_ACCEPTED = 202
 
@@ -37,6 +38,8 @@ class SmokeResult:
     expected_counters: dict[str, int]
     post_latency_ms: dict[str, float]
     seconds_to_mysql: float | None
+    #: Row counts of the platform's tables after the run: what has reached MySQL in all.
+    mysql_totals: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +80,8 @@ class SmokeResult:
         console.print(
             f"  POST latency: p50 {lat.get('p50', 0):.1f} ms, p95 {lat.get('p95', 0):.1f} ms"
         )
+        totals = ", ".join(f"{n} {t}" for t, n in self.mysql_totals.items())
+        console.print(f"  MySQL now holds: {totals}")
         for error in self.errors[:5]:
             console.print(f"  [red]{error}[/]")
 
@@ -214,11 +219,16 @@ def _wait_for_mysql(
             done = found == len(order_ids) and result.campaign_counters == result.expected_counters
             if done:
                 result.seconds_to_mysql = round(time.monotonic() - begun, 2)
-                return
+                break
             if time.monotonic() - begun > timeout:
                 result.errors.append(f"not everything reached MySQL within {timeout:g}s")
-                return
+                break
             time.sleep(0.2)
+        with engine.connect() as conn:
+            result.mysql_totals = {
+                table: int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())  # noqa: S608 - fixed names
+                for table in TABLES
+            }
     except SQLAlchemyError as exc:
         raise ExternalSystemError(f"reading MySQL at {env.mysql.writer} failed: {exc}") from None
     finally:

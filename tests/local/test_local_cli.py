@@ -167,3 +167,27 @@ def _assert_secret_nowhere(app: AppContext, secret: str, service: str) -> None:
     proc = psutil.Process(pid)
     assert secret not in " ".join(proc.cmdline())
     assert secret not in " ".join(f"{k}={v}" for k, v in proc.environ().items())
+
+
+@pytest.mark.mysql
+def test_mariadb_starts_from_nothing(private_app: AppContext) -> None:
+    """A cold start: a new data directory, the platform database and user, a real login."""
+    import pymysql
+
+    path = private_app.environments_dir / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    port = _free_port()
+    data["mysql"]["writer"] = data["mysql"]["reader"] = f"127.0.0.1:{port}"
+    path.write_text(yaml.safe_dump(data))
+    outcome = invoke(private_app, "local", "up", "mysql", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stdout
+    assert _services(outcome.stdout)["mysql"]["state"] == "started"
+    password = (private_app.state_dir / "secrets" / "mysql-password").read_text()
+    with (
+        pymysql.connect(
+            host="127.0.0.1", port=port, user="hyperscale", password=password, database="hyperscale"
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("SELECT DATABASE(), CURRENT_USER()")
+        assert cur.fetchone() == ("hyperscale", "hyperscale@127.0.0.1")

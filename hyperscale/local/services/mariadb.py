@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import socket
 from typing import Any
 
 from hyperscale.config.models import Endpoint
@@ -78,6 +79,14 @@ class MariaDBService(BackingService):
     def ready_probe(self) -> str:
         import pymysql
 
+        # PyMySQL leaks its socket when a unix-socket connect fails (it is not yet stored on the
+        # connection when the error is handled), so first see the server accept on our own.
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1)
+                probe.connect(self.socket_path)
+        except OSError as exc:
+            raise ProbeError(f"not accepting on {self.socket_path} yet: {exc}") from None
         try:
             with self._admin() as conn, conn.cursor() as cur:
                 cur.execute("SELECT VERSION()")
