@@ -32,11 +32,18 @@ if [ ! -x .venv/bin/pip ]; then  # pip, not python: a half-made venv is made aga
   rm -rf .venv
   "$python" -m venv .venv
 fi
+# The CLI and the platform's own packages (services/*), editable; reinstalled when any of
+# their pyproject files change.
+packages=(. services/events)
 stamp=.venv/.hyperscale-deps
-wanted=$(cat pyproject.toml | sha256sum | cut -c1-16)
+wanted=$(cat pyproject.toml services/*/pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "bootstrap: installing Python dependencies into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,bench]' \
+  args=()
+  for package in "${packages[@]}"; do
+    if [ "$package" = . ]; then args+=(-e '.[dev,bench]'); else args+=(-e "$package"); fi
+  done
+  .venv/bin/pip install -q --disable-pip-version-check "${args[@]}" \
     --config-settings editable_mode=compat  # a .pth path entry: no import hook on every start
   echo "$wanted" > "$stamp"
 fi
