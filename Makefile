@@ -6,10 +6,13 @@ BIN := .venv/bin
 bootstrap:
 	@bash scripts/bootstrap.sh
 
-## demo: the main job — bring up the platform's backing services and show their status
+## demo: the main job — backing services up, the platform deployed, real traffic through it,
+## then what reached MySQL and the platform's status
 demo: bootstrap
 	$(BIN)/hyperscale local up
-	$(BIN)/hyperscale local status
+	$(BIN)/hyperscale deploy --env local
+	$(BIN)/hyperscale smoke --env local
+	$(BIN)/hyperscale status --env local
 
 ## test: lint, type-check, then every test against the real services
 test: bootstrap lint typecheck unit
@@ -20,6 +23,7 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+	$(BIN)/mypy --strict services/events/platform_events services/api/platform_api services/consumer/platform_consumer
 
 unit:
 	$(BIN)/pytest

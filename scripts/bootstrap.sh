@@ -34,7 +34,7 @@ if [ ! -x .venv/bin/pip ]; then  # pip, not python: a half-made venv is made aga
 fi
 # The CLI and the platform's own packages (services/*), editable; reinstalled when any of
 # their pyproject files change.
-packages=(. services/events)
+packages=(. services/events services/api services/consumer)
 stamp=.venv/.hyperscale-deps
 wanted=$(cat pyproject.toml services/*/pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from hyperscale.cli import app as root_app
 from hyperscale.config.loader import load_environment
 from hyperscale.config.models import Environment
-from hyperscale.context import PROJECT_ROOT, AppContext
+from hyperscale.context import AppContext
 from hyperscale.local import core
 from hyperscale.local.results import ServiceState
 from tests.guard import GUARD
@@ -131,12 +131,13 @@ def namespace(kube: Any) -> Iterator[str]:
 def isolated_app(tmp_path: Path) -> AppContext:
     """A context with its own state directory and a copy of the environments to edit."""
     environments = tmp_path / "environments"
-    shutil.copytree(PROJECT_ROOT / "environments", environments)
+    active = AppContext.from_os()  # HYPERSCALE_ENVIRONMENTS_DIR when set, so ports match
+    shutil.copytree(active.environments_dir, environments)
     return AppContext(
         stdout=io.StringIO(),
         stderr=io.StringIO(),
         state_dir=tmp_path / "state",
-        cache_dir=AppContext.from_os().cache_dir,
+        cache_dir=active.cache_dir,
         environments_dir=environments,
         environ={},
     )

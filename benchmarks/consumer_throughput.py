@@ -1,0 +1,300 @@
+"""Consumer throughput: events applied per second from a pre-filled topic into MySQL.
+
+Run (backing services up: `hyperscale local up`):
+    .venv/bin/python benchmarks/consumer_throughput.py [--small 20000] [--large 200000]
+
+The platform consumer (`python -m platform_consumer`, batches in one transaction) and a naive
+consumer (one event per transaction, offsets committed per record, the way a first version is
+often written) read the same kind of data: a pre-filled pair of topics, 90 % marketing events
+over 100 campaigns and 10 % orders of one to three lines. Each run gets topics of its own with
+fresh event ids. The platform consumer runs at two topic sizes; its peak RSS should not grow
+with the topic. Goals (issue 4): >= 10x the naive consumer and >= 20,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hyperscale.config.loader import load_environment
+from hyperscale.config.models import Environment
+from hyperscale.config.secrets import generated_secret_path, resolve_secret
+from hyperscale.context import AppContext
+
+PARTITIONS = 6
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_topics(env: Environment, run: str) -> tuple[str, str]:
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.cimpl import NewTopic
+
+    orders, events = f"bench-orders-{run}", f"bench-events-{run}"
+    admin = AdminClient({"bootstrap.servers": env.kafka.bootstrap})
+    names = [orders, events, orders + ".dlq", events + ".dlq"]
+    for future in admin.create_topics([NewTopic(n, PARTITIONS, 1) for n in names]).values():
+        future.result(30)
+    return orders, events
+
+
+def fill(env: Environment, orders_topic: str, events_topic: str, count: int, seed: int) -> None:
+    from confluent_kafka import Producer
+
+    rng = random.Random(seed)
+    producer = Producer(
+        {
+            "bootstrap.servers": env.kafka.bootstrap,
+            "linger.ms": 20,
+            "batch.num.messages": 10_000,
+            "queue.buffering.max.messages": 500_000,
+            "compression.type": "lz4",
+        }
+    )
+    now = datetime.now(UTC).isoformat()
+    for i in range(count):
+        if i % 10 == 0:
+            order_id = str(uuid.uuid4())
+            lines = [
+                {
+                    "sku": f"SKU-{rng.randrange(500)}-{j}",
+                    "quantity": rng.randint(1, 4),
+                    "unit_price_cents": rng.randint(100, 9999),
+                }
+                for j in range(rng.randint(1, 3))
+            ]
+            body = {
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": now,
+                "type": "order.created",
+                "order": {
+                    "order_id": order_id,
+                    "customer_id": f"cust-{rng.randrange(10_000)}",
+                    "currency": "EUR",
+                    "lines": lines,
+                },
+            }
+            topic, key = orders_topic, order_id
+        else:
+            kind = rng.choices(["impression", "click", "conversion"], [80, 18, 2])[0]
+            campaign = f"camp-{rng.randrange(100)}"
+            body = {
+                "event_id": str(uuid.uuid4()),
+                "occurred_at": now,
+                "type": kind,
+                "campaign_id": campaign,
+                "value_cents": rng.randint(100, 5000) if kind == "conversion" else 0,
+            }
+            topic, key = events_topic, campaign
+        while True:
+            try:
+                producer.produce(topic, key=key.encode(), value=json.dumps(body).encode())
+                break
+            except BufferError:
+                producer.poll(0.1)
+        if i % 10_000 == 0:
+            producer.poll(0)
+    assert producer.flush(120) == 0, "not every record was delivered"
+
+
+def applied(env: Environment, app: AppContext, topics: tuple[str, str]) -> int:
+    import pymysql
+
+    with (
+        pymysql.connect(
+            host=env.mysql.writer.host,
+            port=env.mysql.writer.port,
+            user=env.mysql.user,
+            password=resolve_secret(app, env.mysql.password),
+            database=env.mysql.database,
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute("SELECT COUNT(*) FROM processed_events WHERE topic IN (%s, %s)", topics)
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+def run_platform_consumer(
+    env: Environment, app: AppContext, count: int, seed: int
+) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:8]
+    topics = make_topics(env, run)
+    fill(env, *topics, count, seed)
+    assert env.mysql.password.generated
+    environ = {
+        "PATH": os.defpath,
+        "KAFKA_BOOTSTRAP_SERVERS": env.kafka.bootstrap,
+        "ORDERS_TOPIC": topics[0],
+        "EVENTS_TOPIC": topics[1],
+        "CONSUMER_GROUP": f"bench-{run}",
+        "MYSQL_WRITER": str(env.mysql.writer),
+        "MYSQL_READER": str(env.mysql.reader),
+        "MYSQL_DATABASE": env.mysql.database,
+        "MYSQL_USER": env.mysql.user,
+        "MYSQL_PASSWORD_FILE": str(generated_secret_path(app, env.mysql.password.generated)),
+        "CONSUMER_METRICS_PORT": str(free_port()),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "platform_consumer"],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    watched = psutil.Process(proc.pid)
+    peak = 0
+    begun = time.monotonic()
+    done = 0
+    try:
+        while done < count and time.monotonic() - begun < 600:
+            peak = max(peak, watched.memory_info().rss)
+            done = applied(env, app, topics)
+            time.sleep(0.25)
+        elapsed = time.monotonic() - begun
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    return {
+        "events": done,
+        "seconds": elapsed,
+        "rate": done / elapsed,
+        "peak_rss_mib": peak / 2**20,
+    }
+
+
+INSERT_ORDER = (
+    "INSERT INTO orders (order_id, customer_id, status, total_cents, currency, created_at)"
+    " VALUES (%s, %s, 'created', %s, %s, UTC_TIMESTAMP())"
+)
+INSERT_LINE = "INSERT INTO order_lines VALUES (%s, %s, %s, %s, %s)"
+COUNT_EVENT = (
+    "INSERT INTO campaign_stats (campaign_id, {column}, conversion_value_cents)"
+    " VALUES (%s, 1, %s) ON DUPLICATE KEY UPDATE {column} = {column} + 1,"
+    " conversion_value_cents = conversion_value_cents + VALUES(conversion_value_cents)"
+)
+MARK_PROCESSED = (
+    "INSERT INTO processed_events (event_id, topic, kafka_partition, kafka_offset)"
+    " VALUES (%s, %s, %s, %s)"
+)
+COUNTERS = {"impression": "impressions", "click": "clicks", "conversion": "conversions"}
+
+
+def apply_one(cur: Any, event: dict[str, Any], message: Any) -> None:
+    """The naive consumer's work for one event, inside the caller's transaction."""
+    cur.execute("SELECT 1 FROM processed_events WHERE event_id = %s", (event["event_id"],))
+    if cur.fetchone() is not None:
+        return
+    if event["type"] == "order.created":
+        order = event["order"]
+        total = sum(x["quantity"] * x["unit_price_cents"] for x in order["lines"])
+        values = (order["order_id"], order["customer_id"], total, order["currency"])
+        cur.execute(INSERT_ORDER, values)
+        for n, line in enumerate(order["lines"], 1):
+            row = (order["order_id"], n, line["sku"], line["quantity"], line["unit_price_cents"])
+            cur.execute(INSERT_LINE, row)
+    else:
+        sql = COUNT_EVENT.format(column=COUNTERS[event["type"]])
+        cur.execute(sql, (event["campaign_id"], event.get("value_cents", 0)))
+    position = (event["event_id"], message.topic(), message.partition(), message.offset())
+    cur.execute(MARK_PROCESSED, position)
+
+
+def run_naive_consumer(
+    env: Environment, app: AppContext, count: int, seed: int, cap_s: float
+) -> dict[str, Any]:
+    """One event, one transaction, one offset commit: the baseline."""
+    import pymysql
+    from confluent_kafka import Consumer
+
+    run = uuid.uuid4().hex[:8]
+    topics = make_topics(env, run)
+    fill(env, *topics, count, seed)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": env.kafka.bootstrap,
+            "group.id": f"naive-{run}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe(list(topics))
+    conn = pymysql.connect(
+        host=env.mysql.writer.host,
+        port=env.mysql.writer.port,
+        user=env.mysql.user,
+        password=resolve_secret(app, env.mysql.password),
+        database=env.mysql.database,
+    )
+    done = 0
+    begun = time.monotonic()
+    try:
+        while done < count and time.monotonic() - begun < cap_s:
+            message = consumer.poll(1.0)
+            if message is None or message.error():
+                continue
+            with conn.cursor() as cur:
+                apply_one(cur, json.loads(message.value()), message)
+            conn.commit()
+            consumer.commit(message=message, asynchronous=False)
+            done += 1
+        elapsed = time.monotonic() - begun
+    finally:
+        consumer.close()
+        conn.close()
+    return {"events": done, "seconds": elapsed, "rate": done / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--env", default="local")
+    parser.add_argument("--small", type=int, default=20_000)
+    parser.add_argument("--large", type=int, default=200_000)
+    parser.add_argument(
+        "--naive-cap", type=float, default=60.0, help="seconds the naive consumer may run"
+    )
+    args = parser.parse_args()
+    app = AppContext.from_os()
+    env = load_environment(app, args.env)
+
+    naive = run_naive_consumer(env, app, args.small, 1, args.naive_cap)
+    small = run_platform_consumer(env, app, args.small, 1)
+    large = run_platform_consumer(env, app, args.large, 2)
+    rows = [("naive (1 event per transaction)", naive, None)]
+    rows += [
+        (f"platform consumer, {r['events']} events", r, r["peak_rss_mib"]) for r in (small, large)
+    ]
+    print(f"{os.cpu_count()} cores; {PARTITIONS} partitions; 90 % marketing events, 10 % orders\n")
+    print("| consumer | events | seconds | events/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|")
+    for label, r, rss in rows:
+        memory = f"{rss:.0f}" if rss is not None else "-"
+        print(f"| {label} | {r['events']} | {r['seconds']:.1f} | {r['rate']:.0f} | {memory} |")
+    growth = args.large // args.small
+    print(f"\nplatform / naive = {large['rate'] / naive['rate']:.1f}x (goal >= 10x)")
+    print(f"platform = {large['rate']:.0f} events/s (goal >= 20,000)")
+    rss = f"{small['peak_rss_mib']:.0f} -> {large['peak_rss_mib']:.0f} MiB"
+    print(f"peak RSS {rss} for {growth}x the events")
+
+
+if __name__ == "__main__":
+    main()

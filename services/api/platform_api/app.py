@@ -1,0 +1,187 @@
+"""The HTTP routes. Each one parses, calls one client or flow, and shapes the answer.
+
+Importable as ``platform_api.app:app``; settings are read from the environment when the
+application starts (not at import), or passed to ``create_app`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Header, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from platform_api import metrics
+from platform_api.errors import ApiError
+from platform_api.idempotency import HEADER, validate_key
+from platform_api.runtime import Runtime
+from platform_api.schemas import (
+    IDENTIFIER_PATTERN,
+    SKU_PATTERN,
+    CampaignStats,
+    EventBatchInput,
+    EventsAccepted,
+    Inventory,
+    OrderAccepted,
+    OrderInput,
+    Product,
+    ProductInput,
+)
+from platform_api.settings import Settings
+from platform_api.submissions import Answer
+
+Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="Product SKU")]
+CampaignId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Campaign id")]
+IdempotencyKey = Annotated[str | None, Header(alias=HEADER)]
+
+
+class _Started:
+    """The process's clients, set by the lifespan. Routes read it directly rather than through
+    ``Depends``: dependency resolution costs more per request than the cached read it serves."""
+
+    runtime: Runtime | None = None
+
+    def get(self) -> Runtime:
+        if self.runtime is None:
+            raise ApiError(503, "the API is starting or stopping", retry_after_s=1)
+        return self.runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    started = _Started()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings or Settings())  # type: ignore[call-arg]  # from env
+        started.runtime = runtime
+        try:
+            yield
+        finally:
+            started.runtime = None
+            await runtime.close()
+
+    app = FastAPI(
+        title="hyperscale platform API",
+        version="0.1.0",
+        lifespan=lifespan,
+        # Metrics are Prometheus (metrics.py); FastAPI's OpenTelemetry hooks would only add a
+        # provider lookup to every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.add_middleware(metrics.MetricsMiddleware)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    _routes(app, started)
+    return app
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, ApiError):  # registered for ApiError only
+        raise exc
+    headers = None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> Response:
+    """422 naming each field (``lines.0.quantity``) and what is wrong, without echoing input."""
+    if not isinstance(exc, RequestValidationError):  # registered for validation errors only
+        raise exc
+    problems = [
+        {
+            "loc": list(error["loc"]),
+            "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
+            "msg": str(error["msg"]).removeprefix("Value error, "),
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse({"error": "invalid request", "detail": problems}, status_code=422)
+
+
+def _answer(answer: Answer) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+def _not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")
+
+
+def _routes(app: FastAPI, started: _Started) -> None:
+    @app.get("/hello")
+    async def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = await started.get().readiness()
+        down = sorted(name for name, state in checks.items() if state != "ok")
+        if down:
+            body = {"status": "unavailable", "down": down, "checks": checks}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ready", "checks": checks})
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        payload, content_type = metrics.render()
+        return Response(payload, media_type=content_type)
+
+    @app.get("/v1/products/{sku}", response_model=Product)
+    async def get_product(sku: Sku) -> Response:
+        rt = started.get()
+        payload, cached = await rt.cache.get(sku)
+        if payload is None:
+            product = await rt.db.product(sku)
+            if product is None:
+                raise _not_found(f"product {sku}")
+            payload = product.model_dump_json().encode()
+            if cached != "error":
+                await rt.cache.fill(sku, payload)
+        return Response(
+            payload,
+            media_type="application/json",
+            headers={"X-Cache": "hit" if cached == "hit" else "miss"},
+        )
+
+    @app.put("/v1/products/{sku}", response_model=Product)
+    async def put_product(sku: Sku, body: ProductInput) -> Response:
+        rt = started.get()
+        product, created = await rt.db.upsert_product(sku, body)
+        await rt.cache.invalidate(sku)
+        return Response(
+            product.model_dump_json(),
+            status_code=201 if created else 200,
+            media_type="application/json",
+        )
+
+    @app.get("/v1/inventory/{sku}")
+    async def get_inventory(sku: Sku) -> Inventory:
+        inventory = await started.get().db.inventory(sku)
+        if inventory is None:
+            raise _not_found(f"product {sku}")
+        return inventory
+
+    @app.post("/v1/orders", status_code=202, response_model=OrderAccepted)
+    async def post_order(body: OrderInput, key: IdempotencyKey = None) -> JSONResponse:
+        return _answer(await started.get().submissions.order(body, validate_key(key)))
+
+    @app.post("/v1/events", status_code=202, response_model=EventsAccepted)
+    async def post_events(body: EventBatchInput) -> JSONResponse:
+        return _answer(await started.get().submissions.events(body))
+
+    @app.get("/v1/campaigns/{campaign_id}/stats")
+    async def campaign_stats(campaign_id: CampaignId) -> CampaignStats:
+        stats = await started.get().db.campaign_stats(campaign_id)
+        if stats is None:
+            raise _not_found(f"campaign {campaign_id}")
+        return stats
+
+
+app = create_app()

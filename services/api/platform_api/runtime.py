@@ -1,0 +1,83 @@
+"""The clients one process holds (MySQL pools, Redis, the Kafka producer) and readiness.
+
+Nothing here connects at start: the process comes up, answers /healthz and reports in /readyz
+what it cannot reach, and each client reconnects by itself when its service returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from platform_api.cache import ProductCache, bounded, redis_client
+from platform_api.db import Database
+from platform_api.errors import DependencyUnavailableError
+from platform_api.idempotency import IdempotencyStore
+from platform_api.publisher import PROBE_TIMEOUT_S, Publisher
+from platform_api.settings import Settings
+from platform_api.submissions import Submissions
+
+#: Above each client's own deadline: only a wedged client ever reaches it.
+READINESS_GUARD_S = PROBE_TIMEOUT_S + 0.25
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    redis: aioredis.Redis
+    cache: ProductCache
+    publisher: Publisher
+    submissions: Submissions
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Runtime:
+        db = Database(settings)
+        await db.start()
+        redis = redis_client(settings)
+        publisher = Publisher(settings)
+        publisher.start()
+        submissions = Submissions(
+            publisher=publisher,
+            idempotency=IdempotencyStore(redis, settings.idempotency_ttl_s),
+            orders_topic=settings.orders_topic,
+            events_topic=settings.events_topic,
+        )
+        cache = ProductCache(redis, settings.product_cache_ttl_s)
+        return cls(settings, db, redis, cache, publisher, submissions)
+
+    async def close(self) -> None:
+        await self.publisher.close()
+        await self.redis.aclose()
+        await self.db.close()
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency checked at once, in parallel: ``"ok"`` or ``"down: why"``."""
+        names = ("redis", "mysql", "kafka")
+        results = await asyncio.gather(
+            _check(self._redis_ping()), _check(self.db.ping()), _check(self._kafka())
+        )
+        return dict(zip(names, results, strict=True))
+
+    async def _redis_ping(self) -> None:
+        await bounded(self.redis.ping())
+
+    async def _kafka(self) -> None:
+        problem = await self.publisher.check()
+        if problem is not None:
+            raise DependencyUnavailableError("kafka", problem)
+
+
+async def _check(probe: Coroutine[Any, Any, None]) -> str:
+    try:
+        async with asyncio.timeout(READINESS_GUARD_S):
+            await probe
+    except DependencyUnavailableError as exc:
+        return f"down: {exc.message}"
+    except TimeoutError:
+        return f"down: no answer within {READINESS_GUARD_S:g} s"
+    return "ok"

@@ -1,0 +1,92 @@
+"""What the consumer read from Kafka, decoded into events or set aside as poison."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from platform_events import MarketingEvent, OrderCreated, decode_event
+
+Event = OrderCreated | MarketingEvent
+
+# confluent_kafka's TIMESTAMP_NOT_AVAILABLE; compared by value so this module needs no SDK import.
+_TIMESTAMP_NOT_AVAILABLE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """A consumed record. Key, headers and timestamp are read only to dead-letter it."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    #: The ``confluent_kafka.Message`` (it carries no error).
+    message: Any = field(repr=False, compare=False)
+
+    @classmethod
+    def from_message(cls, message: Any) -> KafkaRecord:
+        return cls(message.topic(), message.partition(), message.offset(), message.value(), message)
+
+    @property
+    def key(self) -> bytes | None:
+        key: bytes | None = self.message.key()
+        return key
+
+    @property
+    def headers(self) -> list[tuple[str, bytes | None]]:
+        return list(self.message.headers() or ())
+
+    @property
+    def timestamp_ms(self) -> int | None:
+        kind, timestamp = self.message.timestamp()
+        return None if kind == _TIMESTAMP_NOT_AVAILABLE else int(timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedRecord:
+    record: KafkaRecord
+    event: Event
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PoisonRecord:
+    """A record that cannot be applied: why, and after how many tries."""
+
+    record: KafkaRecord
+    error: BaseException
+    attempts: int
+
+
+class EmptyRecordError(ValueError):
+    """A record without a value (a tombstone) carries no event."""
+
+
+def decode_records(
+    records: Iterable[KafkaRecord],
+) -> tuple[list[DecodedRecord], list[PoisonRecord]]:
+    """Decode each value; a record that fails is poison at once (a retry cannot fix its bytes)."""
+    decoded: list[DecodedRecord] = []
+    poison: list[PoisonRecord] = []
+    for record in records:
+        try:
+            if record.value is None:
+                raise EmptyRecordError("the record has no value")
+            event = decode_event(record.value)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            poison.append(PoisonRecord(record, exc, attempts=1))
+            continue
+        decoded.append(DecodedRecord(record, event, str(event.event_id)))
+    return decoded, poison
+
+
+def next_offsets(records: Sequence[KafkaRecord]) -> dict[tuple[str, int], int]:
+    """The offset to commit per partition: one past the highest offset seen."""
+    offsets: dict[tuple[str, int], int] = {}
+    for record in records:
+        position = (record.topic, record.partition)
+        if record.offset + 1 > offsets.get(position, -1):
+            offsets[position] = record.offset + 1
+    return offsets

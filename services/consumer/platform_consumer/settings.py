@@ -1,0 +1,138 @@
+"""Configuration, from environment variables only. Secrets come from files named by them."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_PORT = 65_535
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def parse_endpoint(value: str) -> Endpoint:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= MAX_PORT:
+        raise ValueError(f"expected host:port, got {value!r}")
+    return Endpoint(host.strip("[]"), int(port))
+
+
+def read_secret_file(path: Path, what: str) -> SecretStr:
+    """The secret in ``path``, stripped of surrounding whitespace; never logged."""
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    if not value:
+        raise ValueError(f"{what}: {path} is empty")
+    return SecretStr(value)
+
+
+class ConsumerSettings(BaseSettings):
+    """One field per environment variable (upper-cased name); nothing is read from argv."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(min_length=1)
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password_file: Path | None = None
+
+    orders_topic: str = Field(default="orders", min_length=1)
+    events_topic: str = Field(default="marketing-events", min_length=1)
+    dlq_suffix: str = Field(default=".dlq", min_length=1)
+    consumer_group: str = Field(default="platform-consumer", min_length=1)
+
+    mysql_writer: str  # host:port, parsed into ``mysql_endpoint``
+    mysql_database: str = Field(min_length=1)
+    mysql_user: str = Field(min_length=1)
+    mysql_password_file: Path
+    mysql_tls: bool = False
+
+    consumer_batch_size: int = Field(default=500, ge=1, le=100_000)
+    consumer_batch_wait_ms: int = Field(default=200, ge=1, le=60_000)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    consumer_metrics_host: str = "127.0.0.1"
+    consumer_metrics_port: int = Field(default=19102, ge=0, le=65_535)
+
+    @field_validator("mysql_writer")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_endpoint(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> ConsumerSettings:
+        if self.kafka_security_protocol.startswith("SASL_"):
+            missing = [
+                name.upper()
+                for name in (
+                    "kafka_sasl_mechanism",
+                    "kafka_sasl_username",
+                    "kafka_sasl_password_file",
+                )
+                if getattr(self, name) is None
+            ]
+            if missing:
+                protocol = self.kafka_security_protocol
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
+        return self
+
+    @property
+    def mysql_endpoint(self) -> Endpoint:
+        return parse_endpoint(self.mysql_writer)
+
+    @property
+    def topics(self) -> tuple[str, str]:
+        return (self.orders_topic, self.events_topic)
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return topic + self.dlq_suffix
+
+    def mysql_password(self) -> SecretStr:
+        return read_secret_file(self.mysql_password_file, "MYSQL_PASSWORD_FILE")
+
+    def kafka_common(self) -> dict[str, Any]:
+        """Client settings shared by the consumer and the dead-letter producer."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.kafka_bootstrap_servers,
+            "security.protocol": self.kafka_security_protocol,
+            "client.id": f"platform-consumer-{socket.gethostname()}",
+        }
+        if self.kafka_sasl_password_file is not None and self.kafka_security_protocol.startswith(
+            "SASL_"
+        ):
+            password = read_secret_file(self.kafka_sasl_password_file, "KAFKA_SASL_PASSWORD_FILE")
+            config |= {
+                "sasl.mechanism": self.kafka_sasl_mechanism,
+                "sasl.username": self.kafka_sasl_username,
+                "sasl.password": password.get_secret_value(),
+            }
+        return config
+
+
+def describe_validation_error(exc: Exception) -> str:
+    """One line naming each offending environment variable, without echoing values."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for error in errors():
+        location = "_".join(str(p) for p in error.get("loc", ())).upper() or "settings"
+        parts.append(f"{location}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)

@@ -1,0 +1,325 @@
+"""The platform deployed on the local target, end to end: API -> Kafka -> consumer -> MySQL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import yaml
+
+from hyperscale.config.loader import load_environment
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.deploy import core as deploy_core
+from hyperscale.deploy.local import LocalPlatform
+from hyperscale.deploy.migrations import writer_engine
+from hyperscale.errors import ExternalSystemError
+from hyperscale.local import core as local_core
+from tests.conftest import invoke
+
+pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
+
+
+@pytest.fixture(scope="module")
+def platform(local_services: Environment, shared_app: AppContext) -> Iterator[Environment]:
+    """The platform deployed by the same code as `hyperscale deploy --env local`."""
+    was_running = LocalPlatform(local_services, shared_app).supervisor.running()
+    deploy_core.deploy(local_services, shared_app)
+    yield local_services
+    if not was_running:
+        LocalPlatform(local_services, shared_app).stop()
+
+
+def _api(env: Environment) -> str:
+    return str(env.services.api_url).rstrip("/")
+
+
+def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def order_body(customer: str, sku: str = "TEE-1") -> dict[str, Any]:
+    return {
+        "customer_id": customer,
+        "currency": "EUR",
+        "lines": [{"sku": sku, "quantity": 2, "unit_price_cents": 1999}],
+    }
+
+
+def query(env: Environment, app: AppContext, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    engine = writer_engine(env, app)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def wait_until(check: Any, what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.2)
+
+
+def orders_of(env: Environment, app: AppContext, customer: str) -> list[tuple[Any, ...]]:
+    return query(
+        env, app, "SELECT order_id, total_cents FROM orders WHERE customer_id = :c", c=customer
+    )
+
+
+def test_a_second_deploy_changes_nothing(platform: Environment, shared_app: AppContext) -> None:
+    before = {p.name: p.pid for p in LocalPlatform(platform, shared_app).supervisor.programs()}
+    again = deploy_core.deploy(platform, shared_app)
+    assert again.changed is False
+    assert {p.name: p.action for p in again.programs} == dict.fromkeys(before, "unchanged")
+    assert {p.name: p.pid for p in again.programs} == before
+    assert again.migrations_applied == []
+    assert again.topics_created == []
+
+
+def test_status_shows_each_program_ready(platform: Environment, shared_app: AppContext) -> None:
+    outcome = invoke(shared_app, "status", "--env", "local", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stdout
+    programs = {p["name"]: p for p in json.loads(outcome.stdout)["data"]["programs"]}
+    assert set(programs) == {"api", "consumer-1", "consumer-2"}
+    assert all(p["action"] == "running" and p["ready"] and p["pid"] for p in programs.values())
+    assert all(p["uptime_s"] is not None and p["uptime_s"] >= 0 for p in programs.values())
+
+
+def test_an_order_becomes_rows_in_mysql(platform: Environment, shared_app: AppContext) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    status, answer = post(f"{_api(platform)}/v1/orders", order_body(customer))
+    assert status == 202, answer
+    rows = wait_until(lambda: orders_of(platform, shared_app, customer), "the order in MySQL")
+    assert rows == [(answer["order_id"], 3998)]
+    lines = query(
+        platform,
+        shared_app,
+        "SELECT sku, quantity FROM order_lines WHERE order_id = :o",
+        o=answer["order_id"],
+    )
+    assert lines == [("TEE-1", 2)]
+
+
+def test_the_same_idempotency_key_gives_one_order(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    key = f"key-{uuid.uuid4().hex}"
+    first = post(f"{_api(platform)}/v1/orders", order_body(customer), {"Idempotency-Key": key})
+    second = post(f"{_api(platform)}/v1/orders", order_body(customer), {"Idempotency-Key": key})
+    assert first[0] == 202
+    assert first == second
+    # The same key for a different order is a client bug, refused rather than replayed.
+    other = post(
+        f"{_api(platform)}/v1/orders", order_body(customer, sku="OTHER-1"), {"Idempotency-Key": key}
+    )
+    assert other[0] == 422
+    wait_until(lambda: orders_of(platform, shared_app, customer), "the order in MySQL")
+    time.sleep(2)  # give a duplicate every chance to arrive
+    assert len(orders_of(platform, shared_app, customer)) == 1
+
+
+def _produce(
+    env: Environment,
+    topic: str,
+    value: bytes,
+    key: bytes,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": env.kafka.bootstrap, "enable.idempotence": True})
+    producer.produce(topic, key=key, value=value, headers=headers or [])
+    assert producer.flush(10) == 0
+
+
+def test_the_same_event_delivered_twice_is_applied_once(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    campaign = f"camp-{uuid.uuid4().hex[:8]}"
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "type": "click",
+        "campaign_id": campaign,
+    }
+    raw = json.dumps(event).encode()
+    for _ in range(2):
+        _produce(platform, platform.kafka.topics.events, raw, campaign.encode())
+    stats = "SELECT clicks FROM campaign_stats WHERE campaign_id = :c"
+    wait_until(lambda: query(platform, shared_app, stats, c=campaign), "the click counted")
+    time.sleep(2)
+    assert query(platform, shared_app, stats, c=campaign) == [(1,)]
+
+
+def test_a_poison_record_goes_to_the_dlq_and_the_consumer_keeps_going(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    from confluent_kafka import Consumer
+    from platform_events.dlq import DLQ_HEADERS
+
+    topic = platform.kafka.topics.orders
+    poison_key = f"poison-{uuid.uuid4().hex[:8]}".encode()
+    _produce(platform, topic, b"{not json", poison_key, [("trace", b"t-1")])
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    status, _ = post(f"{_api(platform)}/v1/orders", order_body(customer))
+    assert status == 202
+    wait_until(
+        lambda: orders_of(platform, shared_app, customer), "the order after the poison record"
+    )
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": platform.kafka.bootstrap,
+            "group.id": f"test-dlq-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic + platform.kafka.topics.dead_letter_suffix])
+    found = None
+    deadline = time.monotonic() + 30
+    try:
+        while found is None and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None and message.key() == poison_key:
+                found = message
+    finally:
+        consumer.close()
+    assert found is not None, "the poison record is not on the DLQ"
+    assert found.value() == b"{not json"
+    headers = {name: value.decode() for name, value in found.headers() or []}
+    assert set(DLQ_HEADERS) <= set(headers)
+    assert headers["hyperscale.dlq.original-topic"] == topic
+    assert headers["hyperscale.dlq.consumer-group"] == platform.kafka.consumer_group
+    assert headers["trace"] == "t-1"  # the original headers are kept
+
+
+def test_smoke_passes(platform: Environment, shared_app: AppContext) -> None:
+    outcome = invoke(
+        shared_app, "smoke", "--env", "local", "--orders", "10", "--events", "30", "-o", "json"
+    )
+    data = json.loads(outcome.stdout)["data"]
+    assert outcome.exit_code == 0, data
+    assert data["passed"] is True
+    assert data["orders_in_mysql"] == 10
+
+
+def _stream_orders(
+    env: Environment, customer: str, stop: threading.Event, accepted: list[str]
+) -> None:
+    """Post orders until told to stop; keep the ids the API accepted (202)."""
+    i = 0
+    while not stop.is_set():
+        status, answer = post(
+            f"{_api(env)}/v1/orders", order_body(customer), {"Idempotency-Key": f"{customer}-{i}"}
+        )
+        if status == 202:
+            accepted.append(answer["order_id"])
+            i += 1
+        else:
+            time.sleep(0.05)  # 503 while a dependency is down: retry the same key
+
+
+@pytest.mark.parametrize("service", ["kafka", "mysql"])
+def test_every_accepted_order_lands_once_across_a_restart(
+    platform: Environment, shared_app: AppContext, service: str
+) -> None:
+    customer = f"c-{service}-{uuid.uuid4().hex[:6]}"
+    stop, accepted = threading.Event(), []
+    streamer = threading.Thread(target=_stream_orders, args=(platform, customer, stop, accepted))
+    streamer.start()
+    try:
+        time.sleep(1.5)
+        local_core.down(platform, shared_app, [service])
+        time.sleep(1.0)
+        assert local_core.up(platform, shared_app, [service]).exit_code == 0
+        time.sleep(2.0)
+    finally:
+        stop.set()
+        streamer.join(30)
+    assert len(accepted) > 10
+    wanted = sorted(set(accepted))
+    assert len(wanted) == len(accepted), "the API accepted an order twice"
+
+    def landed() -> bool:
+        return len(orders_of(platform, shared_app, customer)) >= len(wanted)
+
+    wait_until(landed, f"{len(wanted)} orders in MySQL after the {service} restart", timeout=90)
+    assert sorted(r[0] for r in orders_of(platform, shared_app, customer)) == wanted
+
+
+def test_with_kafka_stopped_orders_get_503_within_a_second(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    local_core.down(platform, shared_app, ["kafka"])
+    try:
+        begun = time.monotonic()
+        status, answer = post(f"{_api(platform)}/v1/orders", order_body("c-down"))
+        elapsed = time.monotonic() - begun
+        assert status == 503, answer
+        assert elapsed < 1.0
+    finally:
+        assert local_core.up(platform, shared_app, ["kafka"]).exit_code == 0
+    wait_until(
+        lambda: post(f"{_api(platform)}/v1/orders", order_body("c-back"))[0] == 202,
+        "the API to recover",
+    )
+
+
+def test_a_program_that_cannot_start_is_named_with_its_log(
+    platform: Environment, isolated_app: AppContext
+) -> None:
+    """A second deployment whose API port is taken: deploy fails naming `api` and its log."""
+    path = isolated_app.environments_dir / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        data["services"]["api_url"] = f"http://127.0.0.1:{port}"
+        data["services"]["consumer_metrics_url"] = f"http://127.0.0.1:{port + 1}/metrics"
+        data["kafka"]["consumer_group"] = f"test-private-{uuid.uuid4().hex[:6]}"
+        data["local"]["consumers"] = 1
+        path.write_text(yaml.safe_dump(data))
+        env = load_environment(isolated_app, "local")
+        # the backing services are the shared ones: reuse their generated password
+        secret = isolated_app.state_dir / "secrets"
+        secret.mkdir(parents=True)
+        shared = AppContext.from_os().state_dir / "secrets" / "mysql-password"
+        (secret / "mysql-password").write_text(shared.read_text())
+        try:
+            with pytest.raises(ExternalSystemError) as caught:
+                deploy_core.deploy(env, isolated_app)
+        finally:
+            LocalPlatform(env, isolated_app).stop()
+    assert caught.value.message.startswith("program api ")
+    assert "api.log" in caught.value.message
+    assert caught.value.details, "the last lines of the program's log"

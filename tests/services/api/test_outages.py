@@ -1,0 +1,174 @@
+"""When MySQL, Redis or Kafka is down the API answers 503 fast, never hangs, keeps serving what
+it can, and recovers by itself when the service returns: no restart."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hyperscale.local import core
+from tests.services.api.conftest import Backends, Catalogue
+from tests.services.api.support import (
+    closed_port,
+    cuttable_link,
+    metric_value,
+    running_api,
+    wait_for,
+)
+from tests.services.api.test_orders import an_order
+
+pytestmark = [pytest.mark.services, pytest.mark.mysql, pytest.mark.redis, pytest.mark.kafka]
+
+FAST_S = 1.0
+
+
+def down(reply_json: dict[str, object]) -> object:
+    return reply_json.get("down")
+
+
+def test_kafka_unreachable_orders_and_events_get_503_within_a_second(
+    backends: Backends, tmp_path: Path
+) -> None:
+    environment = backends.api_environment(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed_port()}")
+    with running_api(environment, tmp_path / "api.log") as api:
+        ready = wait_for(
+            lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"] and r,
+            timeout=10,
+            what="readiness to name kafka",
+        )
+        assert ready.json["checks"]["kafka"].startswith("down:")
+        assert (ready.json["checks"]["redis"], ready.json["checks"]["mysql"]) == ("ok", "ok")
+
+        order = api.post("/v1/orders", an_order())
+        assert order.status == 503, order
+        assert order.elapsed < FAST_S, order
+        assert order.json["dependency"] == "kafka"
+        assert order.headers["retry-after"] == "1"
+
+        # Nothing was published, so the key is released: a retry is not told 409.
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        for _ in range(2):
+            retried = api.post("/v1/orders", an_order(customer_id="c-1"), headers=key)
+            assert retried.status == 503, retried
+            assert retried.elapsed < FAST_S, retried
+
+        events = api.post("/v1/events", {"events": [{"type": "click", "campaign_id": "c-1"}]})
+        assert events.status == 503, events
+        assert events.elapsed < FAST_S, events
+        assert events.json["failed_indexes"] == [0]  # definitely not on the topic: resend
+        assert events.json["unconfirmed_indexes"] == []
+
+        assert api.get("/healthz").status == 200  # alive: not a reason to restart it
+        metrics = api.get("/metrics").text
+        failures = metric_value(
+            metrics,
+            "kafka_delivery_failures_total",
+            topic=backends.orders_topic,
+            reason="unavailable",
+        )
+        assert failures == 3
+        assert metric_value(metrics, "kafka_producer_available") == 0
+
+
+def test_mysql_outage_answers_503_fast_and_recovers(
+    backends: Backends, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    writer = backends.env.mysql.writer
+    with cuttable_link((writer.host, writer.port)) as link:
+        environment = backends.api_environment(MYSQL_WRITER=link.address, MYSQL_READER=link.address)
+        with running_api(environment, tmp_path / "api.log") as api:
+            assert api.ready().status == 200
+            cached = api.get(f"/v1/products/{catalogue.stocked}")  # now in Redis
+            assert cached.status == 200, cached
+
+            link.cut()
+            ready = api.ready()
+            assert ready.status == 503, ready
+            assert down(ready.json) == ["mysql"]
+            assert ready.elapsed < FAST_S, ready
+
+            inventory = api.get(f"/v1/inventory/{catalogue.stocked}")
+            assert inventory.status == 503, inventory
+            assert inventory.elapsed < FAST_S, inventory
+            assert inventory.json["dependency"] == "mysql"
+            put = api.put(
+                f"/v1/products/{catalogue.bare}",
+                {"name": "x", "price_cents": 1, "currency": "EUR"},
+            )
+            assert put.status == 503, put
+            assert put.elapsed < FAST_S, put
+            # The cache still answers what it holds.
+            assert api.get(f"/v1/products/{catalogue.stocked}").headers["x-cache"] == "hit"
+            assert api.post("/v1/orders", an_order()).status == 202  # orders need no MySQL
+
+            link.restore()
+            wait_for(lambda: api.ready().status == 200, timeout=10, what="readiness after MySQL")
+            assert api.get(f"/v1/inventory/{catalogue.stocked}").json["total"] == 12
+
+
+def test_redis_outage_reads_fall_through_to_mysql_and_recover(
+    backends: Backends, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    redis = backends.env.redis.endpoint
+    with cuttable_link((redis.host, redis.port)) as link:
+        environment = backends.api_environment(REDIS_URL=f"redis://{link.address}/0")
+        with running_api(environment, tmp_path / "api.log") as api:
+            assert api.ready().status == 200
+            link.cut()
+
+            product = api.get(f"/v1/products/{catalogue.bare}")
+            assert product.status == 200, product  # a cache outage is a miss, not a failure
+            assert product.headers["x-cache"] == "miss"
+            assert product.elapsed < FAST_S, product
+
+            ready = api.ready()
+            assert ready.status == 503, ready
+            assert down(ready.json) == ["redis"]
+
+            keyed = api.post("/v1/orders", an_order(), headers={"Idempotency-Key": "k-1"})
+            assert keyed.status == 503, keyed  # the key cannot be honoured without Redis
+            assert keyed.json["dependency"] == "redis"
+            assert keyed.elapsed < FAST_S, keyed
+            assert api.post("/v1/orders", an_order()).status == 202
+
+            metrics = api.get("/metrics").text
+            assert (metric_value(metrics, "product_cache_lookups_total", result="error") or 0) >= 1
+
+            link.restore()
+            wait_for(lambda: api.ready().status == 200, timeout=10, what="readiness after Redis")
+            api.get(f"/v1/products/{catalogue.bare}")
+            assert api.get(f"/v1/products/{catalogue.bare}").headers["x-cache"] == "hit"
+    # The log says it once, not once per request.
+    log = (tmp_path / "api.log").read_text()
+    assert log.count("product cache bypassed") == 1
+
+
+@pytest.mark.timeout(180)
+def test_orders_resume_by_themselves_after_the_broker_restarts(
+    backends: Backends, tmp_path: Path
+) -> None:
+    """The real broker stopped and started again, through `hyperscale local down|up kafka`."""
+    with running_api(backends.api_environment(), tmp_path / "api.log") as api:
+        assert api.post("/v1/orders", an_order()).status == 202
+        try:
+            core.down(backends.env, backends.app, ["kafka"])
+            wait_for(
+                lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"],
+                timeout=30,
+                what="readiness to name kafka",
+            )
+            refused = api.post("/v1/orders", an_order())
+            assert refused.status == 503, refused
+            assert refused.elapsed < FAST_S, refused
+        finally:
+            result = core.up(backends.env, backends.app, ["kafka"])
+            assert all(s.state.healthy for s in result.services), result
+        wait_for(lambda: api.ready().status == 200, timeout=60, what="readiness after Kafka")
+        accepted = wait_for(
+            lambda: (r := api.post("/v1/orders", an_order())).status == 202 and r,
+            timeout=30,
+            what="an order accepted after the restart",
+        )
+        assert accepted.json["status"] == "accepted"

@@ -1,0 +1,120 @@
+"""Offsets are committed only after the MySQL COMMIT; SIGTERM finishes the batch and exits 0."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from tests.services.consumer.conftest import StartConsumer
+from tests.services.consumer.support import (
+    EventProducer,
+    MySQL,
+    Topics,
+    assert_commits_follow_mysql,
+    committed_offsets,
+    end_offsets,
+    marketing_event,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.mysql]
+
+
+@pytest.mark.timeout(150)
+def test_offsets_wait_for_the_database_commit(
+    start_consumer: StartConsumer,
+    producer: EventProducer,
+    topics: Topics,
+    mysql: MySQL,
+    bootstrap: str,
+    group: str,
+) -> None:
+    campaign = f"camp-lock-{topics.events[-10:]}"
+    events = [marketing_event(campaign, "click") for _ in range(300)]
+
+    # Another transaction holds the campaign's row: the consumer's batch cannot commit.
+    with mysql.connect() as blocker:
+        blocker.autocommit(False)
+        with blocker.cursor() as cur:
+            cur.execute("INSERT INTO campaign_stats (campaign_id) VALUES (%s)", (campaign,))
+        producer.send_all(topics.events, events)
+        consumer = start_consumer(CONSUMER_BATCH_SIZE="100")
+
+        # Past the consumer's 15 s lock wait: its transaction failed, was rolled back, retried.
+        wait_for(
+            lambda: consumer.metric("platform_consumer_db_retries_total", 'reason="lock"') >= 1,
+            60,
+            "a lock-wait retry",
+            interval=1,
+        )
+        assert committed_offsets(bootstrap, group, topics.all) == {}, (
+            "offsets were committed for a batch MySQL has not committed"
+        )
+        assert mysql.processed_count(topics.all) == 0
+        blocker.commit()
+
+    wait_for(lambda: mysql.processed_count(topics.all) == len(events), 60, "the batch applied")
+    ends = end_offsets(bootstrap, topics.all)
+    wait_for(
+        lambda: assert_commits_follow_mysql(bootstrap, group, mysql, topics.all) == ends,
+        30,
+        "offsets committed after the database",
+    )
+    # Retried, but applied once.
+    assert mysql.campaign(campaign) == (0, len(events), 0, 0)
+    assert consumer.metric("platform_consumer_last_commit_timestamp_seconds") > time.time() - 120
+
+
+@pytest.mark.timeout(180)
+def test_sigterm_finishes_the_batch_commits_and_exits_zero(
+    start_consumer: StartConsumer,
+    producer: EventProducer,
+    topics: Topics,
+    mysql: MySQL,
+    bootstrap: str,
+    group: str,
+) -> None:
+    from confluent_kafka import ConsumerGroupState
+    from confluent_kafka.admin import AdminClient
+
+    campaigns = [f"camp-term-{i}-{topics.events[-10:]}" for i in range(10)]
+    total = 40_000
+    producer.send_all(
+        topics.events, (marketing_event(campaigns[i % 10], "impression") for i in range(total))
+    )
+
+    consumer = start_consumer(CONSUMER_BATCH_SIZE="50")
+    applied = wait_for(
+        lambda: (count := mysql.processed_count(topics.all)) > 0 and count, 60, "some progress"
+    )
+    consumer.signal(signal.SIGTERM)
+    assert consumer.wait(30) == 0, consumer.log_tail()
+    messages = [line["msg"] for line in consumer.logs()]
+    assert "stopping after the current batch" in messages
+    assert messages[-1] == "stopped cleanly"
+
+    # Stopped mid-stream, and exactly what is in MySQL is committed: no batch half-done.
+    done = mysql.processed_count(topics.all)
+    assert applied <= done < total, "the test meant to stop the consumer mid-stream"
+    committed = assert_commits_follow_mysql(bootstrap, group, mysql, topics.all, exact=True)
+    assert sum(committed.values()) == done
+
+    # It left the group on the way out (no session timeout for the next member to wait out).
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    description = admin.describe_consumer_groups([group])[group].result(10)
+    assert description.state == ConsumerGroupState.EMPTY
+    assert not description.members
+
+    # A new member takes over where the first stopped; each event counts once.
+    start_consumer()
+    wait_for(lambda: mysql.processed_count(topics.all) == total, 90, "the rest applied")
+    counters = [mysql.campaign(c) for c in campaigns]
+    assert sum(c[0] for c in counters if c is not None) == total
+    ends = end_offsets(bootstrap, topics.all)
+    wait_for(
+        lambda: assert_commits_follow_mysql(bootstrap, group, mysql, topics.all) == ends,
+        30,
+        "offsets committed to the end",
+    )
