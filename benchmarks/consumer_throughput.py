@@ -161,14 +161,19 @@ def run_platform_consumer(
     )
     watched = psutil.Process(proc.pid)
     peak = 0
+    half_rss = 0  # RSS once half the topic is applied: a streaming consumer stays there
     begun = time.monotonic()
     done = 0
     try:
         while done < count and time.monotonic() - begun < 600:
-            peak = max(peak, watched.memory_info().rss)
+            rss = watched.memory_info().rss
+            peak = max(peak, rss)
             done = applied(env, app, topics)
+            if not half_rss and done >= count // 2:
+                half_rss = rss
             time.sleep(0.25)
         elapsed = time.monotonic() - begun
+        end_rss = watched.memory_info().rss
     finally:
         proc.terminate()
         proc.wait(60)
@@ -177,6 +182,8 @@ def run_platform_consumer(
         "seconds": elapsed,
         "rate": done / elapsed,
         "peak_rss_mib": peak / 2**20,
+        "half_rss_mib": half_rss / 2**20,
+        "end_rss_mib": end_rss / 2**20,
     }
 
 
@@ -294,6 +301,8 @@ def main() -> None:
     print(f"platform = {large['rate']:.0f} events/s (goal >= 20,000)")
     rss = f"{small['peak_rss_mib']:.0f} -> {large['peak_rss_mib']:.0f} MiB"
     print(f"peak RSS {rss} for {growth}x the events")
+    steady = f"{large['half_rss_mib']:.0f} MiB at half, {large['end_rss_mib']:.0f} MiB at the end"
+    print(f"large run RSS: {steady} (flat once the fetch buffers are full)")
 
 
 if __name__ == "__main__":
