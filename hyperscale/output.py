@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hyperscale.errors import summary
 from hyperscale.exit_codes import ExitCode
+from hyperscale.progress import Progress, quiet
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,6 +83,16 @@ def console_for(app: AppContext, *, stderr: bool = False) -> Console:
         highlight=False,
         soft_wrap=not tty,
     )
+
+
+@contextmanager
+def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
+    """A spinner showing the latest step on a terminal; silence when piped or in CI."""
+    if not app.interactive:
+        yield quiet
+        return
+    with console_for(app, stderr=True).status(title) as spinner:
+        yield spinner.update
 
 
 def write_envelope(app: AppContext, fmt: OutputFormat, document: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from hyperscale.boundary import run_env_command
 from hyperscale.options import EnvOption, OutputOption
-from hyperscale.output import OutputFormat, console_for
+from hyperscale.output import OutputFormat, progress_spinner
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
@@ -23,10 +23,8 @@ def deploy(
     from hyperscale.deploy import core
 
     def body(environment: Environment, app_ctx: AppContext) -> DeployResult:
-        if not app_ctx.interactive:
-            return core.deploy(environment, app_ctx)
-        with console_for(app_ctx, stderr=True).status(f"deploying {environment.name}") as spinner:
-            return core.deploy(environment, app_ctx, spinner.update)
+        with progress_spinner(app_ctx, f"deploying {environment.name}") as progress:
+            return core.deploy(environment, app_ctx, progress)
 
     run_env_command(ctx, "deploy", output, env, body)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
@@ -13,12 +12,7 @@ from hyperscale.deploy.results import DeployResult, ProgramOutcome, StatusResult
 from hyperscale.errors import UsageError
 from hyperscale.kafka.client import ensure_topics
 from hyperscale.kafka.topics import desired_topics
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
+from hyperscale.progress import Progress, quiet
 
 
 def _local_only(env: Environment) -> None:
@@ -30,7 +24,7 @@ def _local_only(env: Environment) -> None:
         )
 
 
-def deploy(env: Environment, app: AppContext, progress: Progress = _quiet) -> DeployResult:
+def deploy(env: Environment, app: AppContext, progress: Progress = quiet) -> DeployResult:
     """Schema, topics, programs, readiness; a second run with nothing new changes nothing."""
     _local_only(env)
     started = time.monotonic()

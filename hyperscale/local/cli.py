@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,7 +10,7 @@ from hyperscale.boundary import run_env_command
 from hyperscale.context import AppContext
 from hyperscale.local.cluster.cli import app as cluster_app
 from hyperscale.options import EnvOption, OutputOption, command_group
-from hyperscale.output import OutputFormat, console_for
+from hyperscale.output import OutputFormat, progress_spinner
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
@@ -32,16 +30,6 @@ ServicesArg = Annotated[
 ]
 
 
-@contextmanager
-def _progress(app_ctx: AppContext) -> Iterator[Callable[[str], None]]:
-    """A spinner with the latest step on a terminal; silence when piped or in CI."""
-    if not app_ctx.interactive:
-        yield lambda _message: None
-        return
-    with console_for(app_ctx, stderr=True).status("starting local services") as spinner:
-        yield spinner.update
-
-
 @app.command()
 def up(
     ctx: typer.Context,
@@ -54,7 +42,7 @@ def up(
     from hyperscale.local.results import LocalUpResult
 
     def body(environment: Environment, app_ctx: AppContext) -> LocalUpResult:
-        with _progress(app_ctx) as progress:
+        with progress_spinner(app_ctx, "starting local services") as progress:
             return core.up(environment, app_ctx, services or [], progress)
 
     run_env_command(ctx, "local up", output, env, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
@@ -21,12 +21,7 @@ from hyperscale.local.results import (
     ServiceState,
 )
 from hyperscale.local.services import SERVICE_TYPES, BackingService, ProbeError
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
+from hyperscale.progress import Progress, quiet
 
 
 def select_services(
@@ -55,7 +50,7 @@ def install(env: Environment, app: AppContext, names: Sequence[str] = ()) -> Ins
 
 
 def up(
-    env: Environment, app: AppContext, names: Sequence[str] = (), progress: Progress = _quiet
+    env: Environment, app: AppContext, names: Sequence[str] = (), progress: Progress = quiet
 ) -> LocalUpResult:
     """Bring the services up in parallel; reuse what already runs; clean up stale pid files."""
     services = select_services(env, app, names)
@@ -74,7 +69,7 @@ def up(
 
 
 def ensure_running(
-    service: BackingService, progress: Progress = _quiet, stop: threading.Event | None = None
+    service: BackingService, progress: Progress = quiet, stop: threading.Event | None = None
 ) -> ServiceOutcome:
     started = time.monotonic()
     stop = stop or threading.Event()

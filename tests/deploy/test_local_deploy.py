@@ -25,6 +25,7 @@ from hyperscale.deploy.migrations import writer_engine
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local import core as local_core
 from tests.conftest import invoke
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
 
@@ -76,17 +77,6 @@ def query(env: Environment, app: AppContext, sql: str, **params: Any) -> list[tu
         engine.dispose()
 
 
-def wait_until(check: Any, what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.2)
-
-
 def orders_of(env: Environment, app: AppContext, customer: str) -> list[tuple[Any, ...]]:
     return query(
         env, app, "SELECT order_id, total_cents FROM orders WHERE customer_id = :c", c=customer
@@ -116,7 +106,7 @@ def test_an_order_becomes_rows_in_mysql(platform: Environment, shared_app: AppCo
     customer = f"c-{uuid.uuid4().hex[:8]}"
     status, answer = post(f"{_api(platform)}/v1/orders", order_body(customer))
     assert status == 202, answer
-    rows = wait_until(lambda: orders_of(platform, shared_app, customer), "the order in MySQL")
+    rows = wait_for(lambda: orders_of(platform, shared_app, customer), 30, "the order in MySQL")
     assert rows == [(answer["order_id"], 3998)]
     lines = query(
         platform,
@@ -141,7 +131,7 @@ def test_the_same_idempotency_key_gives_one_order(
         f"{_api(platform)}/v1/orders", order_body(customer, sku="OTHER-1"), {"Idempotency-Key": key}
     )
     assert other[0] == 422
-    wait_until(lambda: orders_of(platform, shared_app, customer), "the order in MySQL")
+    wait_for(lambda: orders_of(platform, shared_app, customer), 30, "the order in MySQL")
     time.sleep(2)  # give a duplicate every chance to arrive
     assert len(orders_of(platform, shared_app, customer)) == 1
 
@@ -174,7 +164,7 @@ def test_the_same_event_delivered_twice_is_applied_once(
     for _ in range(2):
         _produce(platform, platform.kafka.topics.events, raw, campaign.encode())
     stats = "SELECT clicks FROM campaign_stats WHERE campaign_id = :c"
-    wait_until(lambda: query(platform, shared_app, stats, c=campaign), "the click counted")
+    wait_for(lambda: query(platform, shared_app, stats, c=campaign), 30, "the click counted")
     time.sleep(2)
     assert query(platform, shared_app, stats, c=campaign) == [(1,)]
 
@@ -191,8 +181,8 @@ def test_a_poison_record_goes_to_the_dlq_and_the_consumer_keeps_going(
     customer = f"c-{uuid.uuid4().hex[:8]}"
     status, _ = post(f"{_api(platform)}/v1/orders", order_body(customer))
     assert status == 202
-    wait_until(
-        lambda: orders_of(platform, shared_app, customer), "the order after the poison record"
+    wait_for(
+        lambda: orders_of(platform, shared_app, customer), 30, "the order after the poison record"
     )
 
     consumer = Consumer(
@@ -272,7 +262,7 @@ def test_every_accepted_order_lands_once_across_a_restart(
     def landed() -> bool:
         return len(orders_of(platform, shared_app, customer)) >= len(wanted)
 
-    wait_until(landed, f"{len(wanted)} orders in MySQL after the {service} restart", timeout=90)
+    wait_for(landed, 90, f"{len(wanted)} orders in MySQL after the {service} restart")
     assert sorted(r[0] for r in orders_of(platform, shared_app, customer)) == wanted
 
 
@@ -288,8 +278,9 @@ def test_with_kafka_stopped_orders_get_503_within_a_second(
         assert elapsed < 1.0
     finally:
         assert local_core.up(platform, shared_app, ["kafka"]).exit_code == 0
-    wait_until(
+    wait_for(
         lambda: post(f"{_api(platform)}/v1/orders", order_body("c-back"))[0] == 202,
+        30,
         "the API to recover",
     )
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,21 +21,11 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 
 from hyperscale.context import AppContext
 from tests.conftest import Sandbox, invoke
+from tests.support import wait_for
 
 pytestmark = pytest.mark.k8s
 
 ZONE = "topology.kubernetes.io/zone"
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.25)
 
 
 def deployment(namespace: str, replicas: int = 3, name: str = "web") -> Any:
@@ -97,7 +85,7 @@ def ready_pods(kube: Any, namespace: str, app: str) -> list[Any]:
 
 def test_server_side_apply_rolls_out_across_the_zones(kube: Any, namespace: str) -> None:
     kube.apply(deployment(namespace))
-    wait_for(lambda: rolled_out(kube, namespace, "web", 3), "the rollout to complete")
+    wait_for(lambda: rolled_out(kube, namespace, "web", 3), 60, "the rollout to complete")
 
     zones = {n.metadata.name: n.metadata.labels[ZONE] for n in kube.list(Node)}
     placed = [zones[p.spec.nodeName] for p in ready_pods(kube, namespace, "web")]
@@ -115,7 +103,7 @@ def test_a_second_field_manager_gets_a_conflict(kube: Any, namespace: str) -> No
 
 def test_a_deleted_pod_is_replaced_by_a_ready_one(kube: Any, namespace: str) -> None:
     kube.apply(deployment(namespace))
-    wait_for(lambda: rolled_out(kube, namespace, "web", 3), "the rollout to complete")
+    wait_for(lambda: rolled_out(kube, namespace, "web", 3), 60, "the rollout to complete")
     victim = ready_pods(kube, namespace, "web")[0].metadata.name
     kube.delete(Pod, victim, namespace=namespace)
 
@@ -123,7 +111,7 @@ def test_a_deleted_pod_is_replaced_by_a_ready_one(kube: Any, namespace: str) -> 
         names = [p.metadata.name for p in ready_pods(kube, namespace, "web")]
         return len(names) == 3 and victim not in names
 
-    wait_for(replaced, "a ready replacement pod")
+    wait_for(replaced, 60, "a ready replacement pod")
 
 
 def _pdb(namespace: str, min_available: int) -> Any:
@@ -153,9 +141,9 @@ def _evict(kube: Any, namespace: str, pod: str) -> None:
 
 def test_pdb_without_headroom_refuses_eviction_with_429(kube: Any, namespace: str) -> None:
     kube.apply(deployment(namespace))
-    wait_for(lambda: rolled_out(kube, namespace, "web", 3), "the rollout to complete")
+    wait_for(lambda: rolled_out(kube, namespace, "web", 3), 60, "the rollout to complete")
     kube.apply(_pdb(namespace, min_available=3))
-    wait_for(lambda: _pdb_observed(kube, namespace, 3), "the disruption controller")
+    wait_for(lambda: _pdb_observed(kube, namespace, 3), 60, "the disruption controller")
 
     pod = ready_pods(kube, namespace, "web")[0].metadata.name
     with pytest.raises(ApiError) as caught:
@@ -166,9 +154,9 @@ def test_pdb_without_headroom_refuses_eviction_with_429(kube: Any, namespace: st
 
 def test_pdb_with_headroom_allows_one_eviction(kube: Any, namespace: str) -> None:
     kube.apply(deployment(namespace))
-    wait_for(lambda: rolled_out(kube, namespace, "web", 3), "the rollout to complete")
+    wait_for(lambda: rolled_out(kube, namespace, "web", 3), 60, "the rollout to complete")
     kube.apply(_pdb(namespace, min_available=2))
-    wait_for(lambda: _pdb_observed(kube, namespace, 3), "the disruption controller")
+    wait_for(lambda: _pdb_observed(kube, namespace, 3), 60, "the disruption controller")
 
     pod = ready_pods(kube, namespace, "web")[0].metadata.name
     _evict(kube, namespace, pod)
@@ -230,7 +218,7 @@ def test_a_job_triggered_from_a_cronjob_completes(kube: Any, namespace: str) -> 
         status = kube.get(Job, "report-manual", namespace=namespace).status
         return bool(status and status.succeeded == 1)
 
-    wait_for(succeeded, "the job to complete")
+    wait_for(succeeded, 60, "the job to complete")
     pods = kube.list(Pod, namespace=namespace, labels={"job-name": "report-manual"})
     assert [p.status.phase for p in pods] == ["Succeeded"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 import yaml
@@ -11,25 +10,16 @@ import yaml
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
+from tests.support import free_ports
 
 pytestmark = pytest.mark.k8s
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [int(s.getsockname()[1]) for s in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 @pytest.fixture
 def private_cluster_app(isolated_app: AppContext) -> AppContext:
     path = isolated_app.environments_dir / "local.yaml"
     data = yaml.safe_load(path.read_text())
-    api, etcd, peer, cm, sched, kwok = _free_ports(6)
+    api, etcd, peer, cm, sched, kwok = free_ports(6)
     data["local"]["cluster"] = {
         "name": "lifecycle",
         "apiserver_port": api,

@@ -15,12 +15,7 @@ from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support import free_port
 
 
 @pytest.fixture
@@ -28,8 +23,8 @@ def private_app(isolated_app: AppContext) -> Iterator[AppContext]:
     """The local environment moved to free ports, so these tests never touch shared services."""
     path = isolated_app.environments_dir / "local.yaml"
     data = yaml.safe_load(path.read_text())
-    data["redis"]["endpoint"] = f"127.0.0.1:{_free_port()}"
-    data["reports"]["email"]["smtp"]["endpoint"] = f"127.0.0.1:{_free_port()}"
+    data["redis"]["endpoint"] = f"127.0.0.1:{free_port()}"
+    data["reports"]["email"]["smtp"]["endpoint"] = f"127.0.0.1:{free_port()}"
     path.write_text(yaml.safe_dump(data))
     yield isolated_app
     invoke(isolated_app, "local", "down")
@@ -176,7 +171,7 @@ def test_mariadb_starts_from_nothing(private_app: AppContext) -> None:
 
     path = private_app.environments_dir / "local.yaml"
     data = yaml.safe_load(path.read_text())
-    port = _free_port()
+    port = free_port()
     data["mysql"]["writer"] = data["mysql"]["reader"] = f"127.0.0.1:{port}"
     path.write_text(yaml.safe_dump(data))
     outcome = invoke(private_app, "local", "up", "mysql", "-o", "json")

@@ -8,7 +8,7 @@ import typer
 
 from hyperscale.boundary import run_env_command
 from hyperscale.options import EnvOption, OutputOption, command_group
-from hyperscale.output import OutputFormat, console_for
+from hyperscale.output import OutputFormat, progress_spinner
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
@@ -29,10 +29,8 @@ def up(
     from hyperscale.local.cluster import core
 
     def body(environment: Environment, app_ctx: AppContext) -> ClusterResult:
-        if not app_ctx.interactive:
-            return core.up(environment, app_ctx)
-        with console_for(app_ctx, stderr=True).status("sandbox cluster") as spinner:
-            return core.up(environment, app_ctx, spinner.update)
+        with progress_spinner(app_ctx, "sandbox cluster") as progress:
+            return core.up(environment, app_ctx, progress)
 
     run_env_command(ctx, "local cluster up", output, env, body)
 

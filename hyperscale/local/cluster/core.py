@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
@@ -14,15 +13,10 @@ from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.kube.client import KubeClient, NodeState, server_get
 from hyperscale.local.cluster.kwokctl import Kwokctl
 from hyperscale.local.cluster.results import ClusterDownResult, ClusterResult
-
-Progress = Callable[[str], None]
+from hyperscale.progress import Progress, quiet
 
 #: How long nodes may take to turn Ready after the control plane answers.
 NODES_READY_TIMEOUT_S = 60.0
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 def cluster_settings(env: Environment) -> LocalCluster:
@@ -35,7 +29,7 @@ def cluster_settings(env: Environment) -> LocalCluster:
     return env.runtime.cluster
 
 
-def up(env: Environment, app: AppContext, progress: Progress = _quiet) -> ClusterResult:
+def up(env: Environment, app: AppContext, progress: Progress = quiet) -> ClusterResult:
     cluster = cluster_settings(env)
     kwok = Kwokctl(app, cluster)
     started = time.monotonic()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperscale.context import PROJECT_ROOT
+from tests.support import free_port
 
 #: Every variable the API reads; a test server never inherits one from the outer environment.
 API_VARIABLES = (
@@ -42,24 +43,6 @@ API_VARIABLES = (
     "PRODUCT_CACHE_TTL_S",
     "IDEMPOTENCY_TTL_S",
 )
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    """Poll until ``predicate`` returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def closed_port() -> int:

@@ -15,9 +15,9 @@ from tests.services.api.support import (
     cuttable_link,
     metric_value,
     running_api,
-    wait_for,
 )
 from tests.services.api.test_orders import an_order
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.mysql, pytest.mark.redis, pytest.mark.kafka]
 

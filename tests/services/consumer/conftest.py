@@ -22,8 +22,8 @@ from tests.services.consumer.support import (
     MySQL,
     Topics,
     consumer_environ,
-    free_port,
 )
+from tests.support import free_port
 
 BACKENDS = ("kafka", "mysql")
 

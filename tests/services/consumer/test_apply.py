@@ -17,8 +17,8 @@ from tests.services.consumer.support import (
     end_offsets,
     marketing_event,
     order_event,
-    wait_for,
 )
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mysql, pytest.mark.timeout(120)]
 

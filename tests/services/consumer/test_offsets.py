@@ -16,8 +16,8 @@ from tests.services.consumer.support import (
     committed_offsets,
     end_offsets,
     marketing_event,
-    wait_for,
 )
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mysql]
 

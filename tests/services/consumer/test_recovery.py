@@ -19,8 +19,8 @@ from tests.services.consumer.support import (
     Topics,
     assert_commits_follow_mysql,
     end_offsets,
-    wait_for,
 )
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mysql, pytest.mark.timeout(480)]
 
