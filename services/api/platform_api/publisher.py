@@ -41,6 +41,10 @@ DELIVERY_WAIT_S = 0.95
 PROBE_TIMEOUT_S = 0.5
 METADATA_CACHE_S = 1.0
 PROBE_INTERVAL_S = 1.0
+#: After this long unreachable, a new producer replaces the old one. librdkafka was seen to stop
+#: reconnecting after several broker restarts in a row (no connection attempt at all while a
+#: fresh client connected at once); a new client is the dependable way back.
+REPLACE_AFTER_S = 5.0
 POLL_INTERVAL_S = 0.05
 CLOSE_FLUSH_S = 5.0
 
@@ -133,6 +137,7 @@ class Publisher:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._available = True  # until librdkafka or a probe says otherwise
+        self._unavailable_since = time.monotonic()
         KAFKA_AVAILABLE.set(1)
         self._fatal = False
         self._probe_requested = threading.Event()
@@ -164,8 +169,10 @@ class Publisher:
         while not self._stopping.is_set():
             try:
                 self._producer.poll(POLL_INTERVAL_S)
-                if self._fatal:
+                down_for = time.monotonic() - self._unavailable_since
+                if self._fatal or (not self._available and down_for > REPLACE_AFTER_S):
                     self._replace_producer()
+                    self._unavailable_since = time.monotonic()
                 probe_due = not self._available and time.monotonic() >= next_probe
                 if probe_due or self._probe_requested.is_set():
                     self._probe_requested.clear()
@@ -180,7 +187,7 @@ class Publisher:
         with self._lock:
             old, self._producer = self._producer, self._new_producer()
             self._fatal = False
-        log.warning("replaced the Kafka producer after a fatal error")
+        log.warning("replaced the Kafka producer (fatal error, or unreachable too long)")
         old.flush(MESSAGE_TIMEOUT_MS / 1000)  # fails its queued records through callbacks
 
     # -- availability ----------------------------------------------------------------------
@@ -192,6 +199,7 @@ class Publisher:
     def _set_available(self, available: bool, why: str = "") -> None:
         if available != self._available:
             self._available = available
+            self._unavailable_since = time.monotonic()
             KAFKA_AVAILABLE.set(1 if available else 0)
             if available:
                 log.warning("Kafka is reachable again; accepting writes")
