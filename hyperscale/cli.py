@@ -9,6 +9,7 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
 from hyperscale.options import command_group
 from hyperscale.smoke import cli as smoke_cli
@@ -18,6 +19,7 @@ app = command_group(
     name="hyperscale",
 )
 app.add_typer(local_app, name="local")
+app.add_typer(kafka_app, name="kafka")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)

@@ -1,0 +1,143 @@
+"""`hyperscale kafka lag`: a thin command over hyperscale.kafka.lag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from hyperscale.boundary import run_env_command
+from hyperscale.options import EnvOption, command_group
+from hyperscale.output import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hyperscale.config.models import Environment
+    from hyperscale.context import AppContext
+    from hyperscale.exit_codes import ExitCode
+    from hyperscale.kafka.lag_results import LagReport
+
+app = command_group("Kafka operations: consumer lag in messages and seconds.")
+
+
+class LagOutput(StrEnum):
+    """The shared formats plus two that only a lag report has: they are streams of samples,
+    not documents, so they carry no envelope (errors still go to stderr as one line)."""
+
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+    ndjson = "ndjson"
+    prometheus = "prometheus"
+
+
+@dataclass(frozen=True)
+class _TextView:
+    """A lag report written as NDJSON or Prometheus text instead of a table."""
+
+    report: LagReport
+    fmt: LagOutput
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.report.exit_code
+
+    def to_data(self) -> Any:
+        return self.report.to_data()
+
+    def render(self, console: Console) -> None:
+        text = (
+            self.report.to_ndjson() if self.fmt is LagOutput.ndjson else self.report.to_prometheus()
+        )
+        console.file.write(text)
+        console.file.flush()
+
+
+@app.command()
+def lag(
+    ctx: typer.Context,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Consumer groups whose whole id matches this regex. Default: every group.",
+            show_default=False,
+        ),
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", "-t", help="Only these topics (repeatable).", show_default=False),
+    ] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state",
+            help="Only groups in this state: Stable, Empty... (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    max_lag: Annotated[
+        int | None,
+        typer.Option(
+            "--max-lag",
+            min=0,
+            help="Exit 1 when a partition lags more messages. Default: SLO.",
+            show_default=False,
+        ),
+    ] = None,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--max-seconds",
+            min=0,
+            help="Exit 1 when a partition lags more seconds. Default: SLO.",
+            show_default=False,
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(
+            "--bootstrap",
+            help="HOST:PORT[,...] instead of the environment's brokers.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
+    ] = 10.0,
+    env: EnvOption = None,
+    output: Annotated[
+        LagOutput,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table; json or yaml (the envelope); ndjson (a line per partition);"
+            " prometheus (text exposition format).",
+        ),
+    ] = LagOutput.table,
+) -> None:
+    """Lag per group, topic and partition: offsets, messages behind, and seconds behind."""
+    from hyperscale.kafka.lag import LagQuery, consumer_lag
+
+    query = LagQuery(
+        group_pattern=group if group is not None else ".*",
+        group_given=group is not None,
+        topics=topic or [],
+        states=state or [],
+        max_lag_messages=max_lag,
+        max_lag_seconds=max_seconds,
+        bootstrap=bootstrap,
+        timeout=timeout,
+    )
+    textual = output in (LagOutput.ndjson, LagOutput.prometheus)
+
+    def body(environment: Environment, app_ctx: AppContext) -> Any:
+        report = consumer_lag(environment, app_ctx, query)
+        return _TextView(report, output) if textual else report
+
+    shared = OutputFormat.table if textual else OutputFormat(output.value)
+    run_env_command(ctx, "kafka lag", shared, env, body)
