@@ -109,6 +109,28 @@ def lag(
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
     ] = 10.0,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            min=2,
+            help="Take N snapshots --interval apart: rates, trend, ETA and a status per"
+            " partition and group (OK, WARN, STALL, STOP, REWIND, ERR); exit 1 unless all OK.",
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0, help="Seconds between snapshots with --sample."),
+    ] = 5.0,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="With --sample: only partitions with this status (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     env: EnvOption = None,
     output: Annotated[
         LagOutput,
@@ -121,7 +143,8 @@ def lag(
     ] = LagOutput.table,
 ) -> None:
     """Lag per group, topic and partition: offsets, messages behind, and seconds behind."""
-    from hyperscale.kafka.lag import LagQuery, consumer_lag
+    from hyperscale.errors import UsageError
+    from hyperscale.kafka.lag import LagQuery, consumer_lag, sample_lag
 
     query = LagQuery(
         group_pattern=group if group is not None else ".*",
@@ -132,11 +155,18 @@ def lag(
         max_lag_seconds=max_seconds,
         bootstrap=bootstrap,
         timeout=timeout,
+        statuses=status or [],
     )
     textual = output in (LagOutput.ndjson, LagOutput.prometheus)
 
     def body(environment: Environment, app_ctx: AppContext) -> Any:
-        report = consumer_lag(environment, app_ctx, query)
+        if sample is None and status:
+            raise UsageError("--status needs --sample N: a status is judged over samples")
+        report = (
+            consumer_lag(environment, app_ctx, query)
+            if sample is None
+            else sample_lag(environment, app_ctx, query, sample, interval)
+        )
         return _TextView(report, output) if textual else report
 
     shared = OutputFormat.table if textual else OutputFormat(output.value)

@@ -26,6 +26,63 @@ class TimeLagMethod(StrEnum):
     NONE = "none"
 
 
+class LagStatus(StrEnum):
+    """A partition's or group's status over a sampling window (see ``lag.status``)."""
+
+    OK = "OK"
+    WARN = "WARN"
+    STALL = "STALL"
+    STOP = "STOP"
+    REWIND = "REWIND"
+    ERR = "ERR"
+
+    @property
+    def severity(self) -> int:
+        """0 for OK up to 5 for ERR: a group's status is its worst partition's."""
+        return list(LagStatus).index(self)
+
+
+#: The rules, in the order they are applied (the first that matches decides).
+STATUS_RULES: dict[str, str] = {
+    "ERR": "the partition could not be read in some sample (an error from the broker)",
+    "REWIND": "the committed offset went backwards between two samples",
+    "STOP": "committed offset unchanged across all samples, lag > 0, and the group has no"
+    " members: commits stopped",
+    "STALL": "committed offset unchanged across all samples, lag > 0, and the log end moved or"
+    " lag > 0 throughout, with members present: the consumer is alive but stuck",
+    "WARN": "lag grew at every step (strictly increasing) while the committed offset moved",
+    "OK": "no lag at the last sample, or lag not growing",
+}
+
+
+@dataclass(frozen=True)
+class PartitionTrend:
+    """What a sampling window (``--sample N --interval S``) says about one partition."""
+
+    status: LagStatus
+    status_reason: str
+    samples: int
+    #: Committed offset delta / time, messages per second (None without two committed offsets).
+    consumption_rate: float | None
+    #: Log end delta / time, messages per second.
+    production_rate: float | None
+    #: Lag delta / time, messages per second; negative: catching up.
+    lag_trend: float | None
+    #: lag / (consumption - production) when that is positive; None otherwise.
+    eta_seconds: float | None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "status_reason": self.status_reason,
+            "samples": self.samples,
+            "consumption_rate": self.consumption_rate,
+            "production_rate": self.production_rate,
+            "lag_trend": self.lag_trend,
+            "eta_seconds": self.eta_seconds,
+        }
+
+
 @dataclass(frozen=True)
 class PartitionLag:
     group: str
@@ -41,6 +98,8 @@ class PartitionLag:
     time_lag_method: TimeLagMethod
     #: The client id of the member the partition is assigned to, if any.
     client_id: str | None = None
+    #: Only with --sample: rates, trend, ETA and status over the window.
+    trend: PartitionTrend | None = None
 
     @property
     def no_committed_offset(self) -> bool:
@@ -77,6 +136,7 @@ class PartitionLag:
             "client_id": self.client_id,
             "no_committed_offset": self.no_committed_offset,
             "retention_loss": self.retention_loss,
+            **(self.trend.to_data() if self.trend is not None else {}),
         }
 
 
@@ -87,6 +147,9 @@ class GroupLag:
     state: str
     members: int
     partitions: list[PartitionLag] = field(default_factory=list)
+    #: Only with --sample: the worst partition status and its reason.
+    status: LagStatus | None = None
+    status_reason: str | None = None
 
     @property
     def idle(self) -> bool:
@@ -109,6 +172,11 @@ class GroupLag:
             "idle": self.idle,
             "lag_messages": self.lag_messages,
             "lag_seconds": self.lag_seconds,
+            **(
+                {"status": self.status.value, "status_reason": self.status_reason}
+                if self.status is not None
+                else {}
+            ),
             "partitions": [p.to_data() for p in self.partitions],
         }
 
@@ -132,6 +200,26 @@ class LagBreach:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a sampled report was taken: N snapshots, S seconds apart, over a window."""
+
+    samples: int
+    interval_seconds: float
+    window_seconds: float
+    #: Errors of samples that failed (their partitions are ERR).
+    errors: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "interval_seconds": self.interval_seconds,
+            "window_seconds": round(self.window_seconds, 3),
+            "errors": self.errors,
+            "status_rules": STATUS_RULES,
+        }
+
+
+@dataclass(frozen=True)
 class LagReport:
     environment: str
     bootstrap: str
@@ -141,10 +229,18 @@ class LagReport:
     max_lag_seconds: float
     groups: list[GroupLag]
     breaches: list[LagBreach]
+    sampling: Sampling | None = None
+
+    @property
+    def not_ok(self) -> list[PartitionLag]:
+        """Partitions whose sampled status is not OK (none without sampling)."""
+        return [
+            p for p in self.partitions if p.trend is not None and p.trend.status is not LagStatus.OK
+        ]
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.CHECK_FAILED if self.breaches else ExitCode.OK
+        return ExitCode.CHECK_FAILED if self.breaches or self.not_ok else ExitCode.OK
 
     @property
     def partitions(self) -> list[PartitionLag]:
@@ -163,6 +259,7 @@ class LagReport:
             },
             "groups": [g.to_data() for g in self.groups],
             "breaches": [asdict(b) for b in self.breaches],
+            **({"sampling": self.sampling.to_data()} if self.sampling is not None else {}),
         }
 
     def to_ndjson(self) -> str:
@@ -188,10 +285,12 @@ class LagReport:
             console.print(f"no consumer groups matched on {escape(self.bootstrap)}")
         for group in self.groups:
             idle = ", idle" if group.idle else ""
+            status = f" [bold]{group.status.value}[/]" if group.status is not None else ""
             table = Table(
                 title=(
-                    f"[bold]{escape(group.group)}[/] {group.state}, {group.members} member(s)"
-                    f"{idle}: lag {group.lag_messages} messages, {_seconds(group.lag_seconds)}"
+                    f"[bold]{escape(group.group)}[/]{status} {group.state},"
+                    f" {group.members} member(s){idle}: lag {group.lag_messages} messages,"
+                    f" {_seconds(group.lag_seconds)}"
                 ),
                 title_justify="left",
             )
@@ -199,11 +298,16 @@ class LagReport:
             for column in ("part", "committed", "start", "end", "lag", "lag s"):
                 table.add_column(column, justify="right", no_wrap=True)
             table.add_column("method")
+            sampled = self.sampling is not None
+            if sampled:
+                for column in ("cons/s", "prod/s", "trend/s", "eta s"):
+                    table.add_column(column, justify="right", no_wrap=True)
+                table.add_column("status")
             table.add_column("flags")
             breached = {(b.topic, b.partition) for b in self.breaches if b.group == group.group}
             for p in group.partitions:
                 colour = "red" if (p.topic, p.partition) in breached else "default"
-                table.add_row(
+                cells = [
                     escape(p.topic),
                     str(p.partition),
                     _or_dash(p.committed_offset),
@@ -212,9 +316,24 @@ class LagReport:
                     f"[{colour}]{_or_dash(p.lag_messages)}[/]",
                     f"[{colour}]{_seconds(p.lag_seconds)}[/]",
                     p.time_lag_method.value,
-                    ", ".join(p.flags),
-                )
+                ]
+                if sampled:
+                    t = p.trend
+                    cells += [
+                        _rate(t.consumption_rate if t else None),
+                        _rate(t.production_rate if t else None),
+                        _rate(t.lag_trend if t else None),
+                        _seconds(t.eta_seconds if t else None),
+                        t.status.value if t else "-",
+                    ]
+                table.add_row(*cells, ", ".join(p.flags))
             console.print(table)
+            for p in group.partitions:
+                if p.trend is not None and p.trend.status is not LagStatus.OK:
+                    console.print(
+                        f"  {escape(p.topic)}[{p.partition}] [bold]{p.trend.status.value}[/]:"
+                        f" {escape(p.trend.status_reason)}"
+                    )
         if self.breaches:
             console.print(
                 f"[bold red]{len(self.breaches)} partition threshold(s) breached[/]"
@@ -222,10 +341,16 @@ class LagReport:
             )
             for breach in self.breaches:
                 console.print(f"  {escape(breach.describe())}")
+        if self.not_ok:
+            console.print(f"[bold red]{len(self.not_ok)} partition(s) not OK over the window[/]")
 
 
 def _or_dash(value: int | None) -> str:
     return "-" if value is None else str(value)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _seconds(value: float | None) -> str:
@@ -254,6 +379,11 @@ _PARTITION_GAUGES: list[tuple[str, str, Callable[[PartitionLag], float | None]]]
         "1 when records were deleted before the group read them.",
         lambda p: int(p.retention_loss),
     ),
+    (
+        "status",
+        "With --sample: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND, 5 ERR.",
+        lambda p: p.trend.status.severity if p.trend is not None else None,
+    ),
 ]
 
 _GROUP_GAUGES: list[tuple[str, str, Callable[[GroupLag], float]]] = [
@@ -265,6 +395,8 @@ _GROUP_GAUGES: list[tuple[str, str, Callable[[GroupLag], float]]] = [
 def prometheus_text(report: LagReport) -> str:
     lines: list[str] = []
     for suffix, help_text, value_of in _PARTITION_GAUGES:
+        if suffix == "status" and report.sampling is None:
+            continue  # a snapshot has no status: keep its exposition as it was
         name = f"{METRIC_PREFIX}_{suffix}"
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
         for p in report.partitions:
