@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from hyperscale.exit_codes import ExitCode
     from hyperscale.kafka.lag_results import LagReport
 
+
+BootstrapOption = Annotated[
+    str | None,
+    typer.Option(
+        "--bootstrap",
+        help="HOST:PORT[,...] instead of the environment's brokers.",
+        show_default=False,
+    ),
+]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
+]
+
 app = command_group("Kafka operations: consumer lag in messages and seconds.")
 
 
@@ -98,17 +111,8 @@ def lag(
             show_default=False,
         ),
     ] = None,
-    bootstrap: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap",
-            help="HOST:PORT[,...] instead of the environment's brokers.",
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
-    ] = 10.0,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
     sample: Annotated[
         int | None,
         typer.Option(
@@ -191,17 +195,8 @@ def dlq_inspect(
     samples: Annotated[
         int, typer.Option("--samples", "-n", min=0, help="Records to show with their headers.")
     ] = 5,
-    bootstrap: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap",
-            help="HOST:PORT[,...] instead of the environment's brokers.",
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
-    ] = 10.0,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
     since: Annotated[
         str | None,
         typer.Option(

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from platform_events.dlq import DeadLetterHeaders
 
-from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from hyperscale.kafka.dlq import decode_headers
 from hyperscale.kafka.dlq_results import Dialect
-from hyperscale.local import core
-from hyperscale.local.results import ServiceState
 from tests.conftest import invoke
+from tests.kafka.support import create_topic
 from tests.support import free_port
 
 pytestmark = pytest.mark.kafka
@@ -27,32 +22,6 @@ pytestmark = pytest.mark.kafka
 HOUR_MS = 3_600_000
 #: 2026-01-02T03:00:00Z and the hour after it: the record timestamps, fixed so hours are known.
 BASE_MS = 1_767_322_800_000
-
-
-@pytest.fixture(scope="module")
-def bootstrap(shared_app: AppContext, local_env: Environment) -> Iterator[str]:
-    """Only the broker, started like `hyperscale local up kafka` (reused when running)."""
-    result = core.up(local_env, shared_app, ["kafka"])
-    failed = [s for s in result.services if not s.state.healthy]
-    if failed:
-        pytest.fail(f"kafka did not start: {failed[0].detail}", pytrace=False)
-    yield local_env.kafka.bootstrap
-    started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
-    if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
-        core.down(local_env, shared_app, started)
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"dlqtest-{uuid.uuid4().hex[:10]}"
-
-
-def create_topic(bootstrap: str, name: str, partitions: int) -> str:
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(timeout=30)
-    return name
 
 
 def group_ids(bootstrap: str) -> set[str]:

@@ -3,87 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import yaml
 
-from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.local import core
-from hyperscale.local.results import ServiceState
 from hyperscale.local.services.kafka import KafkaRuntime
 from hyperscale.runner import run
 from tests.conftest import invoke
+from tests.kafka.support import commit, create_topic, produce
 
 pytestmark = pytest.mark.kafka
 
 APACHE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
 
 
-@pytest.fixture(scope="session")
-def bootstrap(shared_app: AppContext, local_env: Environment) -> Iterator[str]:
-    """The local broker, started like `hyperscale local up kafka` (reused when running)."""
-    result = core.up(local_env, shared_app, ["kafka"])
-    failed = [s for s in result.services if not s.state.healthy]
-    if failed:
-        pytest.fail(f"kafka did not start: {failed[0].detail}", pytrace=False)
-    yield local_env.kafka.bootstrap
-    started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
-    if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
-        core.down(local_env, shared_app, started)
-
-
-@pytest.fixture
-def prefix() -> str:
-    """Every topic and group a test makes starts with this, so tests never see each other's."""
-    return f"lagtest-{uuid.uuid4().hex[:10]}"
-
-
 # -- builders ---------------------------------------------------------------------------------
-
-
-def create_topic(bootstrap: str, name: str, partitions: int) -> str:
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(timeout=30)
-    return name
-
-
-def produce(bootstrap: str, topic: str, partition: int, timestamps_ms: Sequence[int]) -> None:
-    """One record per timestamp, in order, to one partition (offsets 0, 1, 2... when new)."""
-    from confluent_kafka import Producer
-
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-    for i, ts in enumerate(timestamps_ms):
-        producer.produce(topic, value=b"v%d" % i, partition=partition, timestamp=ts)
-    assert producer.flush(30) == 0
 
 
 def produce_counts(bootstrap: str, topic: str, counts: Sequence[int]) -> None:
     now = int(time.time() * 1000)
     for partition, count in enumerate(counts):
         produce(bootstrap, topic, partition, [now - 60_000 + i for i in range(count)])
-
-
-def commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> None:
-    """Commit offsets for ``group`` the way a consumer does, without joining it."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        consumer.commit(
-            offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
-        )
-    finally:
-        consumer.close()
 
 
 def lag_json(app: AppContext, *args: str) -> tuple[int, dict[str, Any]]:

@@ -1,31 +1,26 @@
-"""`hyperscale kafka lag --sample N --interval S`: each status rule, driven on the real broker.
+"""`hyperscale kafka lag --sample N --interval S`: each status rule, driven on the real bootstrap.
 
 The sampler runs in-process (``sample_lag``) with a ``between`` callback that performs the next
-step of the scenario, so what the broker holds at each snapshot is decided here, not by sleeps
+step of the scenario, so what the bootstrap holds at each snapshot is decided here, not by sleeps
 racing the sampler.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from hyperscale.config.loader import load_environment
-from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from hyperscale.kafka.lag import LagQuery, PartitionSample, sample_lag, status
 from hyperscale.kafka.lag_results import LagReport, LagStatus
-from hyperscale.local import core
-from hyperscale.local.results import ServiceState
 from tests.conftest import invoke
-from tests.kafka.test_lag import commit, create_topic, produce
+from tests.kafka.support import commit, create_topic, produce
 
 # -- the pure rules ---------------------------------------------------------------------------
 
@@ -80,25 +75,7 @@ def test_statuses_order_by_severity() -> None:
     assert [s.severity for s in [*order, LagStatus.ERR]] == list(range(6))
 
 
-# -- driven on the broker ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def broker(shared_app: AppContext, local_env: Environment) -> Iterator[str]:
-    """The local broker, started like `hyperscale local up kafka` (reused when running)."""
-    result = core.up(local_env, shared_app, ["kafka"])
-    failed = [s for s in result.services if not s.state.healthy]
-    if failed:
-        pytest.fail(f"kafka did not start: {failed[0].detail}", pytrace=False)
-    yield local_env.kafka.bootstrap
-    started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
-    if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
-        core.down(local_env, shared_app, started)
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"lagsample-{uuid.uuid4().hex[:10]}"
+# -- driven on the bootstrap ---------------------------------------------------------------------
 
 
 def sampled(app: AppContext, group: str, samples: int, between: Callable[[int], None]) -> LagReport:
@@ -119,14 +96,16 @@ def now_ms() -> int:
 
 
 @pytest.mark.kafka
-def test_a_group_that_caught_up_is_ok(broker: str, isolated_app: AppContext, prefix: str) -> None:
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 5)
-    commit(broker, group, {(topic, 0): 2})
+def test_a_group_that_caught_up_is_ok(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 5)
+    commit(bootstrap, group, {(topic, 0): 2})
 
     def step(i: int) -> None:
-        produce(broker, topic, 0, [now_ms()] * 3)
-        commit(broker, group, {(topic, 0): 5 + 3 * (i + 1)})  # up to the log end
+        produce(bootstrap, topic, 0, [now_ms()] * 3)
+        commit(bootstrap, group, {(topic, 0): 5 + 3 * (i + 1)})  # up to the log end
         time.sleep(0.3)
 
     report = sampled(isolated_app, group, 3, step)
@@ -142,23 +121,23 @@ def test_a_group_that_caught_up_is_ok(broker: str, isolated_app: AppContext, pre
 
 @pytest.mark.kafka
 def test_lag_growing_at_every_step_while_commits_move_is_warn(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 10)
-    commit(broker, group, {(topic, 0): 0})
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 10)
+    commit(bootstrap, group, {(topic, 0): 0})
     committed = [0]
 
     def slow_consumer() -> None:  # commits 2 records a step: slower than the 10 produced
         committed[0] += 2
-        commit(broker, group, {(topic, 0): committed[0]})
+        commit(bootstrap, group, {(topic, 0): committed[0]})
 
     def step(_: int) -> None:
         with ThreadPoolExecutor(max_workers=1) as pool:
             committing = pool.submit(slow_consumer)
-            produce(broker, topic, 0, [now_ms()] * 10)
+            produce(bootstrap, topic, 0, [now_ms()] * 10)
             committing.result(timeout=15)
         time.sleep(0.3)
 
@@ -176,15 +155,15 @@ def test_lag_growing_at_every_step_while_commits_move_is_warn(
 
 @pytest.mark.kafka
 def test_a_live_member_that_never_commits_is_stall(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
     from confluent_kafka import Consumer, TopicPartition
 
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 6)
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 6)
     member = Consumer(
         {
-            "bootstrap.servers": broker,
+            "bootstrap.servers": bootstrap,
             "group.id": group,
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
@@ -198,7 +177,7 @@ def test_a_live_member_that_never_commits_is_stall(
         member.commit(offsets=[TopicPartition(topic, 0, 2)], asynchronous=False)
 
         def step(_: int) -> None:
-            produce(broker, topic, 0, [now_ms()] * 4)
+            produce(bootstrap, topic, 0, [now_ms()] * 4)
             member.poll(0.3)  # alive, reading, but never committing again
 
         report = sampled(isolated_app, group, 3, step)
@@ -217,14 +196,14 @@ def test_a_live_member_that_never_commits_is_stall(
 
 @pytest.mark.kafka
 def test_an_empty_group_lagging_with_stopped_commits_is_stop(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 10)
-    commit(broker, group, {(topic, 0): 4})
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 10)
+    commit(bootstrap, group, {(topic, 0): 4})
 
     def step(_: int) -> None:
-        produce(broker, topic, 0, [now_ms()] * 2)
+        produce(bootstrap, topic, 0, [now_ms()] * 2)
         time.sleep(0.3)
 
     report = sampled(isolated_app, group, 3, step)
@@ -240,15 +219,15 @@ def test_an_empty_group_lagging_with_stopped_commits_is_stop(
 
 @pytest.mark.kafka
 def test_an_offset_moved_back_between_samples_is_rewind(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
     from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
     from confluent_kafka.admin import AdminClient
 
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 10)
-    commit(broker, group, {(topic, 0): 8})
-    admin = AdminClient({"bootstrap.servers": broker})
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 10)
+    commit(bootstrap, group, {(topic, 0): 8})
+    admin = AdminClient({"bootstrap.servers": bootstrap})
 
     def step(i: int) -> None:
         if i == 0:  # an operator resets the (empty) group to replay
@@ -267,13 +246,13 @@ def test_an_offset_moved_back_between_samples_is_rewind(
 
 @pytest.mark.kafka
 def test_the_command_samples_and_fails_when_a_partition_is_not_ok(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
-    topic = create_topic(broker, f"{prefix}-t", 2)
-    produce(broker, topic, 0, [now_ms()] * 5)
+    topic = create_topic(bootstrap, f"{prefix}-t", 2)
+    produce(bootstrap, topic, 0, [now_ms()] * 5)
     stopped, done = f"{prefix}-stopped", f"{prefix}-done"
-    commit(broker, stopped, {(topic, 0): 1, (topic, 1): 0})
-    commit(broker, done, {(topic, 0): 5, (topic, 1): 0})
+    commit(bootstrap, stopped, {(topic, 0): 1, (topic, 1): 0})
+    commit(bootstrap, done, {(topic, 0): 5, (topic, 1): 0})
     args = ["kafka", "lag", "--group", f"{prefix}-.*", "--max-lag", "1000"]
     sampling = ["--sample", "2", "--interval", "0.2", "-o", "json"]
 
@@ -312,11 +291,11 @@ def test_the_command_samples_and_fails_when_a_partition_is_not_ok(
 
 @pytest.mark.kafka
 def test_bad_sampling_flags_are_usage_errors(
-    broker: str, isolated_app: AppContext, prefix: str
+    bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
     group = f"{prefix}-g"
-    topic = create_topic(broker, f"{prefix}-t", 1)
-    commit(broker, group, {(topic, 0): 0})
+    topic = create_topic(bootstrap, f"{prefix}-t", 1)
+    commit(bootstrap, group, {(topic, 0): 0})
     assert invoke(isolated_app, "kafka", "lag", "--sample", "1").exit_code == ExitCode.USAGE
     no_sample = invoke(isolated_app, "kafka", "lag", "--group", group, "--status", "OK")
     assert no_sample.exit_code == ExitCode.USAGE
@@ -328,14 +307,14 @@ def test_bad_sampling_flags_are_usage_errors(
 
 @pytest.mark.kafka
 def test_a_snapshot_that_fails_after_the_first_makes_its_partitions_err(
-    broker: str, isolated_app: AppContext, prefix: str, monkeypatch: pytest.MonkeyPatch
+    bootstrap: str, isolated_app: AppContext, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hyperscale.errors import ExternalSystemError
     from hyperscale.kafka import lag
 
-    topic, group = create_topic(broker, f"{prefix}-t", 1), f"{prefix}-g"
-    produce(broker, topic, 0, [now_ms()] * 3)
-    commit(broker, group, {(topic, 0): 3})
+    topic, group = create_topic(bootstrap, f"{prefix}-t", 1), f"{prefix}-g"
+    produce(bootstrap, topic, 0, [now_ms()] * 3)
+    commit(bootstrap, group, {(topic, 0): 3})
     real = lag.consumer_lag
 
     def broker_gone(_: int) -> None:

@@ -18,6 +18,15 @@ depends_on = None
 _INNODB = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 
 
+def _updated_at() -> sa.Column[object]:
+    return sa.Column(
+        "updated_at",
+        sa.DateTime(timezone=False),
+        nullable=False,
+        server_default=sa.text("CURRENT_TIMESTAMP"),
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "products",
@@ -26,12 +35,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text, nullable=False, server_default=sa.text("('')")),
         sa.Column("price_cents", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.CHAR(3), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=False),
-            nullable=False,
-            server_default=sa.text("CURRENT_TIMESTAMP"),
-        ),
+        _updated_at(),
         **_INNODB,
     )
     op.create_table(
@@ -39,12 +43,7 @@ def upgrade() -> None:
         sa.Column("sku", sa.String(64), sa.ForeignKey("products.sku"), primary_key=True),
         sa.Column("warehouse", sa.String(32), primary_key=True),
         sa.Column("quantity", sa.Integer, nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=False),
-            nullable=False,
-            server_default=sa.text("CURRENT_TIMESTAMP"),
-        ),
+        _updated_at(),
         **_INNODB,
     )
     op.create_table(
@@ -79,12 +78,7 @@ def upgrade() -> None:
         sa.Column("clicks", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("conversions", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("conversion_value_cents", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=False),
-            nullable=False,
-            server_default=sa.text("CURRENT_TIMESTAMP"),
-        ),
+        _updated_at(),
         **_INNODB,
     )
     # One row per applied event: the consumer's at-most-once guard (a redelivered event finds
