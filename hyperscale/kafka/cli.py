@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.options import EnvOption, OutputOption, command_group
+from hyperscale.kafka.dlq_cli import app as dlq_app
+from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.options import EnvOption, command_group
 from hyperscale.output import OutputFormat
 
 if TYPE_CHECKING:
@@ -21,19 +23,8 @@ if TYPE_CHECKING:
     from hyperscale.kafka.lag_results import LagReport
 
 
-BootstrapOption = Annotated[
-    str | None,
-    typer.Option(
-        "--bootstrap",
-        help="HOST:PORT[,...] instead of the environment's brokers.",
-        show_default=False,
-    ),
-]
-TimeoutOption = Annotated[
-    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
-]
-
-app = command_group("Kafka operations: consumer lag in messages and seconds.")
+app = command_group("Kafka operations: consumer lag, dead-letter topics, topic configuration.")
+app.add_typer(dlq_app, name="dlq")
 
 
 class LagOutput(StrEnum):
@@ -175,69 +166,3 @@ def lag(
 
     shared = OutputFormat.table if textual else OutputFormat(output.value)
     run_env_command(ctx, "kafka lag", shared, env, body)
-
-
-dlq_app = command_group("Dead-letter topics: what failed, where it came from, and why.")
-app.add_typer(dlq_app, name="dlq")
-
-
-@dlq_app.command("inspect")
-def dlq_inspect(
-    ctx: typer.Context,
-    topics: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="DLQ topics to read. Default: every topic ending with the environment's"
-            " dead-letter suffix.",
-            show_default=False,
-        ),
-    ] = None,
-    samples: Annotated[
-        int, typer.Option("--samples", "-n", min=0, help="Records to show with their headers.")
-    ] = 5,
-    bootstrap: BootstrapOption = None,
-    timeout: TimeoutOption = 10.0,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Only records that failed at or after: ISO 8601 (UTC unless given) or an age"
-            " (30m, 6h, 2d).",
-            show_default=False,
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until", help="Only records that failed before (as --since).", show_default=False
-        ),
-    ] = None,
-    exception: Annotated[
-        str | None,
-        typer.Option(
-            "--exception",
-            help="Only records whose exception class matches this regex.",
-            show_default=False,
-        ),
-    ] = None,
-    env: EnvOption = None,
-    output: OutputOption = OutputFormat.table,
-) -> None:
-    """Counts by exception class, origin topic and hour, and sample records with decoded
-    headers (this project's, Spring's and Kafka Connect's). Reads only: no group, no commits."""
-    from hyperscale.kafka.dlq import DlqQuery, inspect_dlq
-
-    query = DlqQuery(
-        topics=topics or [],
-        samples=samples,
-        bootstrap=bootstrap,
-        timeout=timeout,
-        since=since,
-        until=until,
-        exception=exception,
-    )
-
-    def body(environment: Environment, app_ctx: AppContext) -> Any:
-        return inspect_dlq(environment, app_ctx, query)
-
-    run_env_command(ctx, "kafka dlq inspect", output, env, body)
