@@ -9,6 +9,7 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
 from hyperscale.options import command_group
@@ -20,6 +21,7 @@ app = command_group(
 )
 app.add_typer(local_app, name="local")
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(infra_app, name="infra")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)
@@ -50,4 +52,8 @@ def root(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # librdkafka's own log lines repeat, in its words, errors we already report in one line.
+    logging.getLogger("hyperscale.librdkafka").setLevel(
+        logging.DEBUG if verbose else logging.CRITICAL + 1
     )

@@ -26,6 +26,8 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdout_isatty: bool = False
     stderr_isatty: bool = False
+    #: A person can answer a question (confirmation of a destructive command on prod).
+    stdin_isatty: bool = False
     no_color: bool = False
     #: Where local services keep pid files, data and logs.
     state_dir: Path = field(default_factory=lambda: Path(".hyperscale/state"))
@@ -45,6 +47,7 @@ class AppContext:
             stderr=sys.stderr,
             stdout_isatty=sys.stdout.isatty(),
             stderr_isatty=sys.stderr.isatty(),
+            stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
             no_color="NO_COLOR" in environ,
             state_dir=_xdg_dir("HYPERSCALE_STATE_DIR", "XDG_STATE_HOME", ".local/state", environ),
             cache_dir=_xdg_dir("HYPERSCALE_CACHE_DIR", "XDG_CACHE_HOME", ".cache", environ),

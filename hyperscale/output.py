@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -93,6 +93,20 @@ def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
         return
     with console_for(app, stderr=True).status(title) as spinner:
         yield spinner.update
+
+
+@contextmanager
+def progress_bar(app: AppContext, title: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar of (done, total) on a terminal, gone when the work ends; silence when piped."""
+    if not app.interactive:
+        yield lambda _done, _total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = (title, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console_for(app, stderr=True), transient=True) as bar:
+        task = bar.add_task(title, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def write_envelope(app: AppContext, fmt: OutputFormat, document: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ HEAVY = [
     "kubernetes",
     "lightkube",
     "confluent_kafka",
+    "prometheus_client",
     "pymysql",
     "redis",
     "moto",

@@ -9,9 +9,9 @@ from hyperscale.context import AppContext
 from hyperscale.deploy.local import HTTP_OK, LocalPlatform, http_status
 from hyperscale.deploy.migrations import apply_migrations
 from hyperscale.deploy.results import DeployResult, ProgramOutcome, StatusResult
-from hyperscale.errors import UsageError
-from hyperscale.kafka.client import ensure_topics
-from hyperscale.kafka.topics import desired_topics
+from hyperscale.errors import ConfigError, UsageError
+from hyperscale.kafka.topics_core import TopicsRequest, reconcile_topics
+from hyperscale.kafka.topics_plan import TopicAction
 from hyperscale.progress import Progress, quiet
 
 
@@ -30,8 +30,8 @@ def deploy(env: Environment, app: AppContext, progress: Progress = quiet) -> Dep
     started = time.monotonic()
     progress("applying the schema")
     migrations = apply_migrations(env, app)
-    progress("creating missing topics")
-    created = ensure_topics(env, app, desired_topics(env, app))
+    progress("reconciling the topics with templates/kafka/topics.yaml.j2")
+    created = _reconcile_topics(env, app)
     platform = LocalPlatform(env, app)
     programs = platform.programs()
     progress("starting or updating the programs under supervisord")
@@ -59,6 +59,19 @@ def deploy(env: Environment, app: AppContext, progress: Progress = quiet) -> Dep
         removed_programs=changes.removed,
         seconds=round(time.monotonic() - started, 2),
     )
+
+
+def _reconcile_topics(env: Environment, app: AppContext) -> list[str]:
+    """`kafka topics apply` without prune: create, add partitions, set configs; the names of
+    the topics created. What Kafka cannot do (fewer partitions...) stops the deploy."""
+    topics = reconcile_topics(env, app, TopicsRequest())
+    if topics.refused:
+        first = topics.refused[0]
+        raise ConfigError(
+            f"templates/kafka/topics.yaml.j2: {first.name}: {first.refused[0]}",
+            hint=f"see `hyperscale kafka topics diff --env {env.name}`",
+        )
+    return topics.names(TopicAction.CREATE)
 
 
 def _action(name: str, added: list[str], changed: list[str]) -> str:

@@ -11,6 +11,7 @@ import typer
 from hyperscale.boundary import run_env_command
 from hyperscale.kafka.dlq_cli import app as dlq_app
 from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.kafka.topics_cli import app as topics_app
 from hyperscale.options import EnvOption, command_group
 from hyperscale.output import OutputFormat
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 app = command_group("Kafka operations: consumer lag, dead-letter topics, topic configuration.")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(topics_app, name="topics")
 
 
 class LagOutput(StrEnum):
@@ -116,7 +118,12 @@ def lag(
     ] = None,
     interval: Annotated[
         float,
-        typer.Option("--interval", min=0, help="Seconds between snapshots with --sample."),
+        typer.Option(
+            "--interval",
+            min=0,
+            help="Seconds between snapshots (--sample), refreshes (--watch), or broker reads"
+            " (--serve: scrapes in between get the last figures).",
+        ),
     ] = 5.0,
     status: Annotated[
         list[str] | None,
@@ -124,6 +131,34 @@ def lag(
             "--status",
             help="With --sample: only partitions with this status (repeatable).",
             show_default=False,
+        ),
+    ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            "-w",
+            help="Refresh every --interval seconds until Ctrl-C (exit 0): in place on a"
+            " terminal, else one report after the other (-o json: one envelope per line).",
+        ),
+    ] = False,
+    count: Annotated[
+        int | None,
+        typer.Option(
+            "--count",
+            min=1,
+            help="With --watch: stop after N refreshes, exiting as the last report does.",
+            show_default=False,
+        ),
+    ] = None,
+    serve: Annotated[
+        str | None,
+        typer.Option(
+            "--serve",
+            help="Run as a Prometheus exporter on HOST:PORT (PORT alone: 127.0.0.1) until"
+            " SIGTERM or Ctrl-C; lag is read on scrape, at most once per --interval seconds.",
+            show_default=False,
+            metavar="ADDR",
         ),
     ] = None,
     env: EnvOption = None,
@@ -138,7 +173,6 @@ def lag(
     ] = LagOutput.table,
 ) -> None:
     """Lag per group, topic and partition: offsets, messages behind, and seconds behind."""
-    from hyperscale.errors import UsageError
     from hyperscale.kafka.lag import LagQuery, consumer_lag, sample_lag
 
     query = LagQuery(
@@ -153,16 +187,43 @@ def lag(
         statuses=status or [],
     )
     textual = output in (LagOutput.ndjson, LagOutput.prometheus)
+    streaming = watch or serve is not None
 
     def body(environment: Environment, app_ctx: AppContext) -> Any:
-        if sample is None and status:
-            raise UsageError("--status needs --sample N: a status is judged over samples")
+        _check_modes(sample, watch, serve, count, status)
+
+        def measure() -> LagReport:
+            return consumer_lag(environment, app_ctx, query)
+
+        if serve is not None:
+            from hyperscale.kafka.lag_exporter import serve as serve_metrics
+
+            return serve_metrics(app_ctx, serve, measure, interval)
+        if watch:
+            from hyperscale.kafka.lag_watch import display
+            from hyperscale.kafka.lag_watch import watch as watch_lag
+
+            with display(app_ctx, output.value, interval) as show:
+                return watch_lag(measure, show, interval, count)
         report = (
-            consumer_lag(environment, app_ctx, query)
+            measure()
             if sample is None
             else sample_lag(environment, app_ctx, query, sample, interval)
         )
         return _TextView(report, output) if textual else report
 
-    shared = OutputFormat.table if textual else OutputFormat(output.value)
+    shared = OutputFormat.table if textual or streaming else OutputFormat(output.value)
     run_env_command(ctx, "kafka lag", shared, env, body)
+
+
+def _check_modes(
+    sample: int | None, watch: bool, serve: str | None, count: int | None, status: list[str] | None
+) -> None:
+    from hyperscale.errors import UsageError
+
+    if sum((sample is not None, watch, serve is not None)) > 1:
+        raise UsageError("--sample, --watch and --serve do not go together: pick one")
+    if sample is None and status:
+        raise UsageError("--status needs --sample N: a status is judged over samples")
+    if count is not None and not watch:
+        raise UsageError("--count needs --watch: it bounds the number of refreshes")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,9 +171,12 @@ class KafkaAdmin:
             }
         return committed
 
-    def watermarks(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], Watermarks]:
+    def watermarks(
+        self, partitions: list[tuple[str, int]], *, skip_unknown: bool = False
+    ) -> dict[tuple[str, int], Watermarks]:
         """Log-start and log-end (high watermark) offsets: two batched requests, in flight
-        together."""
+        together. With ``skip_unknown``, a partition whose topic (or the partition itself) no
+        longer exists is left out of the answer instead of failing it."""
         from confluent_kafka import TopicPartition
 
         spec = _offset_spec()
@@ -189,9 +191,13 @@ class KafkaAdmin:
             {TopicPartition(t, p): spec.latest() for t, p in partitions},
             request_timeout=self.timeout,
         )
-        starts = self._offsets(earliest)
-        ends = self._offsets(latest)
-        return {tp: Watermarks(starts[tp][0], ends[tp][0]) for tp in partitions}
+        starts = self._offsets(earliest, skip_unknown=skip_unknown)
+        ends = self._offsets(latest, skip_unknown=skip_unknown)
+        return {
+            tp: Watermarks(starts[tp][0], ends[tp][0])
+            for tp in partitions
+            if tp in starts and tp in ends
+        }
 
     def max_timestamps(
         self, partitions: list[tuple[str, int]]
@@ -213,12 +219,16 @@ class KafkaAdmin:
             if offset >= 0 and timestamp_ms >= 0
         }
 
-    def _offsets(self, futures: dict[Any, Any]) -> dict[tuple[str, int], tuple[int, int]]:
+    def _offsets(
+        self, futures: dict[Any, Any], *, skip_unknown: bool = False
+    ) -> dict[tuple[str, int], tuple[int, int]]:
         found: dict[tuple[str, int], tuple[int, int]] = {}
         for tp, future in futures.items():
             try:
                 info = future.result(timeout=self.timeout + 5)
             except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
+                if skip_unknown and _error_name(exc) == "UNKNOWN_TOPIC_OR_PART":
+                    continue
                 raise self._unreachable(exc, f"the offsets of {tp.topic}[{tp.partition}]") from None
             found[(tp.topic, tp.partition)] = (info.offset, info.timestamp)
         return found
@@ -228,103 +238,32 @@ class KafkaAdmin:
         app: AppContext,
         wanted: set[tuple[str, int, int]],
         timeout: float,
-        lanes: int = 4,
+        lanes: int = 2,
     ) -> dict[tuple[str, int, int], TimedOffset | None]:
         """For each (topic, partition, offset): the first readable record at or after the offset
-        (offset and timestamp), or None when there is none before the log end.
+        (offset and timestamp), or None when there is none before the log end. See
+        hyperscale.kafka.record_probe."""
+        from hyperscale.kafka.record_probe import first_records
 
-        Assigned consumers (never joining a group, never committing) read every partition at
-        once; a partition wanted at several offsets (one per group) is re-seeked after each
-        record, its offsets dealt round-robin over ``lanes`` consumers that run in parallel.
-        """
-        from concurrent.futures import ThreadPoolExecutor
-
-        per_lane: list[dict[tuple[str, int], list[int]]] = [{} for _ in range(max(1, lanes))]
-        seen: dict[tuple[str, int], int] = {}
-        for topic, partition, offset in sorted(wanted):
-            index = seen.get((topic, partition), 0)
-            seen[(topic, partition)] = index + 1
-            per_lane[index % len(per_lane)].setdefault((topic, partition), []).append(offset)
-        busy = [queues for queues in per_lane if queues]
-        found: dict[tuple[str, int, int], TimedOffset | None] = {}
-        if not busy:
-            return found
-        deadline = time.monotonic() + timeout
-        with ThreadPoolExecutor(max_workers=len(busy)) as pool:
-            for lane in pool.map(lambda q: self._read_lane(app, q, deadline), busy):
-                found.update(lane)
-        return found
-
-    def _read_lane(
-        self, app: AppContext, queues: dict[tuple[str, int], list[int]], deadline: float
-    ) -> dict[tuple[str, int, int], TimedOffset | None]:
-        from confluent_kafka import OFFSET_END, Consumer, TopicPartition
-
-        found: dict[tuple[str, int, int], TimedOffset | None] = {}
-        consumer = Consumer(
-            {
-                **client_config(self.env, app),
-                "group.id": "hyperscale-lag-probe",  # required by the client; never joined
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                "isolation.level": "read_uncommitted",  # open transactions' records have ages too
-                "fetch.wait.max.ms": 50,
-            }
-        )
-        try:
-            consumer.assign([TopicPartition(t, p, q[0]) for (t, p), q in queues.items()])
-            while queues and time.monotonic() < deadline:
-                message = consumer.poll(min(0.5, max(0.0, deadline - time.monotonic())))
-                if message is None:
-                    continue
-                key = (message.topic() or "", message.partition() or 0)
-                pending = queues.get(key)
-                if not pending or not self._take(message, pending, key, found):
-                    continue
-                if pending:
-                    consumer.seek(TopicPartition(*key, pending[0]))
-                else:
-                    del queues[key]
-                    consumer.incremental_unassign([TopicPartition(*key, OFFSET_END)])
-        finally:
-            consumer.close()
-        return found
-
-    def _take(
-        self,
-        message: Any,
-        pending: list[int],
-        key: tuple[str, int],
-        found: dict[tuple[str, int, int], TimedOffset | None],
-    ) -> bool:
-        """Settle the partition's next wanted offset with ``message``; False if it does not."""
-        from confluent_kafka import KafkaError, KafkaException
-
-        error = message.error()
-        if error is not None and error.code() != KafkaError._PARTITION_EOF:
-            if error.fatal():
-                raise self._unreachable(KafkaException(error))
-            return False
-        kind, timestamp_ms = message.timestamp()
-        offset = message.offset() or 0
-        if error is not None or kind == 0 or timestamp_ms < 0:  # end of log, or no timestamp
-            found[(*key, pending.pop(0))] = None
-            return True
-        if offset < pending[0]:
-            return False  # fetched before the last seek
-        found[(*key, pending.pop(0))] = TimedOffset(offset, timestamp_ms)
-        return True
+        return first_records(self.env, app, wanted, timeout, lanes)
 
 
 def ensure_topics(env: Environment, app: AppContext, specs: list[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; return their names (idempotent)."""
-    admin = KafkaAdmin(env, app)
-    existing = admin.topics()
-    missing = [s for s in specs if s.name not in existing]
-    admin.create(missing)
-    return [s.name for s in missing]
+    """Reconcile ``specs`` like `kafka topics apply` (create, add partitions, set configs; no
+    prune); return the names of the topics created. Idempotent."""
+    from hyperscale.kafka.topics import TopicsTemplate
+    from hyperscale.kafka.topics_core import TopicsRequest, reconcile_topics
+    from hyperscale.kafka.topics_plan import TopicAction
+
+    result = reconcile_topics(env, app, TopicsRequest(), template=TopicsTemplate(topics=specs))
+    return result.names(TopicAction.CREATE)
+
+
+def _error_name(exc: BaseException) -> str:
+    """The KafkaError code name carried by a KafkaException (``""`` for anything else)."""
+    error = exc.args[0] if exc.args else None
+    name = getattr(error, "name", None)
+    return str(name()) if callable(name) else ""
 
 
 def _offset_spec() -> Any:

@@ -31,7 +31,8 @@ from typing import Any
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
-from hyperscale.kafka.client import KafkaAdmin, client_config
+from hyperscale.kafka.client import KafkaAdmin, TopicState, client_config
+from hyperscale.kafka.dlq_filter import FilterSpec, RecordFilter, build_filter
 from hyperscale.kafka.dlq_results import DeadLetter, Dialect, DlqReport, DlqSample, DlqTopicRead
 from hyperscale.kafka.lag import with_bootstrap
 
@@ -99,60 +100,8 @@ class DlqQuery:
     #: Only records whose exception class matches this regex (re.search).
     exception: str | None = None
 
-
-@dataclass(frozen=True)
-class _Filter:
-    since_ms: int | None
-    until_ms: int | None
-    exception: re.Pattern[str] | None
-
-    @property
-    def active(self) -> bool:
-        return (self.since_ms, self.until_ms, self.exception) != (None, None, None)
-
-    def keeps(self, letter: DeadLetter, when_ms: int | None) -> bool:
-        if self.since_ms is not None and (when_ms is None or when_ms < self.since_ms):
-            return False
-        if self.until_ms is not None and (when_ms is None or when_ms >= self.until_ms):
-            return False
-        return self.exception is None or bool(self.exception.search(letter.exception_class or ""))
-
-
-_AGE = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-_AGE_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_instant(flag: str, text: str, now: float) -> int:
-    """Milliseconds since the epoch from ISO 8601 (naive is UTC) or an age (30m, 6h, 2d)."""
-    age = _AGE.fullmatch(text.strip())
-    if age:
-        return int((now - float(age.group(1)) * _AGE_SECONDS[age.group(2)]) * 1000)
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(
-            f"{flag} {text!r} is neither an ISO 8601 time nor an age",
-            hint="e.g. 2026-01-02T03:00, 2026-01-02T03:00+01:00, 30m, 6h, 2d",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def _filter(query: DlqQuery, now: float) -> _Filter:
-    pattern = None
-    if query.exception is not None:
-        try:
-            pattern = re.compile(query.exception)
-        except re.error as exc:
-            raise UsageError(
-                f"--exception {query.exception!r} is not a valid regex: {exc}"
-            ) from None
-    return _Filter(
-        since_ms=None if query.since is None else parse_instant("--since", query.since, now),
-        until_ms=None if query.until is None else parse_instant("--until", query.until, now),
-        exception=pattern,
-    )
+    def filters(self) -> FilterSpec:
+        return FilterSpec(since=self.since, until=self.until, exception=self.exception)
 
 
 class _MalformedError(ValueError):
@@ -163,7 +112,9 @@ def decode_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> DeadLe
     """The dead letter the headers describe; the last value wins when a header repeats."""
     last: dict[str, bytes | None] = dict(headers or [])
     for dialect, prefix, names in _DIALECTS:
-        if not any(name.startswith(prefix) for name in last):
+        # Our replay count says nothing about who dead-lettered the record: a replayed Spring
+        # record that failed again carries it beside Spring's own headers.
+        if not any(name.startswith(prefix) and name != REPLAY_COUNT for name in last):
             continue
         fields: dict[str, Any] = {}
         malformed: list[str] = []
@@ -183,6 +134,27 @@ def decode_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> DeadLe
                 malformed.append(header)
         return DeadLetter(dialect=dialect, malformed=tuple(malformed), **fields)
     return DeadLetter(dialect=Dialect.NONE)
+
+
+def routing_fields(last: dict[str, bytes | None]) -> tuple[str | None, int | None]:
+    """(original topic, original partition): all a replay without filters needs. The first
+    dialect, in ``decode_headers``' order, that names an original topic gives both; the other
+    fields are never decoded."""
+    for dialect, _, names in _DIALECTS:
+        topic = last.get(names["origin_topic"])
+        if topic is None:
+            continue
+        raw_partition = last.get(names["origin_partition"])
+        try:
+            partition = (
+                None
+                if raw_partition is None
+                else _integer(raw_partition, binary=dialect is Dialect.SPRING)
+            )
+        except _MalformedError:
+            partition = None
+        return topic.decode("utf-8", errors="replace"), partition
+    return None, None
 
 
 def _integer(raw: bytes, *, binary: bool) -> int:
@@ -212,7 +184,7 @@ def shown(raw: bytes | None) -> tuple[str | None, str]:
 class _Tally:
     """Counts and the first samples: all inspect keeps, whatever the size of the DLQ."""
 
-    def __init__(self, samples: int, keep: _Filter) -> None:
+    def __init__(self, samples: int, keep: RecordFilter) -> None:
         self.samples_wanted = samples
         self.keep = keep
         self.read = 0
@@ -280,22 +252,11 @@ def _sample(message: Any, letter: DeadLetter, record_ms: int | None) -> DlqSampl
 
 
 def inspect_dlq(env: Environment, app: AppContext, query: DlqQuery) -> DlqReport:
-    keep = _filter(query, time.time())
+    keep = build_filter(query.filters(), time.time())
     env = with_bootstrap(env, query.bootstrap)
     admin = KafkaAdmin(env, app, timeout=query.timeout)
     existing = admin.topics()
-    if query.topics:
-        missing = [t for t in query.topics if t not in existing]
-        if missing:
-            raise UsageError(
-                f"no topic {', '.join(missing)} on {env.kafka.bootstrap}",
-                hint="`hyperscale kafka dlq inspect` without a topic reads every"
-                f" *{env.kafka.topics.dead_letter_suffix} topic",
-            )
-        chosen = sorted(set(query.topics))
-    else:
-        suffix = env.kafka.topics.dead_letter_suffix
-        chosen = sorted(t for t in existing if t.endswith(suffix))
+    chosen = choose_dlq_topics(env, existing, query.topics, "inspect")
     partitions = [(t, p) for t in chosen for p in range(existing[t].partitions)]
     marks = admin.watermarks(partitions)
     inspected_at = time.time()
@@ -320,6 +281,23 @@ def inspect_dlq(env: Environment, app: AppContext, query: DlqQuery) -> DlqReport
         newest_ms=tally.newest,
         samples=tally.samples,
     )
+
+
+def choose_dlq_topics(
+    env: Environment, existing: dict[str, TopicState], wanted: Sequence[str], verb: str
+) -> list[str]:
+    """The DLQ topics a command reads: those named (all must exist), else every topic ending
+    with the environment's dead-letter suffix."""
+    suffix = env.kafka.topics.dead_letter_suffix
+    if wanted:
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            raise UsageError(
+                f"no topic {', '.join(missing)} on {env.kafka.bootstrap}",
+                hint=f"`hyperscale kafka dlq {verb}` without a topic reads every *{suffix} topic",
+            )
+        return sorted(set(wanted))
+    return sorted(t for t in existing if t.endswith(suffix))
 
 
 def _read(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from hyperscale.boundary import run_env_command
 from hyperscale.kafka.options import BootstrapOption, TimeoutOption
 from hyperscale.options import EnvOption, OutputOption, command_group
-from hyperscale.output import OutputFormat
+from hyperscale.output import OutputFormat, progress_bar
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
@@ -78,3 +79,174 @@ def dlq_inspect(
         return inspect_dlq(environment, app_ctx, query)
 
     run_env_command(ctx, "kafka dlq inspect", output, env, body)
+
+
+@app.command("replay")
+def dlq_replay(
+    ctx: typer.Context,
+    topics: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="DLQ topics to replay. Default: every topic ending with the environment's"
+            " dead-letter suffix.",
+            show_default=False,
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="Send every record here instead of its original topic.", show_default=False
+        ),
+    ] = None,
+    exception: Annotated[
+        str | None, typer.Option(help="Exception class regex.", show_default=False)
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option(help="Exception message regex.", show_default=False)
+    ] = None,
+    partition: Annotated[
+        list[int] | None,
+        typer.Option(help="Original partition (repeatable).", min=0, show_default=False),
+    ] = None,
+    offsets: Annotated[
+        str | None,
+        typer.Option(
+            help="Original offsets, inclusive: FROM-TO, FROM- or -TO.", show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Failed at or after: ISO 8601 (UTC unless given) or an age (30m, 6h, 2d).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Failed before (as --since).", show_default=False)
+    ] = None,
+    key: Annotated[str | None, typer.Option(help="Record key regex.", show_default=False)] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=REGEX or NAME (present); repeatable, all must hold.", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help="Stop after this many records; run again to go on.", min=1, show_default=False
+        ),
+    ] = None,
+    max_attempts: Annotated[
+        int,
+        typer.Option(
+            "--max-attempts",
+            min=1,
+            help="Park records already replayed this many times instead of looping.",
+        ),
+    ] = 3,
+    parking_topic: Annotated[
+        str | None,
+        typer.Option(
+            "--parking-topic",
+            help="Where parked records go. Default: <dlq>.parking.",
+            show_default=False,
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate", min=0.001, help="At most this many records per second.", show_default=False
+        ),
+    ] = None,
+    byte_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--byte-rate",
+            help="At most this many bytes per second: 500k, 2MiB.",
+            show_default=False,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="The checkpoint consumer group. Default: derived from topics, --to and filters,"
+            " so the same command resumes.",
+            show_default=False,
+        ),
+    ] = None,
+    at_least_once: Annotated[
+        bool,
+        typer.Option(
+            "--at-least-once",
+            help="No transactions (for clusters without them): a crash may send a batch twice.",
+        ),
+    ] = False,
+    transaction_size: Annotated[
+        int, typer.Option("--transaction-size", min=1, help="Records per transaction (checkpoint).")
+    ] = 10_000,
+    samples: Annotated[
+        int, typer.Option("--samples", "-n", min=0, help="Records a dry run lists.")
+    ] = 20,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; send and commit nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Allow it on a protected environment.")
+    ] = False,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Send dead letters back to their original topic (or --to), exactly once: records and the
+    checkpoint commit in one transaction, so an interrupted replay resumes with nothing lost or
+    doubled. Records replayed --max-attempts times, or with nowhere to go, are parked."""
+    from hyperscale.errors import UsageError
+    from hyperscale.kafka.dlq_filter import FilterSpec
+    from hyperscale.kafka.dlq_replay import ReplayRequest, replay_dead_letters
+    from hyperscale.kafka.throttle import parse_byte_rate
+    from hyperscale.safety import confirm_protected
+
+    request = ReplayRequest(
+        topics=topics or [],
+        to=to,
+        filters=FilterSpec(
+            since=since,
+            until=until,
+            exception=exception,
+            message=message,
+            partitions=partition or [],
+            offsets=offsets,
+            key=key,
+            headers=header or [],
+        ),
+        limit=limit,
+        dry_run=dry_run,
+        max_attempts=max_attempts,
+        parking_topic=parking_topic,
+        group=group,
+        records_per_second=rate,
+        bytes_per_second=None,
+        exactly_once=not at_least_once,
+        transaction_records=transaction_size,
+        samples=samples,
+        bootstrap=bootstrap,
+        timeout=timeout,
+    )
+
+    def body(environment: Environment, app_ctx: AppContext) -> Any:
+        try:
+            bytes_per_second = None if byte_rate is None else parse_byte_rate(byte_rate)
+        except ValueError as exc:
+            raise UsageError(f"--byte-rate: {exc}") from None
+        if not dry_run:
+            confirm_protected(
+                app_ctx, environment, "replay dead letters into its live topics", yes=yes
+            )
+        with progress_bar(app_ctx, "replaying") as tick:
+            return replay_dead_letters(
+                environment, app_ctx, replace(request, bytes_per_second=bytes_per_second), tick
+            )
+
+    run_env_command(ctx, "kafka dlq replay", output, env, body)

@@ -29,6 +29,7 @@ from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.kafka.client import KafkaAdmin, TimedOffset, Watermarks
 from hyperscale.kafka.lag_results import (
+    DeletedPartition,
     GroupLag,
     LagBreach,
     LagReport,
@@ -114,8 +115,20 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
             tp: o for tp, o in offsets.items() if not wanted_topics or tp[0] in wanted_topics
         }
     partitions = sorted({tp for offsets in rows.values() for tp in offsets})
-    marks = admin.watermarks(partitions)
+    marks = admin.watermarks(partitions, skip_unknown=True)
     now = time.time()
+    # A topic (or partition) deleted since the group committed on it or was assigned it: the
+    # broker drops such offsets soon after the deletion, but a read in between sees them.
+    # Reported, not measured, never a failure.
+    gone = {
+        group: [
+            DeletedPartition(t, p, offset)
+            for (t, p), offset in sorted(offsets.items())
+            if (t, p) not in marks
+        ]
+        for group, offsets in rows.items()
+    }
+    rows = {g: {tp: o for tp, o in offsets.items() if tp in marks} for g, offsets in rows.items()}
 
     # Read from log start when retention took the committed record: never ask out of range.
     lagging = {
@@ -137,7 +150,11 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
             )
             for tp, offset in sorted(rows[group].items())
         ]
-        groups.append(GroupLag(group, description.state, description.members, measured))
+        groups.append(
+            GroupLag(
+                group, description.state, description.members, measured, topic_deleted=gone[group]
+            )
+        )
     max_messages = (
         query.max_lag_messages
         if query.max_lag_messages is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from hyperscale.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
 
 class TimeLagMethod(StrEnum):
@@ -141,6 +140,24 @@ class PartitionLag:
 
 
 @dataclass(frozen=True)
+class DeletedPartition:
+    """A partition the group committed an offset on (or was assigned) whose topic, or the
+    partition itself, no longer exists. Reported, never measured, never a failure."""
+
+    topic: str
+    partition: int
+    #: None when the group was only assigned the partition.
+    committed_offset: int | None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "committed_offset": self.committed_offset,
+        }
+
+
+@dataclass(frozen=True)
 class GroupLag:
     group: str
     #: Kafka's word for it: Stable, Empty, PreparingRebalance, CompletingRebalance, Dead...
@@ -150,6 +167,12 @@ class GroupLag:
     #: Only with --sample: the worst partition status and its reason.
     status: LagStatus | None = None
     status_reason: str | None = None
+    #: Committed offsets on deleted topics or partitions (skipped, not in ``partitions``).
+    topic_deleted: list[DeletedPartition] = field(default_factory=list)
+
+    @property
+    def deleted_topics(self) -> list[str]:
+        return sorted({d.topic for d in self.topic_deleted})
 
     @property
     def idle(self) -> bool:
@@ -178,6 +201,7 @@ class GroupLag:
                 else {}
             ),
             "partitions": [p.to_data() for p in self.partitions],
+            "topic_deleted": [d.to_data() for d in self.topic_deleted],
         }
 
 
@@ -275,153 +299,16 @@ class LagReport:
     def to_prometheus(self) -> str:
         """The Prometheus text exposition format (version 0.0.4): gauges, one sample per
         partition; a value that is unknown (no committed offset) has no sample."""
+        from hyperscale.kafka.lag_metrics import prometheus_text
+
         return prometheus_text(self)
 
     def render(self, console: Console) -> None:
-        from rich.markup import escape
-        from rich.table import Table
+        for item in self.renderables():
+            console.print(item)
 
-        if not self.groups:
-            console.print(f"no consumer groups matched on {escape(self.bootstrap)}")
-        for group in self.groups:
-            idle = ", idle" if group.idle else ""
-            status = f" [bold]{group.status.value}[/]" if group.status is not None else ""
-            table = Table(
-                title=(
-                    f"[bold]{escape(group.group)}[/]{status} {group.state},"
-                    f" {group.members} member(s){idle}: lag {group.lag_messages} messages,"
-                    f" {_seconds(group.lag_seconds)}"
-                ),
-                title_justify="left",
-            )
-            table.add_column("topic", overflow="fold")
-            for column in ("part", "committed", "start", "end", "lag", "lag s"):
-                table.add_column(column, justify="right", no_wrap=True)
-            table.add_column("method")
-            sampled = self.sampling is not None
-            if sampled:
-                for column in ("cons/s", "prod/s", "trend/s", "eta s"):
-                    table.add_column(column, justify="right", no_wrap=True)
-                table.add_column("status")
-            table.add_column("flags")
-            breached = {(b.topic, b.partition) for b in self.breaches if b.group == group.group}
-            for p in group.partitions:
-                colour = "red" if (p.topic, p.partition) in breached else "default"
-                cells = [
-                    escape(p.topic),
-                    str(p.partition),
-                    _or_dash(p.committed_offset),
-                    str(p.log_start_offset),
-                    str(p.log_end_offset),
-                    f"[{colour}]{_or_dash(p.lag_messages)}[/]",
-                    f"[{colour}]{_seconds(p.lag_seconds)}[/]",
-                    p.time_lag_method.value,
-                ]
-                if sampled:
-                    t = p.trend
-                    cells += [
-                        _rate(t.consumption_rate if t else None),
-                        _rate(t.production_rate if t else None),
-                        _rate(t.lag_trend if t else None),
-                        _seconds(t.eta_seconds if t else None),
-                        t.status.value if t else "-",
-                    ]
-                table.add_row(*cells, ", ".join(p.flags))
-            console.print(table)
-            for p in group.partitions:
-                if p.trend is not None and p.trend.status is not LagStatus.OK:
-                    console.print(
-                        f"  {escape(p.topic)}[{p.partition}] [bold]{p.trend.status.value}[/]:"
-                        f" {escape(p.trend.status_reason)}"
-                    )
-        if self.breaches:
-            console.print(
-                f"[bold red]{len(self.breaches)} partition threshold(s) breached[/]"
-                f" (max lag {self.max_lag_messages} messages, {self.max_lag_seconds:g} s):"
-            )
-            for breach in self.breaches:
-                console.print(f"  {escape(breach.describe())}")
-        if self.not_ok:
-            console.print(f"[bold red]{len(self.not_ok)} partition(s) not OK over the window[/]")
+    def renderables(self) -> list[RenderableType]:
+        """The tables and lines the report prints, for a console or a rich Live display."""
+        from hyperscale.kafka.lag_table import report_renderables
 
-
-def _or_dash(value: int | None) -> str:
-    return "-" if value is None else str(value)
-
-
-def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
-
-
-METRIC_PREFIX = "hyperscale_kafka_consumer"
-
-#: (metric suffix, help, value of a partition or None)
-_PARTITION_GAUGES: list[tuple[str, str, Callable[[PartitionLag], float | None]]] = [
-    (
-        "lag_messages",
-        "Messages the group has not consumed yet: log end offset - committed offset.",
-        lambda p: p.lag_messages,
-    ),
-    (
-        "lag_seconds",
-        "Age of the record at the committed offset (0 when caught up).",
-        lambda p: p.lag_seconds,
-    ),
-    ("committed_offset", "The group's committed offset.", lambda p: p.committed_offset),
-    ("log_start_offset", "The partition's first offset.", lambda p: p.log_start_offset),
-    ("log_end_offset", "The partition's high watermark.", lambda p: p.log_end_offset),
-    (
-        "retention_loss",
-        "1 when records were deleted before the group read them.",
-        lambda p: int(p.retention_loss),
-    ),
-    (
-        "status",
-        "With --sample: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND, 5 ERR.",
-        lambda p: p.trend.status.severity if p.trend is not None else None,
-    ),
-]
-
-_GROUP_GAUGES: list[tuple[str, str, Callable[[GroupLag], float]]] = [
-    ("group_members", "Members of the consumer group.", lambda g: g.members),
-    ("group_lag_messages", "Sum of the group's partition lags.", lambda g: g.lag_messages),
-]
-
-
-def prometheus_text(report: LagReport) -> str:
-    lines: list[str] = []
-    for suffix, help_text, value_of in _PARTITION_GAUGES:
-        if suffix == "status" and report.sampling is None:
-            continue  # a snapshot has no status: keep its exposition as it was
-        name = f"{METRIC_PREFIX}_{suffix}"
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        for p in report.partitions:
-            value = value_of(p)
-            if value is None:
-                continue
-            labels = _labels(group=p.group, topic=p.topic, partition=str(p.partition))
-            lines.append(f"{name}{{{labels}}} {_number(value)}")
-    for suffix, help_text, group_value in _GROUP_GAUGES:
-        name = f"{METRIC_PREFIX}_{suffix}"
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        for g in report.groups:
-            lines.append(
-                f"{name}{{{_labels(group=g.group, state=g.state)}}} {_number(group_value(g))}"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def _labels(**labels: str) -> str:
-    return ",".join(f'{k}="{_escape_label(v)}"' for k, v in labels.items())
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    return repr(float(value)) if isinstance(value, float) else str(value)
+        return report_renderables(self)

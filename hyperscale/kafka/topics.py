@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from hyperscale.config.models import Environment
@@ -10,6 +12,11 @@ from hyperscale.errors import ConfigError
 from hyperscale.templating import render
 
 TEMPLATE = "kafka/topics.yaml.j2"
+
+#: Never managed, whatever a glob says: the broker's own topics (``__consumer_offsets``,
+#: ``__transaction_state``, ``__share_group_state``...) and the ``_``-prefixed ones tools keep
+#: (``_schemas``, ``_confluent-*``).
+INTERNAL_PREFIX = "_"
 
 
 class TopicSpec(BaseModel):
@@ -21,24 +28,47 @@ class TopicSpec(BaseModel):
     config: dict[str, str] = Field(default_factory=dict)
 
 
-class TopicPlan(BaseModel):
+class TopicsTemplate(BaseModel):
+    """The rendered template: the desired topics, and the names this template owns."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     topics: list[TopicSpec]
+    #: Globs (fnmatch, whole name) of the topics this template manages: `topics apply --prune`
+    #: may delete a topic that matches one and is not in ``topics``. Empty: prune deletes nothing.
+    managed: list[str] = Field(default_factory=list)
+
+    def manages(self, name: str) -> bool:
+        """True for a non-internal topic this template owns (listed, or matching a glob)."""
+        if name.startswith(INTERNAL_PREFIX):
+            return False
+        return any(t.name == name for t in self.topics) or any(
+            fnmatch.fnmatchcase(name, glob) for glob in self.managed
+        )
 
 
-def desired_topics(env: Environment, app: AppContext) -> list[TopicSpec]:
+def topics_template(env: Environment, app: AppContext) -> TopicsTemplate:
     import yaml
     from pydantic import ValidationError
 
     text = render(app, TEMPLATE, env=env)
     try:
-        plan = TopicPlan.model_validate(yaml.safe_load(text))
+        template = TopicsTemplate.model_validate(yaml.safe_load(text))
     except (yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(
             f"templates/{TEMPLATE} rendered for {env.name} is invalid: {exc}"
         ) from None
-    names = [t.name for t in plan.topics]
+    names = [t.name for t in template.topics]
     if len(set(names)) != len(names):
         raise ConfigError(f"templates/{TEMPLATE} defines a topic twice for {env.name}")
-    return plan.topics
+    internal = [n for n in names if n.startswith(INTERNAL_PREFIX)]
+    if internal:
+        raise ConfigError(
+            f"templates/{TEMPLATE} defines {internal[0]!r} for {env.name}: names starting"
+            f" with {INTERNAL_PREFIX!r} are internal to Kafka and its tools"
+        )
+    return template
+
+
+def desired_topics(env: Environment, app: AppContext) -> list[TopicSpec]:
+    return topics_template(env, app).topics

@@ -34,3 +34,93 @@ def commit(bootstrap: str, group: str, offsets: dict[tuple[str, int], int]) -> N
         )
     finally:
         consumer.close()
+
+
+def delete_topic(bootstrap: str, name: str, timeout: float = 30.0) -> None:
+    """Delete ``name`` and wait until the broker's metadata no longer lists it."""
+    import time
+
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.delete_topics([name])[name].result(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while name in admin.list_topics(timeout=10).topics:
+        assert time.monotonic() < deadline, f"{name} still listed {timeout}s after its deletion"
+        time.sleep(0.1)
+
+
+#: (key, value, headers, timestamp ms, partition): a record as the DLQ tests write and read it.
+Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int, int]
+
+
+def produce_records(bootstrap: str, topic: str, records: Sequence[Record]) -> None:
+    """Each record to its own partition with its own timestamp, in order."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for i, (key, value, headers, timestamp, partition) in enumerate(records):
+        producer.produce(
+            topic, key=key, value=value, headers=headers, timestamp=timestamp, partition=partition
+        )
+        if i % 5000 == 0:
+            producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def read_all(bootstrap: str, topic: str, *, read_committed: bool = True) -> list[Record]:
+    """Every record of ``topic`` as a ``read_committed`` (or uncommitted) reader sees it now;
+    joins no group."""
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+    partitions = list(metadata.topics[topic].partitions)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tests-read-all",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+        }
+    )
+    records: list[Record] = []
+    try:
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        open_partitions = set(partitions)
+        while open_partitions:
+            for message in consumer.consume(num_messages=1000, timeout=1.0):
+                error = message.error()
+                if error is not None:
+                    assert error.code() == KafkaError._PARTITION_EOF, error
+                    open_partitions.discard(message.partition())
+                    continue
+                records.append(
+                    (
+                        message.key(),
+                        message.value(),
+                        list(message.headers() or []),
+                        message.timestamp()[1],
+                        message.partition() or 0,
+                    )
+                )
+    finally:
+        consumer.close()
+    return records
+
+
+def committed_total(bootstrap: str, group: str, topic: str, partitions: int) -> int:
+    """The sum of ``group``'s committed offsets on ``topic`` (0 where it has none)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": group, "isolation.level": "read_committed"}
+    )
+    try:
+        offsets = consumer.committed(
+            [TopicPartition(topic, p) for p in range(partitions)], timeout=10
+        )
+    finally:
+        consumer.close()
+    return sum(max(0, tp.offset) for tp in offsets)

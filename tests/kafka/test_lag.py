@@ -255,6 +255,7 @@ def test_the_json_envelope(lagging: tuple[str, str], isolated_app: AppContext) -
     [only] = document["data"]["groups"]
     assert set(only) == {
         "group", "state", "members", "idle", "lag_messages", "lag_seconds", "partitions",
+        "topic_deleted",
     }  # fmt: skip
     assert set(only["partitions"][0]) == {
         "group", "topic", "partition", "committed_offset", "log_start_offset", "log_end_offset",
