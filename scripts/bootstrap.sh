@@ -12,6 +12,8 @@ APT_PACKAGES=(
   openjdk-17-jre-headless # runs the Kafka broker
   kcat                    # Kafka benchmarks' baseline
   python3-venv            # the project's .venv
+  prometheus              # promtool: `hyperscale render` checks and unit-tests the alert rules
+  prometheus-alertmanager # amtool: `hyperscale render` checks the Alertmanager configuration
 )
 
 missing=()
@@ -25,6 +27,13 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Only promtool and amtool are wanted: the packages' servers (listening on every interface)
+# must not run or start at boot.
+for unit in prometheus prometheus-alertmanager; do
+  if command -v systemctl >/dev/null && systemctl is-enabled "$unit" >/dev/null 2>&1; then
+    ${sudo:-} systemctl disable --now "$unit" >/dev/null 2>&1 || ${sudo:-} systemctl disable "$unit" >/dev/null 2>&1 || true
+  fi
+done
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/pip ]; then  # pip, not python: a half-made venv is made again
@@ -54,4 +63,9 @@ fi
 # The sandbox cluster's binaries (Kubernetes, etcd, kwok) are built from Go modules once:
 # about five minutes on two cores the first time, a no-op afterwards.
 bash scripts/build-k8s.sh >/dev/null
+# terraform or tofu for `hyperscale infra` and `render`: the one on PATH, else OpenTofu built
+# from its Go module (about 2.5 minutes the first time, a no-op afterwards).
+bash scripts/build-tofu.sh >/dev/null
+# checkov for `hyperscale render`, in a virtualenv of its own (its pins clash with .venv's).
+bash scripts/install-checkov.sh
 echo "bootstrap: ready"

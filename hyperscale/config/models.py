@@ -215,6 +215,121 @@ class Reports(Strict):
     cost: CostReport = CostReport()
 
 
+_CPU = r"^\d+(\.\d+)?m?$"
+_MEMORY = r"^\d+(Ki|Mi|Gi)$"
+
+
+class Workload(Strict):
+    """How one Kubernetes workload (API or consumer) is sized and scaled (templates/kubernetes)."""
+
+    min_replicas: int = Field(default=3, ge=1, le=100)
+    max_replicas: int = Field(default=12, ge=1, le=500)
+    cpu_request: str = Field(default="250m", pattern=_CPU)
+    cpu_limit: str = Field(default="1", pattern=_CPU)
+    memory_request: str = Field(default="256Mi", pattern=_MEMORY)
+    memory_limit: str = Field(default="512Mi", pattern=_MEMORY)
+
+    @model_validator(mode="after")
+    def _range(self) -> Workload:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} exceeds max_replicas")
+        return self
+
+
+class KubernetesPlatform(Strict):
+    """What `hyperscale render` needs beyond the rest of the file (kubernetes targets only)."""
+
+    #: Default: the account's ECR registry in the environment's region.
+    image_registry: str | None = Field(
+        default=None, pattern=r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"
+    )
+    #: Images are tagged by git sha; the committed manifests pin one.
+    image_tag: str = Field(default="0.1.0", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    #: The VPC the data stores live in: the NetworkPolicies' egress and the ALB's source.
+    vpc_cidr: str = "10.0.0.0/16"
+    gitops_repo_url: str = Field(
+        default="https://git.hyperscale.example.com/platform/hyperscale.git", pattern=r"^https://"
+    )
+    gitops_revision: str = Field(default="main", min_length=1)
+    api: Workload = Workload()
+    consumer: Workload = Workload(cpu_request="200m", memory_request="256Mi")
+
+    @model_validator(mode="after")
+    def _cidr(self) -> KubernetesPlatform:
+        try:
+            ipaddress.ip_network(self.vpc_cidr)
+        except ValueError:
+            raise ValueError(
+                f"vpc_cidr must be a network such as 10.0.0.0/16 (got {self.vpc_cidr!r})"
+            ) from None
+        return self
+
+
+_INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+_CACHE_NODE_TYPE = r"^cache\.[a-z0-9]+\.[a-z0-9]+$"
+_KAFKA_BROKER_TYPE = r"^kafka\.[a-z0-9]+\.[a-z0-9]+$"
+_DB_INSTANCE_CLASS = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+_BUCKET = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+
+
+class NodeGroup(Strict):
+    """EKS managed node group sizing (one group spread over the three zones)."""
+
+    instance_types: list[str] = Field(default=["m6i.large"], min_length=1)
+    #: At least one node per zone, so every zone stays schedulable.
+    min_size: int = Field(default=3, ge=3, le=450)
+    desired_size: int = Field(default=3, ge=3, le=450)
+    max_size: int = Field(default=9, ge=3, le=450)
+    disk_size_gb: int = Field(default=50, ge=20, le=16384)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroup:
+        bad = [t for t in self.instance_types if not re.match(_INSTANCE_TYPE, t)]
+        if bad:
+            raise ValueError(f"instance_types must look like m6i.large (got {', '.join(bad)})")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("need min_size <= desired_size <= max_size")
+        return self
+
+
+class Infra(Strict):
+    """What `hyperscale infra` and the Terraform roots need (AWS environments only).
+
+    The VPC's CIDR is ``kubernetes.vpc_cidr``: one value for the network and its policies.
+    """
+
+    #: S3 bucket and DynamoDB table of the Terraform state; created once per account, outside.
+    state_bucket: str = Field(pattern=_BUCKET)
+    lock_table: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")
+    availability_zones: list[str] = Field(min_length=3, max_length=3)
+    eks_version: str = Field(default="1.34", pattern=r"^1\.\d{2}$")
+    node_group: NodeGroup = NodeGroup()
+    rds_instance_class: str = Field(default="db.r6g.large", pattern=_DB_INSTANCE_CLASS)
+    rds_allocated_storage_gb: int = Field(default=100, ge=20, le=16384)
+    rds_read_replicas: int = Field(default=1, ge=0, le=5)
+    rds_backup_retention_days: int = Field(default=14, ge=7, le=35)
+    redis_node_type: str = Field(default="cache.r6g.large", pattern=_CACHE_NODE_TYPE)
+    #: Replicas per shard in addition to the primary; Multi-AZ failover needs at least one.
+    redis_replicas: int = Field(default=2, ge=1, le=5)
+    kafka_version: str = Field(default="3.9.x", pattern=r"^\d+\.\d+\.(\d+|x)(\.kraft)?$")
+    msk_broker_type: str = Field(default="kafka.m7g.large", pattern=_KAFKA_BROKER_TYPE)
+    msk_volume_gb: int = Field(default=500, ge=1, le=16384)
+    #: Host names CloudFront serves (each must be covered by the ACM certificate).
+    cdn_aliases: list[str] = Field(default_factory=list)
+    #: ACM certificate in us-east-1 (CloudFront requires that region) for ``cdn_aliases``.
+    cdn_certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:us-east-1:")
+    #: Existing S3 bucket (ACLs enabled, as CloudFront standard logs need) for CDN access logs.
+    log_bucket: str = Field(pattern=_BUCKET)
+
+    @model_validator(mode="after")
+    def _zones_and_cdn(self) -> Infra:
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError("availability_zones must be three different zones")
+        if self.cdn_aliases and not self.cdn_certificate_arn:
+            raise ValueError("cdn_aliases need cdn_certificate_arn (an ACM certificate)")
+        return self
+
+
 class LocalCluster(Strict):
     """The sandbox Kubernetes control plane of `hyperscale local cluster up` (kwok nodes)."""
 
@@ -272,6 +387,9 @@ class Environment(Strict):
     chaos: Chaos = Chaos()
     reports: Reports
     local: LocalRuntime | None = None
+    kubernetes: KubernetesPlatform = KubernetesPlatform()
+    #: The Terraform roots' settings; only environments with a real AWS account have it.
+    infra: Infra | None = None
 
     @model_validator(mode="after")
     def _target_rules(self) -> Environment:
@@ -304,6 +422,11 @@ def _remote_problems(env: Environment) -> list[str]:
     ]
     if env.local is not None:
         problems.append("local: applies only to the local target")
+    problems += [
+        f"infra.availability_zones: {zone} is not in aws.region {env.aws.region}"
+        for zone in (env.infra.availability_zones if env.infra else [])
+        if not zone.startswith(env.aws.region)
+    ]
     if env.aws.endpoint_url is not None:
         problems.append("aws.endpoint_url: the moto endpoint applies only to the local target")
     return problems
@@ -324,6 +447,8 @@ def _local_problems(env: Environment) -> list[str]:
     ]
     if env.aws.endpoint_url is None:
         problems.append("aws.endpoint_url: a local target needs the moto endpoint")
+    if env.infra is not None:
+        problems.append("infra: applies only to environments with a real AWS account")
     if env.mysql.reader != env.mysql.writer:
         problems.append("mysql.reader: the local MariaDB is one server; make it equal mysql.writer")
     if env.kafka.security.protocol != "PLAINTEXT":

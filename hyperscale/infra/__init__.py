@@ -1,0 +1,1 @@
+"""`hyperscale infra`: Terraform roots per environment, run as a DAG of components."""

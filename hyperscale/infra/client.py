@@ -1,0 +1,292 @@
+"""The one adapter to Terraform (or OpenTofu): every call drives the binary's JSON interfaces.
+
+`python-terraform` is unmaintained and parses human output; the JSON streams (`plan -json`,
+`apply -json`), `show -json PLANFILE`, `output -json` and `validate -json` are the formats
+HashiCorp documents as stable, and OpenTofu keeps them, so one adapter serves both programs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
+from hyperscale.infra.binary import find_terraform
+from hyperscale.runner import CommandResult, run
+
+#: How long to wait for a state lock another run holds before giving up.
+LOCK_TIMEOUT = "120s"
+#: init downloads providers and modules; anything slower than this is stuck.
+INIT_TIMEOUT_S = 900.0
+_PLAN_NO_CHANGES, _PLAN_CHANGES = 0, 2  # plan -detailed-exitcode; 1 means it failed
+_HUMAN_ERROR = re.compile(r"^[│|]?\s*Error: (?P<summary>.+)$")
+_HUMAN_WHERE = re.compile(r"on (?P<file>\S+) line (?P<line>\d+)")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """An error or warning Terraform reported, with the file and line it points at if any."""
+
+    severity: str
+    summary: str
+    detail: str = ""
+    file: str | None = None
+    line: int | None = None
+
+    def one_line(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else ""
+        detail = " ".join(self.detail.split())
+        return f"{where}{self.summary}" + (f": {detail}" if detail else "")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Diagnostic:
+        source = data.get("range") or {}
+        return cls(
+            severity=str(data.get("severity", "error")),
+            summary=str(data.get("summary", "")).strip(),
+            detail=str(data.get("detail", "")).strip(),
+            file=source.get("filename"),
+            line=(source.get("start") or {}).get("line"),
+        )
+
+
+class TerraformError(ExternalSystemError):
+    """A terraform command failed; ``diagnostics`` are its errors, first one in the message."""
+
+    def __init__(self, what: str, diagnostics: Sequence[Diagnostic], fallback: str) -> None:
+        errors = [d for d in diagnostics if d.severity == "error"]
+        first = errors[0].one_line() if errors else fallback
+        super().__init__(f"{what} failed: {first}", details=[d.one_line() for d in errors[1:]])
+        self.diagnostics = list(errors)
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str
+    #: Terraform's action list: ["create"], ["update"], ["delete"], ["delete", "create"]...
+    actions: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        """add, change, destroy or replace: the words a plan summary counts."""
+        if self.actions == ("create",):
+            return "add"
+        if self.actions == ("update",):
+            return "change"
+        if self.actions == ("delete",):
+            return "destroy"
+        return "replace"
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a plan would do, from `show -json PLANFILE`."""
+
+    has_changes: bool
+    resources: list[ResourceChange] = field(default_factory=list)
+    #: Resources changed outside Terraform since the last apply.
+    drift: list[str] = field(default_factory=list)
+    #: Root outputs whose value would change.
+    output_changes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        # A replacement both destroys and adds, as terraform's own summary counts it.
+        if kind in ("add", "destroy"):
+            return sum(1 for r in self.resources if r.kind in (kind, "replace"))
+        return sum(1 for r in self.resources if r.kind == kind)
+
+
+@dataclass(frozen=True)
+class OutputValue:
+    value: Any
+    sensitive: bool
+
+
+class Terraform:
+    """Runs the binary in one root directory, keeping its working data outside the root.
+
+    ``data_dir`` becomes TF_DATA_DIR: `.terraform/` (providers, backend settings) lives in the
+    state directory, so the committed roots stay clean and two environments never share it.
+    """
+
+    def __init__(self, app: AppContext, root: Path, data_dir: Path) -> None:
+        self.app = app
+        self.root = root
+        self.data_dir = data_dir
+        self.binary = find_terraform(app)
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "TF_DATA_DIR": str(self.data_dir),
+            "TF_IN_AUTOMATION": "1",  # no "run terraform apply next" advice in the output
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",  # no version check call home
+        }
+
+    def _run(
+        self, *args: str, timeout: float | None = None, input_text: str | None = None
+    ) -> CommandResult:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return run(
+            [str(self.binary), f"-chdir={self.root}", *args],
+            env=self._env(),
+            timeout=timeout,
+            input_text=input_text,
+            check=False,
+            what=f"{self.binary.name} {args[0]} in {self.root}",
+        )
+
+    def init(self, *, backend: bool = True) -> None:
+        """Install modules and providers and configure the backend (``backend=False``: not)."""
+        done = self._run(
+            "init", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
+            *(() if backend else ("-backend=false",)),
+            timeout=INIT_TIMEOUT_S,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} init", done)
+
+    def plan(self, plan_file: Path, var_files: Sequence[Path] = ()) -> bool:
+        """Write a plan to ``plan_file``; True when it has changes (or drift to record)."""
+        done = self._run(
+            "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
+            f"-lock-timeout={LOCK_TIMEOUT}", f"-out={plan_file}",
+            *(f"-var-file={path}" for path in var_files),
+        )  # fmt: skip
+        if done.returncode not in (_PLAN_NO_CHANGES, _PLAN_CHANGES):
+            raise _failure(f"{self.binary.name} plan", done)
+        return done.returncode == _PLAN_CHANGES
+
+    def show_plan(self, plan_file: Path) -> PlanSummary:
+        done = self._run("show", "-json", "-no-color", str(plan_file))
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} show", done)
+        return plan_summary(json.loads(done.stdout))
+
+    def apply(self, plan_file: Path) -> None:
+        done = self._run(
+            "apply", "-input=false", "-no-color", "-json", f"-lock-timeout={LOCK_TIMEOUT}",
+            str(plan_file),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} apply", done)
+
+    def outputs(self) -> dict[str, OutputValue]:
+        done = self._run("output", "-json", "-no-color")
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} output", done)
+        raw: dict[str, dict[str, Any]] = json.loads(done.stdout or "{}")
+        return {
+            name: OutputValue(item.get("value"), bool(item.get("sensitive")))
+            for name, item in raw.items()
+        }
+
+    def validate(self) -> list[Diagnostic]:
+        done = self._run("validate", "-json", "-no-color")
+        try:
+            report = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            raise _failure(f"{self.binary.name} validate", done) from None
+        return [Diagnostic.from_json(d) for d in report.get("diagnostics", [])]
+
+
+def fmt_unformatted(app: AppContext, files: Sequence[Path]) -> list[Path]:
+    """The files `terraform fmt -check` would rewrite (each file must parse)."""
+    if not files:
+        return []
+    binary = find_terraform(app)
+    done = run(
+        [str(binary), "fmt", "-check", "-list=true", "-no-color", *map(str, files)],
+        env={"CHECKPOINT_DISABLE": "1"},
+        check=False,
+        what=f"{binary.name} fmt -check",
+    )
+    if done.returncode not in (0, 3):  # 3: some file is not formatted
+        raise _failure(f"{binary.name} fmt", done)
+    return [Path(line.strip()) for line in done.stdout.splitlines() if line.strip()]
+
+
+def fmt_text(app: AppContext, text: str) -> str:
+    """``text`` as `terraform fmt` would write it."""
+    binary = find_terraform(app)
+    done = run(
+        [str(binary), "fmt", "-no-color", "-"],
+        env={"CHECKPOINT_DISABLE": "1"},
+        input_text=text,
+        check=False,
+        what=f"{binary.name} fmt -",
+    )
+    if done.returncode != 0:
+        raise _failure(f"{binary.name} fmt", done)
+    return done.stdout
+
+
+def plan_summary(plan: dict[str, Any]) -> PlanSummary:
+    resources = [
+        ResourceChange(str(rc["address"]), tuple(rc["change"]["actions"]))
+        for rc in plan.get("resource_changes") or []
+        if tuple(rc["change"]["actions"]) not in (("no-op",), ("read",))
+    ]
+    drift = [
+        str(rd["address"])
+        for rd in plan.get("resource_drift") or []
+        if tuple(rd["change"]["actions"]) != ("no-op",)
+    ]
+    outputs = [
+        name
+        for name, change in (plan.get("output_changes") or {}).items()
+        if tuple(change["actions"]) != ("no-op",)
+    ]
+    return PlanSummary(bool(resources or drift or outputs), resources, drift, outputs)
+
+
+def _json_lines(text: str) -> Iterator[dict[str, Any]]:
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def diagnostics_of(done: CommandResult) -> list[Diagnostic]:
+    """Errors from a `-json` stream, else from the human text on stderr (init, fmt)."""
+    found = [
+        Diagnostic.from_json(message["diagnostic"])
+        for message in _json_lines(done.stdout)
+        if message.get("type") == "diagnostic" and "diagnostic" in message
+    ]
+    if not found:
+        found += _human_diagnostics(done.stderr)
+    return found
+
+
+def _human_diagnostics(text: str) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        match = _HUMAN_ERROR.match(line.strip())
+        if not match:
+            continue
+        context = " ".join(lines[index + 1 : index + 4])
+        where = _HUMAN_WHERE.search(context)
+        found.append(
+            Diagnostic(
+                "error",
+                match["summary"].strip(),
+                file=where["file"] if where else None,
+                line=int(where["line"]) if where else None,
+            )
+        )
+    return found
+
+
+def _failure(what: str, done: CommandResult) -> TerraformError:
+    tail = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    fallback = f"exit code {done.returncode}" + (f": {tail[-1]}" if tail else "")
+    return TerraformError(what, diagnostics_of(done), fallback)

@@ -1,0 +1,290 @@
+"""Run a stack's Terraform roots as a DAG: plan, apply, outputs; upstream outputs feed inputs.
+
+Each component's working data (TF_DATA_DIR, the plan file, the generated inputs file) lives
+under ``<state>/terraform/<env>/<component>/``, never in the committed roots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.infra.client import OutputValue, PlanSummary, Terraform
+from hyperscale.infra.results import (
+    SENSITIVE_PLACEHOLDER,
+    ComponentOutcome,
+    ComponentOutputs,
+    ComponentStatus,
+    StackOutputs,
+    StackRun,
+)
+from hyperscale.infra.stack import Stack, apply_order, load_stack
+from hyperscale.progress import Progress, quiet
+
+#: Inputs from upstream outputs; terraform reads it through -var-file.
+INPUTS_FILE = "upstream.auto.tfvars.json"
+
+
+def stack_dir_for(env: Environment, given: Path | None) -> Path:
+    from hyperscale.infra.roots import live_dir
+
+    if given is not None:
+        return given
+    if env.infra is None:
+        raise UsageError(
+            f"environment {env.name} has no Terraform roots: only environments with a real AWS"
+            " account (an `infra:` section) have them",
+            hint="use --env staging or --env prod, or point --stack-dir at a stack",
+        )
+    return live_dir(env.name)
+
+
+class _MissingInputError(Exception):
+    """An upstream output a component needs does not exist (the upstream is not applied)."""
+
+
+@dataclass
+class _Run:
+    """One invocation over a stack: where things are, and the outputs read so far."""
+
+    env: Environment
+    app: AppContext
+    stack_dir: Path
+    stack: Stack
+    progress: Progress = quiet
+    known_outputs: dict[str, dict[str, OutputValue]] = field(default_factory=dict)
+
+    def work_dir(self, name: str) -> Path:
+        """Private to the user: plan files and upstream outputs may hold secret values."""
+        path = self.app.state_dir / "terraform" / self.env.name / name
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return path
+
+    def terraform(self, name: str) -> Terraform:
+        root = self.stack_dir / self.stack.components[name].path
+        if not root.is_dir():
+            raise UsageError(
+                f"module {name}: root directory {root} does not exist",
+                hint="render the roots again (`hyperscale render`) or fix stack.yaml",
+            )
+        return Terraform(self.app, root, self.work_dir(name) / "data")
+
+    def outputs_of(self, name: str) -> dict[str, OutputValue]:
+        if name not in self.known_outputs:
+            terraform = self.terraform(name)
+            self.progress(f"{name}: reading outputs")
+            terraform.init()
+            self.known_outputs[name] = terraform.outputs()
+        return self.known_outputs[name]
+
+    def write_inputs(self, name: str) -> Path:
+        """The component's upstream values as a tfvars file (0600: outputs may be secret)."""
+        values: dict[str, Any] = {}
+        for variable, ref in self.stack.components[name].input_refs().items():
+            outputs = self.outputs_of(ref.component)
+            if ref.output not in outputs:
+                raise _MissingInputError(
+                    f"needs {ref} for input {variable}, which does not exist yet"
+                    f" (apply {ref.component} first)"
+                )
+            values[variable] = outputs[ref.output].value
+        path = self.work_dir(name) / INPUTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(values, handle, indent=2, sort_keys=True)
+        return path
+
+    def plan_file(self, name: str) -> Path:
+        return self.work_dir(name) / "plan.tfplan"
+
+    def discard_plan(self, name: str) -> None:
+        """A plan file holds every value it sets, secrets included: keep it no longer than used."""
+        self.plan_file(name).unlink(missing_ok=True)
+
+    def plan_one(self, name: str) -> tuple[ComponentOutcome, bool]:
+        """Plan one component; True with the outcome when there is something to apply."""
+        started = time.monotonic()
+        terraform = self.terraform(name)
+        self.progress(f"{name}: init")
+        terraform.init()
+        try:
+            inputs = self.write_inputs(name)
+        except _MissingInputError as missing:
+            outcome = ComponentOutcome(
+                name, ComponentStatus.BLOCKED, message=str(missing), seconds=_since(started)
+            )
+            return outcome, False
+        self.progress(f"{name}: plan")
+        plan_file = self.plan_file(name)
+        has_changes = terraform.plan(plan_file, [inputs])
+        # Read the plan even when the exit code says "no changes": drift (objects changed
+        # outside Terraform) is only in the plan document.
+        summary = terraform.show_plan(plan_file)
+        has_changes = has_changes or summary.has_changes
+        status = ComponentStatus.CHANGES if has_changes else ComponentStatus.NO_CHANGES
+        return _outcome(name, status, summary, started), has_changes
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _outcome(
+    name: str, status: ComponentStatus, summary: PlanSummary, started: float
+) -> ComponentOutcome:
+    return ComponentOutcome(
+        name,
+        status,
+        add=summary.count("add"),
+        change=summary.count("change"),
+        destroy=summary.count("destroy"),
+        drift=summary.drift,
+        resources=[f"{r.kind} {r.address}" for r in summary.resources],
+        output_changes=summary.output_changes,
+        seconds=_since(started),
+    )
+
+
+def _open(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> _Run:
+    directory = stack_dir_for(env, stack_dir)
+    return _Run(env, app, directory, load_stack(directory), progress)
+
+
+def plan(
+    env: Environment,
+    app: AppContext,
+    *,
+    modules: list[str] | None = None,
+    stack_dir: Path | None = None,
+    progress: Progress = quiet,
+) -> StackRun:
+    """Plan every selected component in order. A failure does not stop the others, but the
+    components that depend on it are not planned (their inputs would be guesses)."""
+    run = _open(env, app, stack_dir, progress)
+    order = apply_order(run.stack, modules)
+    outcomes: list[ComponentOutcome] = []
+    #: component -> the failed module it depends on (itself when it failed).
+    failed_because: dict[str, str] = {}
+    #: components whose outputs would change: what their downstreams were planned with is stale.
+    outputs_changing: set[str] = set()
+    for name in order:
+        dependencies = run.stack.components[name].dependencies()
+        causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
+        if causes:
+            failed_because[name] = causes[0]
+            message = f"not planned: {', '.join(causes)} failed"
+            outcomes.append(ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message))
+            continue
+        started = time.monotonic()
+        try:
+            outcome, _ = run.plan_one(name)
+        except ExternalSystemError as exc:
+            outcome = ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
+            )
+            failed_because[name] = name
+        finally:
+            run.discard_plan(name)
+        if outcome.output_changes:
+            outputs_changing.add(name)
+        stale = sorted(dependencies & outputs_changing)
+        if stale and outcome.message is None:
+            outcome = replace(
+                outcome,
+                message=f"planned with the current outputs of {', '.join(stale)}, which will"
+                " change: apply plans it again with the new ones",
+            )
+        outcomes.append(outcome)
+    return StackRun("plan", env.name, str(run.stack_dir), outcomes)
+
+
+def apply(
+    env: Environment,
+    app: AppContext,
+    *,
+    modules: list[str] | None = None,
+    stack_dir: Path | None = None,
+    progress: Progress = quiet,
+) -> StackRun:
+    """Plan and apply each selected component in order, stopping at the first failure.
+
+    The plan that is applied is the one just made and saved (`apply PLANFILE`), so nothing
+    changes between what was planned and what is applied; an empty plan is not applied.
+    """
+    run = _open(env, app, stack_dir, progress)
+    order = apply_order(run.stack, modules)
+    outcomes: list[ComponentOutcome] = []
+    for index, name in enumerate(order):
+        started = time.monotonic()
+        try:
+            outcome = _apply_one(run, name, started)
+        except ExternalSystemError as exc:
+            outcome = ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
+            )
+        finally:
+            run.discard_plan(name)
+        outcomes.append(outcome)
+        if outcome.status in (ComponentStatus.FAILED, ComponentStatus.BLOCKED):
+            outcomes += [
+                ComponentOutcome(rest, ComponentStatus.NOT_RUN, message=f"not run: {name} failed")
+                for rest in order[index + 1 :]
+            ]
+            break
+    return StackRun("apply", env.name, str(run.stack_dir), outcomes)
+
+
+def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
+    planned, has_changes = run.plan_one(name)
+    if planned.status is ComponentStatus.BLOCKED:
+        return planned
+    if not has_changes:
+        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=_since(started))
+    run.progress(f"{name}: apply")
+    run.terraform(name).apply(run.plan_file(name))
+    run.known_outputs.pop(name, None)  # outputs may have changed: read them again if needed
+    return ComponentOutcome(
+        name,
+        ComponentStatus.APPLIED,
+        add=planned.add,
+        change=planned.change,
+        destroy=planned.destroy,
+        drift=planned.drift,
+        resources=planned.resources,
+        output_changes=planned.output_changes,
+        seconds=_since(started),
+    )
+
+
+def outputs(
+    env: Environment,
+    app: AppContext,
+    *,
+    modules: list[str] | None = None,
+    stack_dir: Path | None = None,
+    progress: Progress = quiet,
+) -> StackOutputs:
+    """Each selected component's outputs, sensitive values replaced by a placeholder."""
+    run = _open(env, app, stack_dir, progress)
+    found = []
+    for name in apply_order(run.stack, modules):
+        values = run.outputs_of(name)
+        found.append(
+            ComponentOutputs(
+                name,
+                {
+                    key: SENSITIVE_PLACEHOLDER if item.sensitive else item.value
+                    for key, item in values.items()
+                },
+                sorted(key for key, item in values.items() if item.sensitive),
+            )
+        )
+    return StackOutputs(env.name, found)

@@ -1,0 +1,41 @@
+# Rendered from templates/terraform/providers.tf.j2 for prod; do not edit by hand.
+terraform {
+  required_version = ">= 1.9.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.95"
+    }
+  }
+}
+
+provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["210987654321"]
+
+  default_tags {
+    tags = {
+      project     = "hyperscale"
+      environment = "prod"
+      component   = "cloudfront"
+      managed-by  = "terraform"
+    }
+  }
+}
+
+# CloudFront's certificate and web ACL live in us-east-1, whatever the environment's region.
+provider "aws" {
+  alias               = "us_east_1"
+  region              = "us-east-1"
+  allowed_account_ids = ["210987654321"]
+
+  default_tags {
+    tags = {
+      project     = "hyperscale"
+      environment = "prod"
+      component   = "cloudfront"
+      managed-by  = "terraform"
+    }
+  }
+}

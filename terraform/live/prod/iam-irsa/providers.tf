@@ -1,0 +1,25 @@
+# Rendered from templates/terraform/providers.tf.j2 for prod; do not edit by hand.
+terraform {
+  required_version = ">= 1.9.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.95"
+    }
+  }
+}
+
+provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["210987654321"]
+
+  default_tags {
+    tags = {
+      project     = "hyperscale"
+      environment = "prod"
+      component   = "iam-irsa"
+      managed-by  = "terraform"
+    }
+  }
+}

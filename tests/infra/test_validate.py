@@ -1,0 +1,56 @@
+"""validate_terraform: fmt, HCL parse and validate findings, each with its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hyperscale.context import AppContext
+from hyperscale.infra.roots import live_dir
+from hyperscale.infra.validate import VALIDATE_SKIPPED, validate_skipped, validate_terraform
+
+MODULES = Path(__file__).resolve().parents[2] / "terraform" / "modules"
+
+
+def test_badly_formatted_file_is_reported_at_its_first_unformatted_line(
+    isolated_app: AppContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text('variable "a" {\n  type = string\n}\n\noutput "b" {\n  value=var.a\n}\n')
+    findings = validate_terraform([tmp_path], isolated_app)
+    assert [(f.file, f.line, f.tool) for f in findings] == [(path, 6, "terraform fmt")]
+
+
+def test_broken_hcl_is_reported_with_file_and_line(
+    isolated_app: AppContext, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.tf"
+    good.write_text('output "a" {\n  value = 1\n}\n')
+    broken = tmp_path / "broken.tf"
+    broken.write_text('output "b" {\n  value = 1\n}\n\nresource "x" "y" {\n  count =\n}\n')
+    findings = validate_terraform([good, broken], isolated_app)
+    assert len(findings) == 1
+    assert (findings[0].file, findings[0].line, findings[0].tool) == (broken, 6, "hcl")
+    assert "not valid HCL" in findings[0].message
+
+
+def test_terraform_validate_runs_where_no_provider_is_needed(
+    isolated_app: AppContext, tmp_path: Path
+) -> None:
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "a" {\n  input = var.missing\n}\n')
+    findings = validate_terraform([tmp_path], isolated_app)
+    assert [(f.tool, f.file.name, f.line) for f in findings] == [
+        ("terraform validate", "main.tf", 2)
+    ]
+    assert "Reference to undeclared input variable" in findings[0].message
+    assert validate_skipped([tmp_path]) == []
+
+
+def test_committed_roots_and_modules_are_clean_and_validate_is_skipped_for_them(
+    isolated_app: AppContext,
+) -> None:
+    paths = [live_dir("staging"), live_dir("prod"), MODULES]
+    assert validate_terraform(paths, isolated_app) == []
+    skipped = validate_skipped(paths)
+    assert live_dir("prod") / "vpc" in skipped
+    assert MODULES / "vpc" in skipped
+    assert "cannot be downloaded here" in VALIDATE_SKIPPED
