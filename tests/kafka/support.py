@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 
@@ -10,7 +11,16 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> str:
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(name, partitions, 1)])[name].result(timeout=30)
-    return name
+    # Created is not yet usable: the broker's metadata may lag the controller for a moment,
+    # and a test reading the topic then would see "unknown topic" instead of what it tests.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        topic = admin.list_topics(name, timeout=10).topics.get(name)
+        ready = topic is not None and topic.error is None and len(topic.partitions) == partitions
+        if ready and all(p.leader >= 0 and p.error is None for p in topic.partitions.values()):
+            return name
+        time.sleep(0.05)
+    raise AssertionError(f"topic {name} has no leader for every partition after 15 s")
 
 
 def produce(bootstrap: str, topic: str, partition: int, timestamps_ms: Sequence[int]) -> None:
