@@ -25,7 +25,7 @@ import struct
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hyperscale.config.models import Environment
@@ -93,15 +93,8 @@ class DlqQuery:
     samples: int = 5
     bootstrap: str | None = None
     timeout: float = 10.0
-    #: Only records that failed in [since, until): ISO 8601 (UTC unless it says) or an age
-    #: like 30m, 6h, 2d. The time is failed-at, else the record timestamp.
-    since: str | None = None
-    until: str | None = None
-    #: Only records whose exception class matches this regex (re.search).
-    exception: str | None = None
-
-    def filters(self) -> FilterSpec:
-        return FilterSpec(since=self.since, until=self.until, exception=self.exception)
+    #: Only the records these match (all of them by default).
+    filters: FilterSpec = field(default_factory=FilterSpec)
 
 
 class _MalformedError(ValueError):
@@ -207,7 +200,7 @@ class _Tally:
         when = letter.failed_at_ms if letter.failed_at_ms is not None else record_ms
         self.read += 1
         self.per_topic[message.topic()] += 1
-        if not self.keep.keeps(letter, when):
+        if not self.keep.keeps(letter, when, message.key(), headers):
             return
         self.total += 1
         self.by_dialect[letter.dialect.value] += 1
@@ -252,7 +245,7 @@ def _sample(message: Any, letter: DeadLetter, record_ms: int | None) -> DlqSampl
 
 
 def inspect_dlq(env: Environment, app: AppContext, query: DlqQuery) -> DlqReport:
-    keep = build_filter(query.filters(), time.time())
+    keep = build_filter(query.filters, time.time())
     env = with_bootstrap(env, query.bootstrap)
     admin = KafkaAdmin(env, app, timeout=query.timeout)
     existing = admin.topics()

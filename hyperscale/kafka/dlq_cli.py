@@ -15,54 +15,90 @@ from hyperscale.output import OutputFormat, progress_bar
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
+    from hyperscale.kafka.dlq_filter import FilterSpec
 
 app = command_group("Dead-letter topics: what failed, where it came from, and why.")
+
+
+def _text_option(help_text: str) -> Any:
+    return typer.Option(help=help_text, show_default=False)
+
+
+DlqTopicsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="DLQ topics. Default: every topic ending with the environment's dead-letter suffix.",
+        show_default=False,
+    ),
+]
+# The filters both commands take (hyperscale.kafka.dlq_filter): inspect previews a replay.
+SinceOption = Annotated[
+    str | None,
+    _text_option("Failed at or after: ISO 8601 (UTC unless given) or an age (30m, 6h, 2d)."),
+]
+UntilOption = Annotated[str | None, _text_option("Failed before (as --since).")]
+ExceptionOption = Annotated[str | None, _text_option("Exception class regex.")]
+MessageOption = Annotated[str | None, _text_option("Exception message regex.")]
+PartitionOption = Annotated[
+    list[int] | None,
+    typer.Option(help="Original partition (repeatable).", min=0, show_default=False),
+]
+OffsetsOption = Annotated[
+    str | None, _text_option("Original offsets, inclusive: FROM-TO, FROM- or -TO.")
+]
+KeyOption = Annotated[str | None, _text_option("Record key regex.")]
+HeaderOption = Annotated[
+    list[str] | None, _text_option("NAME=REGEX or NAME (present); repeatable, all must hold.")
+]
+
+
+def _filters(
+    since: str | None,
+    until: str | None,
+    exception: str | None,
+    message: str | None,
+    partition: list[int] | None,
+    offsets: str | None,
+    key: str | None,
+    header: list[str] | None,
+) -> FilterSpec:
+    from hyperscale.kafka.dlq_filter import FilterSpec
+
+    return FilterSpec(
+        since=since,
+        until=until,
+        exception=exception,
+        message=message,
+        partitions=partition or [],
+        offsets=offsets,
+        key=key,
+        headers=header or [],
+    )
 
 
 @app.command("inspect")
 def dlq_inspect(
     ctx: typer.Context,
-    topics: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="DLQ topics to read. Default: every topic ending with the environment's"
-            " dead-letter suffix.",
-            show_default=False,
-        ),
-    ] = None,
+    topics: DlqTopicsArgument = None,
     samples: Annotated[
         int, typer.Option("--samples", "-n", min=0, help="Records to show with their headers.")
     ] = 5,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    exception: ExceptionOption = None,
+    message: MessageOption = None,
+    partition: PartitionOption = None,
+    offsets: OffsetsOption = None,
+    key: KeyOption = None,
+    header: HeaderOption = None,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            help="Only records that failed at or after: ISO 8601 (UTC unless given) or an age"
-            " (30m, 6h, 2d).",
-            show_default=False,
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until", help="Only records that failed before (as --since).", show_default=False
-        ),
-    ] = None,
-    exception: Annotated[
-        str | None,
-        typer.Option(
-            "--exception",
-            help="Only records whose exception class matches this regex.",
-            show_default=False,
-        ),
-    ] = None,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """Counts by exception class, origin topic and hour, and sample records with decoded
-    headers (this project's, Spring's and Kafka Connect's). Reads only: no group, no commits."""
+    headers (this project's, Spring's and Kafka Connect's). Reads only: no group, no commits.
+    Takes the filters `replay` takes, so it shows what a replay would pick."""
     from hyperscale.kafka.dlq import DlqQuery, inspect_dlq
 
     query = DlqQuery(
@@ -70,9 +106,7 @@ def dlq_inspect(
         samples=samples,
         bootstrap=bootstrap,
         timeout=timeout,
-        since=since,
-        until=until,
-        exception=exception,
+        filters=_filters(since, until, exception, message, partition, offsets, key, header),
     )
 
     def body(environment: Environment, app_ctx: AppContext) -> Any:
@@ -84,53 +118,21 @@ def dlq_inspect(
 @app.command("replay")
 def dlq_replay(
     ctx: typer.Context,
-    topics: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="DLQ topics to replay. Default: every topic ending with the environment's"
-            " dead-letter suffix.",
-            show_default=False,
-        ),
-    ] = None,
+    topics: DlqTopicsArgument = None,
     to: Annotated[
         str | None,
         typer.Option(
             "--to", help="Send every record here instead of its original topic.", show_default=False
         ),
     ] = None,
-    exception: Annotated[
-        str | None, typer.Option(help="Exception class regex.", show_default=False)
-    ] = None,
-    message: Annotated[
-        str | None, typer.Option(help="Exception message regex.", show_default=False)
-    ] = None,
-    partition: Annotated[
-        list[int] | None,
-        typer.Option(help="Original partition (repeatable).", min=0, show_default=False),
-    ] = None,
-    offsets: Annotated[
-        str | None,
-        typer.Option(
-            help="Original offsets, inclusive: FROM-TO, FROM- or -TO.", show_default=False
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Failed at or after: ISO 8601 (UTC unless given) or an age (30m, 6h, 2d).",
-            show_default=False,
-        ),
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Failed before (as --since).", show_default=False)
-    ] = None,
-    key: Annotated[str | None, typer.Option(help="Record key regex.", show_default=False)] = None,
-    header: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="NAME=REGEX or NAME (present); repeatable, all must hold.", show_default=False
-        ),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    exception: ExceptionOption = None,
+    message: MessageOption = None,
+    partition: PartitionOption = None,
+    offsets: OffsetsOption = None,
+    key: KeyOption = None,
+    header: HeaderOption = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -203,7 +205,6 @@ def dlq_replay(
     checkpoint commit in one transaction, so an interrupted replay resumes with nothing lost or
     doubled. Records replayed --max-attempts times, or with nowhere to go, are parked."""
     from hyperscale.errors import UsageError
-    from hyperscale.kafka.dlq_filter import FilterSpec
     from hyperscale.kafka.dlq_replay import ReplayRequest, replay_dead_letters
     from hyperscale.kafka.throttle import parse_byte_rate
     from hyperscale.safety import confirm_protected
@@ -211,16 +212,7 @@ def dlq_replay(
     request = ReplayRequest(
         topics=topics or [],
         to=to,
-        filters=FilterSpec(
-            since=since,
-            until=until,
-            exception=exception,
-            message=message,
-            partitions=partition or [],
-            offsets=offsets,
-            key=key,
-            headers=header or [],
-        ),
+        filters=_filters(since, until, exception, message, partition, offsets, key, header),
         limit=limit,
         dry_run=dry_run,
         max_attempts=max_attempts,

@@ -212,6 +212,9 @@ def test_filters_by_time_window_and_exception_class(
         isolated_app, topic, "--since", "2026-01-02T03:05", "--until", "2026-01-02T04:00:00.003"
     )
     _, java = inspect_json(isolated_app, topic, "--exception", r"^java\.")
+    _, spring_text = inspect_json(
+        isolated_app, topic, "--header", "kafka_dlt-original-topic", "--offsets", "1000-2000"
+    )
     bad = invoke(isolated_app, "kafka", "dlq", "inspect", topic, "--since", "yesterday")
 
     assert code == ExitCode.OK
@@ -221,6 +224,9 @@ def test_filters_by_time_window_and_exception_class(
     assert window["data"]["filtered"] is True
     assert java["data"]["by_exception_class"] == {"java.lang.IllegalStateException": 2}
     assert {s["dead_letter"]["dialect"] for s in java["data"]["samples"]} == {"spring"}
+    # Spring's two records: only the text one (original offset 1234) is in the range
+    assert spring_text["data"]["total"] == 1
+    assert spring_text["data"]["samples"][0]["value"] == "spring text"
     assert bad.exit_code == ExitCode.USAGE
     assert "--since 'yesterday'" in bad.stderr
 
