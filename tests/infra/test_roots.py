@@ -120,6 +120,6 @@ def test_every_module_variable_and_output_is_documented() -> None:
     ]
     assert undocumented == []
     assert sorted(p.name for p in modules.iterdir()) == sorted(
-        ["alb-ingress", "cloudfront", "eks", "iam-irsa", "msk", "rds", "redis", "vpc"]
+        ["alb-ingress", "cloudfront", "eks", "iam-irsa", "kms-key", "msk", "rds", "redis", "vpc"]
     )
     assert all((modules / m / "versions.tf").is_file() for m in ("vpc", "eks", "cloudfront"))

@@ -168,47 +168,26 @@ resource "aws_wafv2_web_acl" "this" {
 
 # --- WAF logs: us-east-1, encrypted, credentials redacted ---------------------------------
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
-data "aws_iam_policy_document" "waf_logs_key" {
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.us-east-1.amazonaws.com"]
-    }
-  }
+module "waf_logs_key" {
+  source             = "../kms-key"
+  providers          = { aws = aws.us_east_1 }
+  description        = "${var.name} CloudFront WAF logs"
+  service_principals = ["logs.us-east-1.amazonaws.com"]
+  tags               = var.tags
 }
 
-resource "aws_kms_key" "waf_logs" {
-  provider            = aws.us_east_1
-  description         = "${var.name} CloudFront WAF logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.waf_logs_key.json
-  tags                = var.tags
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.waf_logs
+  to   = module.waf_logs_key.aws_kms_key.this
 }
 
 resource "aws_cloudwatch_log_group" "waf" {
   provider          = aws.us_east_1
   name              = "aws-waf-logs-${var.name}-cdn" # WAF only logs to groups named aws-waf-logs-*
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.waf_logs.arn
+  kms_key_id        = module.waf_logs_key.arn
   tags              = var.tags
 }
 

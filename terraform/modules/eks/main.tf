@@ -1,51 +1,32 @@
 data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 # --- KMS: Kubernetes secrets and the control plane's logs are encrypted with our key ------
 
-resource "aws_kms_key" "this" {
-  description         = "${var.cluster_name} EKS secrets and logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
-  tags                = var.tags
+module "key" {
+  source             = "../kms-key"
+  description        = "${var.cluster_name} EKS secrets and logs"
+  service_principals = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
 }
 
 resource "aws_kms_alias" "this" {
   name          = "alias/${var.cluster_name}-eks"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = module.key.key_id
 }
 
 resource "aws_cloudwatch_log_group" "cluster" {
   # EKS writes to exactly this name; creating it first sets retention and encryption.
   name              = "/aws/eks/${var.cluster_name}/cluster"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
 }
 
@@ -115,7 +96,7 @@ resource "aws_eks_cluster" "this" {
   encryption_config {
     resources = ["secrets"]
     provider {
-      key_arn = aws_kms_key.this.arn
+      key_arn = module.key.arn
     }
   }
 
@@ -268,7 +249,7 @@ resource "aws_launch_template" "node" {
       volume_size           = var.node_disk_size_gb
       volume_type           = "gp3"
       encrypted             = true
-      kms_key_id            = aws_kms_key.this.arn
+      kms_key_id            = module.key.arn
       delete_on_termination = true
     }
   }

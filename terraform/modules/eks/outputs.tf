@@ -35,5 +35,5 @@ output "cluster_security_group_id" {
 
 output "kms_key_arn" {
   description = "The key that encrypts Kubernetes secrets, node volumes and the control plane's logs."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }

@@ -1,5 +1,3 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 data "aws_secretsmanager_secret" "scram" {
@@ -7,42 +5,24 @@ data "aws_secretsmanager_secret" "scram" {
   name     = each.value
 }
 
-resource "aws_kms_key" "this" {
-  description         = "${var.cluster_name} MSK storage and logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
-  tags                = var.tags
+module "key" {
+  source             = "../kms-key"
+  description        = "${var.cluster_name} MSK storage and logs"
+  service_principals = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
 }
 
 resource "aws_cloudwatch_log_group" "brokers" {
   name              = "/aws/msk/${var.cluster_name}/brokers"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
 }
 
@@ -125,7 +105,7 @@ resource "aws_msk_cluster" "this" {
   }
 
   encryption_info {
-    encryption_at_rest_kms_key_arn = aws_kms_key.this.arn
+    encryption_at_rest_kms_key_arn = module.key.arn
     encryption_in_transit {
       client_broker = "TLS"
       in_cluster    = true

@@ -1,5 +1,4 @@
 data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 locals {
@@ -11,43 +10,25 @@ locals {
   log_groups = { for pair in setproduct(local.instances, local.log_exports) : "${pair[0]}/${pair[1]}" => pair }
 }
 
-resource "aws_kms_key" "this" {
-  description         = "${var.identifier} RDS storage, backups, Performance Insights and master secret"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
-  tags                = var.tags
+module "key" {
+  source             = "../kms-key"
+  description        = "${var.identifier} RDS storage, backups, Performance Insights and master secret"
+  service_principals = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-  }
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
 }
 
 resource "aws_cloudwatch_log_group" "exports" {
   for_each          = local.log_groups
   name              = "/aws/rds/instance/${each.value[0]}/${each.value[1]}"
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
 }
 
@@ -170,7 +151,7 @@ resource "aws_db_instance" "primary" {
   # RDS generates the password, stores it in Secrets Manager (encrypted with our key) and
   # rotates it: no password in this code, in state or on a command line.
   manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.this.arn
+  master_user_secret_kms_key_id = module.key.arn
 
   multi_az               = true
   db_subnet_group_name   = aws_db_subnet_group.this.name
@@ -183,7 +164,7 @@ resource "aws_db_instance" "primary" {
   allocated_storage     = var.allocated_storage_gb
   max_allocated_storage = var.allocated_storage_gb * 4
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.this.arn
+  kms_key_id            = module.key.arn
 
   backup_retention_period   = var.backup_retention_days
   backup_window             = "02:00-03:00"
@@ -200,7 +181,7 @@ resource "aws_db_instance" "primary" {
   monitoring_interval                 = 30
   monitoring_role_arn                 = aws_iam_role.monitoring.arn
   performance_insights_enabled        = true
-  performance_insights_kms_key_id     = aws_kms_key.this.arn
+  performance_insights_kms_key_id     = module.key.arn
 
   tags = var.tags
 
@@ -218,7 +199,7 @@ resource "aws_db_instance" "replica" {
   parameter_group_name   = aws_db_parameter_group.this.name
   option_group_name      = aws_db_option_group.this.name
   storage_encrypted      = true
-  kms_key_id             = aws_kms_key.this.arn
+  kms_key_id             = module.key.arn
   # A replica can be promoted; give it its own standby so it is production-grade then.
   multi_az = true
 
@@ -233,7 +214,7 @@ resource "aws_db_instance" "replica" {
   monitoring_interval                 = 30
   monitoring_role_arn                 = aws_iam_role.monitoring.arn
   performance_insights_enabled        = true
-  performance_insights_kms_key_id     = aws_kms_key.this.arn
+  performance_insights_kms_key_id     = module.key.arn
 
   tags = var.tags
 }

@@ -20,5 +20,5 @@ output "security_group_id" {
 
 output "kms_key_arn" {
   description = "The key encrypting storage, backups, Performance Insights and the master secret."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }

@@ -1,9 +1,8 @@
-data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
-
 # The token is read from Secrets Manager at apply time: it is never in this code or on a
 # command line. Terraform keeps it in the (encrypted, access-controlled) state, as it does
 # any attribute of the replication group.
+data "aws_region" "current" {}
+
 data "aws_secretsmanager_secret_version" "auth" {
   secret_id = var.auth_token_secret_name
 }
@@ -12,26 +11,19 @@ locals {
   auth_token = jsondecode(data.aws_secretsmanager_secret_version.auth.secret_string)[var.auth_token_secret_json_key]
 }
 
-resource "aws_kms_key" "this" {
-  description         = "${var.replication_group_id} ElastiCache at-rest encryption"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
-  tags                = var.tags
+module "key" {
+  source      = "../kms-key"
+  description = "${var.replication_group_id} ElastiCache at-rest encryption and slow log"
+  # CloudWatch Logs must be allowed to use the key, or the encrypted slow-log group is refused.
+  service_principals = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.this
+  to   = module.key.aws_kms_key.this
 }
 
 resource "aws_elasticache_subnet_group" "this" {
@@ -73,7 +65,7 @@ resource "aws_elasticache_parameter_group" "this" {
 resource "aws_cloudwatch_log_group" "slow_log" {
   name              = "/aws/elasticache/${var.replication_group_id}/slow-log"
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.key.arn
   tags              = var.tags
 }
 
@@ -94,7 +86,7 @@ resource "aws_elasticache_replication_group" "this" {
   multi_az_enabled           = true
 
   at_rest_encryption_enabled = true
-  kms_key_id                 = aws_kms_key.this.arn
+  kms_key_id                 = module.key.arn
   transit_encryption_enabled = true
   auth_token                 = local.auth_token
   auth_token_update_strategy = "ROTATE"

@@ -108,48 +108,29 @@ resource "aws_route_table_association" "private" {
 
 # --- flow logs: every accepted and rejected flow, to an encrypted log group ---------------
 
-resource "aws_kms_key" "flow_logs" {
-  description         = "${var.name} VPC flow logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.flow_logs_key.json
-  tags                = var.tags
+module "flow_logs_key" {
+  source             = "../kms-key"
+  description        = "${var.name} VPC flow logs"
+  service_principals = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+  service_conditions = [{
+    test     = "ArnLike"
+    variable = "kms:EncryptionContext:aws:logs:arn"
+    values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/vpc/${var.name}/flow-logs"]
+  }]
+  tags = var.tags
 }
 
-data "aws_iam_policy_document" "flow_logs_key" {
-  # In a key policy, resources = ["*"] means this key and nothing else.
-  #checkov:skip=CKV_AWS_111:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_356:key policy; "*" is the key itself
-  #checkov:skip=CKV_AWS_109:key policy; the account root administers its own key
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsEncrypt"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/vpc/${var.name}/flow-logs"]
-    }
-  }
+# The key was a resource of this module before: this keeps it. Without it Terraform would
+# destroy that key and replace what it encrypts.
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.flow_logs_key.aws_kms_key.this
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${var.name}/flow-logs"
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+  kms_key_id        = module.flow_logs_key.arn
   tags              = var.tags
 }
 
