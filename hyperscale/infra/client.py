@@ -25,7 +25,19 @@ LOCK_TIMEOUT = "120s"
 INIT_TIMEOUT_S = 900.0
 _PLAN_NO_CHANGES, _PLAN_CHANGES = 0, 2  # plan -detailed-exitcode; 1 means it failed
 _HUMAN_ERROR = re.compile(r"^[│|]?\s*Error: (?P<summary>.+)$")
-_HUMAN_WHERE = re.compile(r"on (?P<file>\S+) line (?P<line>\d+)")
+# "on main.tf line 3, in ...", or init's "... for module "m" at main.tf:1."
+_HUMAN_WHERE = re.compile(
+    r"on (?P<file>\S+) line (?P<line>\d+)|at (?P<at_file>\S+\.tf(?:\.json)?):(?P<at_line>\d+)"
+)
+#: init errors that mean a provider could not be installed, not that the configuration is wrong.
+_PROVIDER_UNAVAILABLE = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "Incompatible provider version",
+)
+_PROVIDER_REASON = re.compile(
+    r"versions for provider (?P<provider>\S+): (?P<why>.+?)(?= To see which| Error:| ╵|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,12 @@ class Diagnostic:
 
     def one_line(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else ""
+        return f"{where}{self.text()}"
+
+    def text(self) -> str:
+        """Summary and detail on one line, without the location."""
         detail = " ".join(self.detail.split())
-        return f"{where}{self.summary}" + (f": {detail}" if detail else "")
+        return self.summary + (f": {detail}" if detail else "")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Diagnostic:
@@ -63,6 +79,15 @@ class TerraformError(ExternalSystemError):
         first = errors[0].one_line() if errors else fallback
         super().__init__(f"{what} failed: {first}", details=[d.one_line() for d in errors[1:]])
         self.diagnostics = list(errors)
+
+
+class ProvidersUnavailableError(TerraformError):
+    """init could not install a provider (none of the allowed versions is in the plugin
+    directory); ``reasons`` says, per provider, what terraform said."""
+
+    def __init__(self, what: str, diagnostics: Sequence[Diagnostic], reasons: list[str]) -> None:
+        super().__init__(what, diagnostics, "a provider is unavailable")
+        self.reasons = reasons
 
 
 @dataclass(frozen=True)
@@ -141,15 +166,25 @@ class Terraform:
             what=f"{self.binary.name} {args[0]} in {self.root}",
         )
 
-    def init(self, *, backend: bool = True) -> None:
-        """Install modules and providers and configure the backend (``backend=False``: not)."""
+    def init(self, *, backend: bool = True, plugin_dir: Path | None = None) -> None:
+        """Install modules and providers and configure the backend (``backend=False``: not).
+
+        With ``plugin_dir`` providers come from that directory only (nothing is downloaded);
+        when one cannot, this raises ProvidersUnavailableError.
+        """
         done = self._run(
             "init", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
             *(() if backend else ("-backend=false",)),
+            *(() if plugin_dir is None else (f"-plugin-dir={plugin_dir}",)),
             timeout=INIT_TIMEOUT_S,
         )  # fmt: skip
         if done.returncode != 0:
-            raise _failure(f"{self.binary.name} init", done)
+            failure = _failure(f"{self.binary.name} init", done)
+            if any(d.summary in _PROVIDER_UNAVAILABLE for d in failure.diagnostics):
+                raise ProvidersUnavailableError(
+                    f"{self.binary.name} init", failure.diagnostics, _provider_reasons(done)
+                )
+            raise failure
 
     def plan(self, plan_file: Path, var_files: Sequence[Path] = ()) -> bool:
         """Write a plan to ``plan_file``; True when it has changes (or drift to record)."""
@@ -279,11 +314,20 @@ def _human_diagnostics(text: str) -> list[Diagnostic]:
             Diagnostic(
                 "error",
                 match["summary"].strip(),
-                file=where["file"] if where else None,
-                line=int(where["line"]) if where else None,
+                file=(where["file"] or where["at_file"]) if where else None,
+                line=int(where["line"] or where["at_line"]) if where else None,
             )
         )
     return found
+
+
+def _provider_reasons(done: CommandResult) -> list[str]:
+    """One reason per provider init could not install, such as "hashicorp/aws: no available
+    releases match the given constraints ~> 6.0" (from the human output: OpenTofu's init has
+    no -json)."""
+    text = " ".join(done.stderr.replace("│", " ").split())
+    found = [f"{m['provider']}: {m['why'].strip()}" for m in _PROVIDER_REASON.finditer(text)]
+    return found or [d.text() for d in diagnostics_of(done) if d.severity == "error"]
 
 
 def _failure(what: str, done: CommandResult) -> TerraformError:

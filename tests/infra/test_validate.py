@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyperscale.context import AppContext
+from hyperscale.infra.providers import plugin_mirror
 from hyperscale.infra.roots import live_dir
-from hyperscale.infra.validate import VALIDATE_SKIPPED, validate_skipped, validate_terraform
+from hyperscale.infra.validate import (
+    VALIDATE_SKIPPED,
+    validate_skipped,
+    validate_skips,
+    validate_terraform,
+)
+from tests.infra.conftest import mirror_has_aws
 
 MODULES = Path(__file__).resolve().parents[2] / "terraform" / "modules"
 
@@ -45,12 +52,39 @@ def test_terraform_validate_runs_where_no_provider_is_needed(
     assert validate_skipped([tmp_path]) == []
 
 
-def test_committed_roots_and_modules_are_clean_and_validate_is_skipped_for_them(
+def test_a_module_source_that_does_not_exist_is_an_init_finding_at_its_line(
+    isolated_app: AppContext, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text('module "m" {\n  source = "../nowhere"\n}\n')
+    findings = validate_terraform([root], isolated_app)
+    assert (root / "main.tf", 1, "terraform init") in [(f.file, f.line, f.tool) for f in findings]
+    assert {f.message for f in findings} == {"Unreadable module directory"}
+    assert validate_skipped([root]) == []
+    assert sorted(p.name for p in root.iterdir()) == ["main.tf"]
+
+
+def test_committed_roots_and_modules_are_clean_and_validate_runs_where_the_mirror_allows(
     isolated_app: AppContext,
 ) -> None:
+    # isolated_app has no environment variables: the mirror is /opt/tf-plugins if it exists.
     paths = [live_dir("staging"), live_dir("prod"), MODULES]
     assert validate_terraform(paths, isolated_app) == []
-    skipped = validate_skipped(paths)
-    assert live_dir("prod") / "vpc" in skipped
-    assert MODULES / "vpc" in skipped
+    skips = {s.directory: s for s in validate_skips(paths)}
+    assert set(validate_skipped(paths)) == set(skips)
+    if mirror_has_aws(plugin_mirror(isolated_app)):
+        # Everything but the Helm users really ran `terraform validate`.
+        assert set(skips) == {
+            MODULES / "alb-ingress",
+            live_dir("staging") / "alb-ingress",
+            live_dir("prod") / "alb-ingress",
+        }
+        assert (
+            "hashicorp/helm is not in the provider mirror" in skips[MODULES / "alb-ingress"].note()
+        )
+    else:
+        assert live_dir("prod") / "vpc" in skips
+        assert MODULES / "vpc" in skips
+    assert all(s.note().startswith(VALIDATE_SKIPPED) for s in skips.values())
     assert "cannot be downloaded here" in VALIDATE_SKIPPED
