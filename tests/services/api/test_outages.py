@@ -145,30 +145,38 @@ def test_redis_outage_reads_fall_through_to_mysql_and_recover(
     assert log.count("product cache bypassed") == 1
 
 
-@pytest.mark.timeout(180)
-def test_orders_resume_by_themselves_after_the_broker_restarts(
+@pytest.mark.timeout(300)
+def test_orders_resume_by_themselves_after_each_of_several_broker_restarts(
     backends: Backends, tmp_path: Path
 ) -> None:
-    """The real broker stopped and started again, through `hyperscale local down|up kafka`."""
+    """The real broker stopped and started again three times in a row, through `hyperscale
+    local down|up kafka`, against one long-lived API. (A librdkafka producer was once seen to
+    stop reconnecting after several restarts; the publisher replaces one unreachable for 5 s.
+    This test does not reproduce that stall: it passes with the replacement disabled too.)"""
     with running_api(backends.api_environment(), tmp_path / "api.log") as api:
         assert api.post("/v1/orders", an_order()).status == 202
-        try:
-            core.down(backends.env, backends.app, ["kafka"])
+        for restart in range(1, 4):
+            try:
+                core.down(backends.env, backends.app, ["kafka"])
+                wait_for(
+                    lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"],
+                    timeout=30,
+                    what=f"readiness to name kafka (restart {restart})",
+                )
+                refused = api.post("/v1/orders", an_order())
+                assert refused.status == 503, refused
+                assert refused.elapsed < FAST_S, refused
+            finally:
+                result = core.up(backends.env, backends.app, ["kafka"])
+                assert all(s.state.healthy for s in result.services), result
             wait_for(
-                lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"],
-                timeout=30,
-                what="readiness to name kafka",
+                lambda: api.ready().status == 200,
+                timeout=60,
+                what=f"readiness after Kafka came back (restart {restart})",
             )
-            refused = api.post("/v1/orders", an_order())
-            assert refused.status == 503, refused
-            assert refused.elapsed < FAST_S, refused
-        finally:
-            result = core.up(backends.env, backends.app, ["kafka"])
-            assert all(s.state.healthy for s in result.services), result
-        wait_for(lambda: api.ready().status == 200, timeout=60, what="readiness after Kafka")
-        accepted = wait_for(
-            lambda: (r := api.post("/v1/orders", an_order())).status == 202 and r,
-            timeout=30,
-            what="an order accepted after the restart",
-        )
-        assert accepted.json["status"] == "accepted"
+            accepted = wait_for(
+                lambda: (r := api.post("/v1/orders", an_order())).status == 202 and r,
+                timeout=30,
+                what=f"an order accepted after restart {restart}",
+            )
+            assert accepted.json["status"] == "accepted"
