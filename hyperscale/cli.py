@@ -13,6 +13,7 @@ from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
 from hyperscale.options import command_group
+from hyperscale.render import cli as render_cli
 from hyperscale.smoke import cli as smoke_cli
 
 app = command_group(
@@ -25,6 +26,7 @@ app.add_typer(infra_app, name="infra")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)
+app.command(name="render")(render_cli.render)
 
 
 def _print_version(value: bool) -> None:

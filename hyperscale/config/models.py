@@ -449,6 +449,8 @@ def _local_problems(env: Environment) -> list[str]:
         problems.append("aws.endpoint_url: a local target needs the moto endpoint")
     if env.infra is not None:
         problems.append("infra: applies only to environments with a real AWS account")
+    if "kubernetes" in env.model_fields_set:
+        problems.append("kubernetes: applies only to a kubernetes target (`hyperscale render`)")
     if env.mysql.reader != env.mysql.writer:
         problems.append("mysql.reader: the local MariaDB is one server; make it equal mysql.writer")
     if env.kafka.security.protocol != "PLAINTEXT":

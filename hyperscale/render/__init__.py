@@ -1,0 +1,1 @@
+"""`hyperscale render`: templates -> manifests (and Terraform roots), validated with real tools."""
