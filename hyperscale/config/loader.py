@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from hyperscale.config.models import NAME_PATTERN, Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ConfigError
+from hyperscale.yaml_lines import line_of
 
 DEFAULT_ENVIRONMENT = "local"
 _SECRET_WORDS = ("password", "token", "secret")
@@ -114,29 +115,7 @@ def _cross_field(path: Path, root: yaml.Node | None, line: str) -> str:
 
 
 def _where(path: Path, root: yaml.Node | None, loc: tuple[Any, ...]) -> str:
-    line = _line_of(root, loc)
-    return f"{path}:{line}" if line else str(path)
-
-
-def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest YAML node the location reaches."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            key_node = next((k for k, _ in node.value if k.value == part), None)
-            if key_node is None:
-                break
-            line, node = key_node.start_mark.line + 1, match
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+    return f"{path}:{line_of(root, loc)}" if root is not None else str(path)
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from hyperscale.findings import Finding
+from hyperscale.yaml_lines import line_of
 
 
 @dataclass(frozen=True)
@@ -59,23 +60,3 @@ def parse(file: Path, text: str) -> tuple[list[Document], list[Finding]]:
         if data is not None and node is not None
     ]
     return docs, []
-
-
-def line_of(node: yaml.Node, path: Sequence[str | int]) -> int:
-    """The 1-based line of the deepest node ``path`` reaches (a key's line for a mapping
-    entry), so a missing or unknown field points at its parent."""
-    line = node.start_mark.line + 1
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            entry = next(((k, v) for k, v in node.value if k.value == part), None)
-            if entry is None:
-                break
-            line, node = entry[0].start_mark.line + 1, entry[1]
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
