@@ -6,18 +6,21 @@ import time
 from collections.abc import Sequence
 
 
-def create_topic(bootstrap: str, name: str, partitions: int) -> str:
+def create_topic(
+    bootstrap: str, name: str, partitions: int, config: dict[str, str] | None = None
+) -> str:
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(timeout=30)
+    topic = NewTopic(name, partitions, 1, config=config or {})
+    admin.create_topics([topic])[name].result(timeout=30)
     # Created is not yet usable: the broker's metadata may lag the controller for a moment,
     # and a test reading the topic then would see "unknown topic" instead of what it tests.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        topic = admin.list_topics(name, timeout=10).topics.get(name)
-        ready = topic is not None and topic.error is None and len(topic.partitions) == partitions
-        if ready and all(p.leader >= 0 and p.error is None for p in topic.partitions.values()):
+        found = admin.list_topics(name, timeout=10).topics.get(name)
+        ready = found is not None and found.error is None and len(found.partitions) == partitions
+        if ready and all(p.leader >= 0 and p.error is None for p in found.partitions.values()):
             return name
         time.sleep(0.05)
     raise AssertionError(f"topic {name} has no leader for every partition after 15 s")

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.kafka
 HOUR_MS = 3_600_000
 #: 2026-01-02T03:00:00Z and the hour after it: the record timestamps, fixed so hours are known.
 BASE_MS = 1_767_322_800_000
+#: Records that old are past the broker's default retention: keep them for as long as a test runs.
+KEEP = {"retention.ms": "-1"}
 
 
 def group_ids(bootstrap: str) -> set[str]:
@@ -105,7 +107,7 @@ def produce(bootstrap: str, topic: str, records: list[Any]) -> None:
 def test_three_dialects_are_counted_and_decoded_without_moving_offsets(
     bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
-    topic = create_topic(bootstrap, f"{prefix}.dlq", 2)
+    topic = create_topic(bootstrap, f"{prefix}.dlq", 2, KEEP)
     produce(bootstrap, topic, dead_letters(prefix))
     assert "hyperscale-dlq-inspect" not in group_ids(bootstrap)
 
@@ -184,7 +186,7 @@ def test_three_dialects_are_counted_and_decoded_without_moving_offsets(
 def test_samples_are_capped_and_the_default_finds_dlq_topics_by_suffix(
     bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
-    topic = create_topic(bootstrap, f"{prefix}.dlq", 2)
+    topic = create_topic(bootstrap, f"{prefix}.dlq", 2, KEEP)
     produce(bootstrap, topic, dead_letters(prefix))
     create_topic(bootstrap, f"{prefix}-orders", 1)  # not a DLQ: never read
 
@@ -205,7 +207,7 @@ def test_samples_are_capped_and_the_default_finds_dlq_topics_by_suffix(
 def test_filters_by_time_window_and_exception_class(
     bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
-    topic = create_topic(bootstrap, f"{prefix}.dlq", 2)
+    topic = create_topic(bootstrap, f"{prefix}.dlq", 2, KEEP)
     produce(bootstrap, topic, dead_letters(prefix))
 
     code, window = inspect_json(
