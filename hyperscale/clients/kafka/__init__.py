@@ -1,0 +1,1 @@
+"""The adapter to Kafka (confluent_kafka): configuration, admin, readers, producers, errors."""

@@ -1,0 +1,1 @@
+"""Where the platform runs: one Target protocol, one implementation per kind."""
