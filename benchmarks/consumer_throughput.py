@@ -30,9 +30,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.loader import load_environment
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import generated_secret_path, resolve_secret
+from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
 
 PARTITIONS = 6

@@ -62,6 +62,24 @@ class AppContext:
         return Path(value).expanduser()
 
     @property
+    def repo_root(self) -> Path:
+        """The checkout whose templates are in use (a test's copied tree has its own)."""
+        return self.templates_dir.parent
+
+    def live_dir(self, env_name: str) -> Path:
+        """Where an environment's rendered Terraform roots are committed."""
+        return self.repo_root / "terraform" / "live" / env_name
+
+    def manifests_dir(self, env_name: str) -> Path:
+        """Where an environment's rendered Kubernetes manifests are committed."""
+        return self.repo_root / "manifests" / env_name
+
+    @property
+    def services_dir(self) -> Path:
+        """The platform's own code: services/api, services/consumer, services/schema."""
+        return self.repo_root / "services"
+
+    @property
     def scripts_dir(self) -> Path:
         return self.tools_dir.parent / "scripts"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -87,26 +87,51 @@ def console_for(app: AppContext, *, stderr: bool = False) -> Console:
 
 @contextmanager
 def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
-    """A spinner showing the latest step on a terminal; silence when piped or in CI."""
+    """A spinner showing the latest step on a terminal; silence when piped or in CI.
+
+    It appears at the first step reported, not before: a core function may still ask for
+    confirmation (hyperscale.safety) before its first step, and a prompt under a spinner
+    would be overwritten.
+    """
     if not app.interactive:
         yield quiet
         return
-    with console_for(app, stderr=True).status(title) as spinner:
-        yield spinner.update
+    with ExitStack() as stack:
+        shown: list[Callable[[str], None]] = []
+
+        def update(step: str) -> None:
+            if not shown:
+                status = console_for(app, stderr=True).status(title)
+                shown.append(stack.enter_context(status).update)
+            shown[0](step)
+
+        yield update
 
 
 @contextmanager
 def progress_bar(app: AppContext, title: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar of (done, total) on a terminal, gone when the work ends; silence when piped."""
+    """A bar of (done, total) on a terminal, gone when the work ends; silence when piped.
+
+    Like the spinner, it appears at the first update, after any confirmation prompt.
+    """
     if not app.interactive:
         yield lambda _done, _total: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     columns = (title, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console_for(app, stderr=True), transient=True) as bar:
-        task = bar.add_task(title, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    with ExitStack() as stack:
+        bars: list[Callable[[int, int], None]] = []
+
+        def update(done: int, total: int) -> None:
+            if not bars:
+                bar = Progress(*columns, console=console_for(app, stderr=True), transient=True)
+                stack.enter_context(bar)
+                task = bar.add_task(title, total=None)
+                bars.append(lambda d, t: bar.update(task, completed=d, total=t))
+            bars[0](done, total)
+
+        yield update
 
 
 def write_envelope(app: AppContext, fmt: OutputFormat, document: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
 """Typed models of an environment file. Unknown keys are errors; every value is checked."""
+# Long on purpose: one model per section of an environment file, read in the file's order.
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,14 +17,19 @@ if TYPE_CHECKING:
 
 
 def deploy(
-    ctx: typer.Context, env: EnvOption = None, output: OutputOption = OutputFormat.table
+    ctx: typer.Context,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Deploy to a protected environment (prod).")
+    ] = False,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
 ) -> None:
     """Apply the schema, create missing topics, start or update the programs, wait until ready."""
     from hyperscale.deploy import core
 
     def body(environment: Environment, app_ctx: AppContext) -> DeployResult:
         with progress_spinner(app_ctx, f"deploying {environment.name}") as progress:
-            return core.deploy(environment, app_ctx, progress)
+            return core.deploy(environment, app_ctx, progress, yes=yes)
 
     run_env_command(ctx, "deploy", output, env, body)
 

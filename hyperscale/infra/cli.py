@@ -94,18 +94,22 @@ def apply(
     is not applied yet. With --dry-run: plan's codes.
     """
     from hyperscale.infra import core
-    from hyperscale.safety import confirm_protected
 
     def body(environment: Environment, app_ctx: AppContext) -> Result:
-        if not dry_run:
-            confirm_protected(
-                app_ctx, environment, "apply Terraform changes to its infrastructure", yes=yes
-            )
-        action = core.plan if dry_run else core.apply
         with _spinner(app_ctx, f"terraform {'plan' if dry_run else 'apply'}") as progress:
-            result = action(
-                environment, app_ctx, modules=module, stack_dir=stack_dir, progress=progress
-            )
+            if dry_run:
+                result = core.plan(
+                    environment, app_ctx, modules=module, stack_dir=stack_dir, progress=progress
+                )
+            else:
+                result = core.apply(
+                    environment,
+                    app_ctx,
+                    modules=module,
+                    stack_dir=stack_dir,
+                    progress=progress,
+                    yes=yes,
+                )
         return _reported(app_ctx, result)
 
     run_env_command(ctx, "infra apply", output, env, body)

@@ -27,14 +27,13 @@ from hyperscale.infra.results import (
 )
 from hyperscale.infra.stack import Stack, apply_order, load_stack
 from hyperscale.progress import Progress, quiet
+from hyperscale.safety import confirm_protected
 
 #: Inputs from upstream outputs; terraform reads it through -var-file.
 INPUTS_FILE = "upstream.auto.tfvars.json"
 
 
-def stack_dir_for(env: Environment, given: Path | None) -> Path:
-    from hyperscale.infra.roots import live_dir
-
+def stack_dir_for(env: Environment, app: AppContext, given: Path | None) -> Path:
     if given is not None:
         return given
     if env.infra is None:
@@ -43,7 +42,7 @@ def stack_dir_for(env: Environment, given: Path | None) -> Path:
             " account (an `infra:` section) have them",
             hint="use --env staging or --env prod, or point --stack-dir at a stack",
         )
-    return live_dir(env.name)
+    return app.live_dir(env.name)
 
 
 class _MissingInputError(Exception):
@@ -154,7 +153,7 @@ def _outcome(
 
 
 def _open(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> _Run:
-    directory = stack_dir_for(env, stack_dir)
+    directory = stack_dir_for(env, app, stack_dir)
     return _Run(env, app, directory, load_stack(directory), progress)
 
 
@@ -213,12 +212,15 @@ def apply(
     modules: list[str] | None = None,
     stack_dir: Path | None = None,
     progress: Progress = quiet,
+    yes: bool = False,
 ) -> StackRun:
     """Plan and apply each selected component in order, stopping at the first failure.
 
     The plan that is applied is the one just made and saved (`apply PLANFILE`), so nothing
     changes between what was planned and what is applied; an empty plan is not applied.
+    A protected environment is confirmed first (``yes``, or its name typed at a terminal).
     """
+    confirm_protected(app, env, "apply Terraform changes to its infrastructure", yes=yes)
     run = _open(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
     outcomes: list[ComponentOutcome] = []

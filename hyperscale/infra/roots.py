@@ -10,17 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from hyperscale.config.models import Environment
-from hyperscale.context import PROJECT_ROOT, AppContext
+from hyperscale.context import AppContext
 from hyperscale.templating import render
 
-#: Where the committed roots of each environment live.
-LIVE_DIR = PROJECT_ROOT / "terraform" / "live"
 _TEMPLATES = "terraform"
 _PER_ROOT = {"backend.tf": "backend.tf.j2", "providers.tf": "providers.tf.j2"}
-
-
-def live_dir(env_name: str) -> Path:
-    return LIVE_DIR / env_name
 
 
 def render_terraform_roots(env: Environment, app: AppContext, out_dir: Path) -> list[Path]:

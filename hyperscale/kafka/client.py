@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.kafka.topics import TopicSpec

@@ -22,17 +22,18 @@ from hyperscale.local.results import (
 )
 from hyperscale.local.services import SERVICE_TYPES, BackingService, ProbeError
 from hyperscale.progress import Progress, quiet
+from hyperscale.targets import for_env, require_local
 
 
 def select_services(
     env: Environment, app: AppContext, names: Sequence[str]
 ) -> list[BackingService]:
-    if env.target.kind != "local":
-        raise UsageError(
-            f"environment {env.name!r} targets {env.target.kind}; `hyperscale local` manages"
-            " the services of a local target",
-            hint="use --env local",
-        )
+    require_local(
+        env,
+        app,
+        "`hyperscale local` manages the services of a local target",
+        hint="use --env local",
+    )
     unknown = sorted(set(names) - set(SERVICE_TYPES))
     if unknown:
         raise UsageError(
@@ -185,12 +186,10 @@ def _outcome(
 
 def down(env: Environment, app: AppContext, names: Sequence[str] = ()) -> LocalDownResult:
     """Stop the named services, or all of them and first the deployed platform programs."""
-    from hyperscale.deploy.local import LocalPlatform
-
     services = select_services(env, app, names)
     stopped: list[tuple[str, bool]] = []
-    if not names:
-        stopped.append(("platform", LocalPlatform(env, app).stop()))
+    if not names:  # the platform's programs first: they would fail without their services
+        stopped.append(("platform", for_env(env, app).stop()))
     for service in reversed(services):
         with service.process.lock():
             stopped.append((service.name, service.process.stop()))

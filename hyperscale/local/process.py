@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 
 from hyperscale.errors import ExternalSystemError
+from hyperscale.logfiles import log_tail
 from hyperscale.runner import run
 
 #: psutil reports start times rounded to the clock tick; a larger gap means another process.
@@ -134,15 +135,3 @@ class ManagedProcess:
 
     def log_tail(self, lines: int = 10) -> list[str]:
         return log_tail(self.log_path, lines)
-
-
-def log_tail(path: Path, lines: int = 10) -> list[str]:
-    """The last non-blank lines of a log file (reads at most its last 16 KiB)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 16_384))
-            text = handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if line.strip()][-lines:]

@@ -21,6 +21,7 @@ from hyperscale.render.templates import KUBERNETES, render_all
 from hyperscale.render.validators import checkov, kube_schema, prometheus, secrets, terraform
 from hyperscale.render.validators.base import Validator, ValidatorReport, Workspace, timed
 from hyperscale.render.values import template_values
+from hyperscale.targets import require_kubernetes
 
 #: Slowest first, so the pool starts checkov (seconds of start-up) before the quick ones.
 VALIDATORS: list[tuple[str, Validator]] = [
@@ -33,22 +34,18 @@ VALIDATORS: list[tuple[str, Validator]] = [
 ]
 
 
-def manifests_dir(app: AppContext, env: Environment) -> Path:
-    return app.templates_dir.parent / "manifests" / env.name
-
-
 def render_environment(
     env: Environment, app: AppContext, *, check: bool, progress: Progress = quiet
 ) -> RenderResult:
-    if env.target.kind != "kubernetes":
-        raise UsageError(
-            f"environment {env.name!r} targets {env.target.kind}, not kubernetes:"
-            " nothing to render",
-            hint="the local target runs under supervisord (`hyperscale deploy --env local`)",
-        )
+    require_kubernetes(
+        env,
+        app,
+        "nothing to render",
+        hint="the local target runs under supervisord (`hyperscale deploy --env local`)",
+    )
     started = time.perf_counter()
-    root = app.templates_dir.parent
-    target = manifests_dir(app, env)
+    root = app.repo_root
+    target = app.manifests_dir(env.name)
     with tempfile.TemporaryDirectory(prefix=f"hyperscale-render-{env.name}-") as tmp:
         workspace = _render_workspace(env, app, Path(tmp).resolve(), target, progress)
         progress(f"validating {len(workspace.files)} files")
@@ -58,7 +55,7 @@ def render_environment(
         written = [] if check else write(target, fresh, stale)
         # The Terraform roots are committed too (terraform/live/<env>), beside what
         # `terraform init` leaves there (.terraform/, the lock file), which is not ours.
-        tf_target = terraform.live_dir(app, env)
+        tf_target = app.live_dir(env.name)
         tf_fresh = {
             workspace.display_of(path).relative_to(tf_target): path.read_text(encoding="utf-8")
             for path in workspace.terraform_paths
@@ -104,10 +101,8 @@ def _render_workspace(
     if yaml_findings:
         first = yaml_findings[0]
         raise UsageError(
-            f"{first.location(app.templates_dir.parent)}: {first.message}",
-            details=[
-                f"{p.location(app.templates_dir.parent)}: {p.message}" for p in yaml_findings[1:]
-            ],
+            f"{first.location(app.repo_root)}: {first.message}",
+            details=[f"{p.location(app.repo_root)}: {p.message}" for p in yaml_findings[1:]],
             hint="a template renders invalid YAML; fix the template",
         )
     tf_paths, tf_display = terraform.render_roots(env, app, tmp / "terraform")

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.errors import UsageError
 from hyperscale.options import EnvOption, OutputOption
 from hyperscale.output import OutputFormat
 
@@ -34,11 +33,8 @@ def smoke(
     from hyperscale.smoke import core
 
     def body(environment: Environment, app_ctx: AppContext) -> SmokeResult:
-        if environment.protected and not yes:
-            raise UsageError(
-                f"{environment.name} is protected: the smoke test writes test orders there",
-                hint="add --yes if that is what you want",
-            )
-        return core.smoke(environment, app_ctx, orders=orders, events=events, timeout=timeout)
+        return core.smoke(
+            environment, app_ctx, orders=orders, events=events, timeout=timeout, yes=yes
+        )
 
     run_env_command(ctx, "smoke", output, env, body)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperscale.clients.http import http_status, post_json
+from hyperscale.clients.mysql import platform_database
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.deploy.migrations import writer_engine
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.exit_codes import ExitCode
+from hyperscale.safety import confirm_protected
 
 SKUS = ("SMOKE-TEE", "SMOKE-MUG", "SMOKE-CAP")
 TABLES = ("orders", "order_lines", "campaign_stats", "processed_events")
@@ -86,35 +85,20 @@ class SmokeResult:
             console.print(f"  [red]{error}[/]")
 
 
-def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 - the environment's own API URL
-        url, data=data, method="POST", headers={"Content-Type": "application/json", **headers}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            return int(response.status), json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), json.loads(exc.read() or b"{}")
-
-
-def _get_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 def smoke(
-    env: Environment, app: AppContext, *, orders: int = 20, events: int = 60, timeout: float = 30.0
+    env: Environment,
+    app: AppContext,
+    *,
+    orders: int = 20,
+    events: int = 60,
+    timeout: float = 30.0,
+    yes: bool = False,
 ) -> SmokeResult:
     if orders < 1 or events < 3:  # noqa: PLR2004 - one of each event type
         raise UsageError("send at least 1 order and 3 events")
+    confirm_protected(app, env, "write test orders and events through its API", yes=yes)
     base = str(env.services.api_url).rstrip("/")
-    ready = _get_status(f"{base}/readyz")
+    ready = http_status(f"{base}/readyz", timeout=3)
     if ready != HTTP_OK:
         raise ExternalSystemError(
             f"the API at {base} is not ready ({ready or 'no answer'})",
@@ -143,7 +127,7 @@ def smoke(
             ],
         }
         begun = time.perf_counter()
-        status, answer = _post(
+        status, answer = post_json(
             f"{base}/v1/orders", body, {"Idempotency-Key": f"smoke-{run_id}-{i}"}
         )
         latencies.append((time.perf_counter() - begun) * 1000)
@@ -154,7 +138,7 @@ def smoke(
             result.errors.append(f"order {i}: HTTP {status} {answer}")
     result.orders_accepted = len(order_ids)
 
-    replay_status, replay = _post(
+    replay_status, replay = post_json(
         f"{base}/v1/orders",
         {
             "customer_id": f"smoke-{run_id}",
@@ -172,7 +156,7 @@ def smoke(
         {"type": kind, "campaign_id": campaign, "value_cents": 4200 if kind == "conversion" else 0}
         for kind in kinds
     ]
-    status, answer = _post(f"{base}/v1/events", {"events": batch}, {})
+    status, answer = post_json(f"{base}/v1/events", {"events": batch}, {})
     result.events_accepted = int(answer.get("accepted", 0)) if status == HTTP_ACCEPTED else 0
     if status != HTTP_ACCEPTED:
         result.errors.append(f"events: HTTP {status} {answer}")
@@ -195,26 +179,14 @@ def smoke(
 def _wait_for_mysql(
     env: Environment, app: AppContext, result: SmokeResult, order_ids: list[str], timeout: float
 ) -> None:
-    from sqlalchemy import bindparam, text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    engine = writer_engine(env, app)
-    orders_query = text("SELECT COUNT(*) FROM orders WHERE order_id IN :ids").bindparams(
-        bindparam("ids", expanding=True)
-    )
-    stats_query = text(
-        "SELECT impressions, clicks, conversions, conversion_value_cents"
-        " FROM campaign_stats WHERE campaign_id = :campaign"
-    )
     begun = time.monotonic()
-    try:
+    with platform_database(env, app) as database:
         while True:
-            with engine.connect() as conn:
-                found = conn.execute(orders_query, {"ids": order_ids or ["-"]}).scalar_one()
-                row = conn.execute(stats_query, {"campaign": result.campaign}).first()
-            result.orders_in_mysql = int(found)
+            found = database.orders_found(order_ids)
+            counters = database.campaign_counters(result.campaign)
+            result.orders_in_mysql = found
             result.campaign_counters = (
-                dict(zip(result.expected_counters, map(int, row), strict=True)) if row else {}
+                dict(zip(result.expected_counters, counters, strict=True)) if counters else {}
             )
             done = found == len(order_ids) and result.campaign_counters == result.expected_counters
             if done:
@@ -224,12 +196,4 @@ def _wait_for_mysql(
                 result.errors.append(f"not everything reached MySQL within {timeout:g}s")
                 break
             time.sleep(0.2)
-        with engine.connect() as conn:
-            result.mysql_totals = {
-                table: int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())  # noqa: S608 - fixed names
-                for table in TABLES
-            }
-    except SQLAlchemyError as exc:
-        raise ExternalSystemError(f"reading MySQL at {env.mysql.writer} failed: {exc}") from None
-    finally:
-        engine.dispose()
+        result.mysql_totals = database.row_counts(TABLES)

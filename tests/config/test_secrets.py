@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Aws, Environment, SecretRef
-from hyperscale.config.secrets import ensure_generated_secret, resolve_secret
+from hyperscale.config.secrets import ensure_generated_secret
 from hyperscale.context import AppContext
 from hyperscale.errors import ConfigError
 from tests.conftest import moto_client

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
+from hyperscale.clients.mysql import writer_engine
 from hyperscale.config.loader import load_environment
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.deploy import core as deploy_core
-from hyperscale.deploy.local import LocalPlatform
-from hyperscale.deploy.migrations import writer_engine
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local import core as local_core
+from hyperscale.targets.local import LocalTarget
 from tests.conftest import invoke
 from tests.support import wait_for
 
@@ -33,11 +33,11 @@ pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest
 @pytest.fixture(scope="module")
 def platform(local_services: Environment, shared_app: AppContext) -> Iterator[Environment]:
     """The platform deployed by the same code as `hyperscale deploy --env local`."""
-    was_running = LocalPlatform(local_services, shared_app).supervisor.running()
+    was_running = LocalTarget(local_services, shared_app).supervisor.running()
     deploy_core.deploy(local_services, shared_app)
     yield local_services
     if not was_running:
-        LocalPlatform(local_services, shared_app).stop()
+        LocalTarget(local_services, shared_app).stop()
 
 
 def _api(env: Environment) -> str:
@@ -84,7 +84,7 @@ def orders_of(env: Environment, app: AppContext, customer: str) -> list[tuple[An
 
 
 def test_a_second_deploy_changes_nothing(platform: Environment, shared_app: AppContext) -> None:
-    before = {p.name: p.pid for p in LocalPlatform(platform, shared_app).supervisor.programs()}
+    before = {p.name: p.pid for p in LocalTarget(platform, shared_app).supervisor.programs()}
     again = deploy_core.deploy(platform, shared_app)
     assert again.changed is False
     assert {p.name: p.action for p in again.programs} == dict.fromkeys(before, "unchanged")
@@ -310,7 +310,7 @@ def test_a_program_that_cannot_start_is_named_with_its_log(
             with pytest.raises(ExternalSystemError) as caught:
                 deploy_core.deploy(env, isolated_app)
         finally:
-            LocalPlatform(env, isolated_app).stop()
+            LocalTarget(env, isolated_app).stop()
     assert caught.value.message.startswith("program api ")
     assert "api.log" in caught.value.message
     assert caught.value.details, "the last lines of the program's log"

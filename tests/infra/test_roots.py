@@ -10,8 +10,11 @@ import pytest
 
 from hyperscale.config.loader import load_environment
 from hyperscale.context import AppContext
-from hyperscale.infra.roots import live_dir, render_terraform_roots
+from hyperscale.infra.roots import render_terraform_roots
 from hyperscale.infra.stack import apply_order, load_stack
+
+#: Where the repository's committed roots live.
+live_dir = AppContext().live_dir
 
 AWS_ENVIRONMENTS = ["staging", "prod"]
 

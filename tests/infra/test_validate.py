@@ -6,7 +6,6 @@ from pathlib import Path
 
 from hyperscale.context import AppContext
 from hyperscale.infra.providers import plugin_mirror
-from hyperscale.infra.roots import live_dir
 from hyperscale.infra.validate import (
     VALIDATE_SKIPPED,
     validate_skipped,
@@ -14,6 +13,9 @@ from hyperscale.infra.validate import (
     validate_terraform,
 )
 from tests.infra.conftest import mirror_has_aws
+
+#: Where the repository's committed roots live.
+live_dir = AppContext().live_dir
 
 MODULES = Path(__file__).resolve().parents[2] / "terraform" / "modules"
 

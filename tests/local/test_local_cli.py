@@ -10,8 +10,8 @@ import psutil
 import pytest
 import yaml
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke

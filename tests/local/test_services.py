@@ -10,8 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import resolve_secret
 from hyperscale.context import AppContext
 from hyperscale.local.services.smtp import SmtpSinkService
 from tests.conftest import moto_client

@@ -7,30 +7,31 @@ import time
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from hyperscale.clients.kube import KubeClient, NodeState, server_get
 from hyperscale.config.models import Environment, LocalCluster
 from hyperscale.context import AppContext
-from hyperscale.errors import ExternalSystemError, UsageError
-from hyperscale.kube.client import KubeClient, NodeState, server_get
+from hyperscale.errors import ExternalSystemError
 from hyperscale.local.cluster.kwokctl import Kwokctl
 from hyperscale.local.cluster.results import ClusterDownResult, ClusterResult
 from hyperscale.progress import Progress, quiet
+from hyperscale.targets import require_local
 
 #: How long nodes may take to turn Ready after the control plane answers.
 NODES_READY_TIMEOUT_S = 60.0
 
 
-def cluster_settings(env: Environment) -> LocalCluster:
-    if env.target.kind != "local":
-        raise UsageError(
-            f"environment {env.name!r} targets {env.target.kind}; the sandbox cluster is set up"
-            " by the local environment",
-            hint="use --env local (environments/sandbox.yaml then targets the cluster)",
-        )
+def cluster_settings(env: Environment, app: AppContext) -> LocalCluster:
+    require_local(
+        env,
+        app,
+        "the sandbox cluster is set up by the local environment",
+        hint="use --env local (environments/sandbox.yaml then targets the cluster)",
+    )
     return env.runtime.cluster
 
 
 def up(env: Environment, app: AppContext, progress: Progress = quiet) -> ClusterResult:
-    cluster = cluster_settings(env)
+    cluster = cluster_settings(env, app)
     kwok = Kwokctl(app, cluster)
     started = time.monotonic()
     progress("building the Kubernetes binaries if needed (first time: about 5 minutes)")
@@ -56,28 +57,21 @@ def up(env: Environment, app: AppContext, progress: Progress = quiet) -> Cluster
 
 def ensure_nodes(client: KubeClient, cluster: LocalCluster) -> None:
     """One kwok-managed node per zone, applied server-side (idempotent)."""
-    from lightkube.models.meta_v1 import ObjectMeta
-    from lightkube.resources.core_v1 import Node
-
     region = cluster.zones[0][:-1]
     for zone in cluster.zones:
         name = f"{cluster.name}-{zone}"
-        client.apply(
-            Node(
-                metadata=ObjectMeta(
-                    name=name,
-                    labels={
-                        "type": "kwok",
-                        "kubernetes.io/hostname": name,
-                        "kubernetes.io/os": "linux",
-                        "kubernetes.io/arch": "amd64",
-                        "node.kubernetes.io/instance-type": "kwok.large",
-                        "topology.kubernetes.io/region": region,
-                        "topology.kubernetes.io/zone": zone,
-                    },
-                    annotations={"kwok.x-k8s.io/node": "fake"},
-                )
-            )
+        client.apply_node(
+            name,
+            labels={
+                "type": "kwok",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": "kwok.large",
+                "topology.kubernetes.io/region": region,
+                "topology.kubernetes.io/zone": zone,
+            },
+            annotations={"kwok.x-k8s.io/node": "fake"},
         )
 
 
@@ -110,7 +104,7 @@ def _wait_nodes_ready(client: KubeClient, expected: int) -> list[NodeState]:
 
 
 def down(env: Environment, app: AppContext, *, delete: bool = False) -> ClusterDownResult:
-    kwok = Kwokctl(app, cluster_settings(env))
+    kwok = Kwokctl(app, cluster_settings(env, app))
     if not kwok.exists:
         return ClusterDownResult(kwok.cluster.name, "absent")
     if delete:
@@ -123,7 +117,7 @@ def down(env: Environment, app: AppContext, *, delete: bool = False) -> ClusterD
 
 
 def status(env: Environment, app: AppContext) -> ClusterResult:
-    kwok = Kwokctl(app, cluster_settings(env))
+    kwok = Kwokctl(app, cluster_settings(env, app))
     if not kwok.exists:
         return _result(kwok, "absent", [], 0.0)
     nodes: list[NodeState] = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hyperscale.clients.kube import NodeState
 from hyperscale.exit_codes import ExitCode
-from hyperscale.kube.client import NodeState
 from hyperscale.local.cluster.kwokctl import ComponentProcess
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import sys
 from urllib.parse import urlsplit
 
 from hyperscale.config.models import Endpoint
+from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError
 
 #: moto accepts any credentials; these keep boto3 from looking for real ones.
@@ -37,20 +38,10 @@ class MotoService(BackingService):
         return {**LOCAL_AWS_CREDENTIALS, "MOTO_ACCOUNT_ID": self.env.aws.account_id}
 
     def probe(self) -> str:
-        import boto3
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError
+        from hyperscale.clients.aws import caller_account
 
-        client = boto3.client(
-            "sts",
-            region_name=self.env.aws.region,
-            endpoint_url=str(self.env.aws.endpoint_url),
-            aws_access_key_id=LOCAL_AWS_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_AWS_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1}),
-        )
         try:
-            account = client.get_caller_identity()["Account"]
-        except (BotoCoreError, ClientError) as exc:
-            raise ProbeError(str(exc)) from None
+            account = caller_account(self.env.aws, LOCAL_AWS_CREDENTIALS)
+        except ExternalSystemError as exc:
+            raise ProbeError(exc.message) from None
         return f"moto, account {account}"

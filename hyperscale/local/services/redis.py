@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Endpoint
-from hyperscale.config.secrets import ensure_generated_secret, resolve_secret
+from hyperscale.config.secrets import ensure_generated_secret
+from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.templating import render_to_file
 
@@ -58,20 +60,9 @@ class RedisService(BackingService):
         return [require_program("redis-server", "redis-server"), self.config_path]
 
     def probe(self) -> str:
-        import redis
+        from hyperscale.clients.redis import server_version
 
-        client = redis.Redis(
-            host=self.endpoint.host,
-            port=self.endpoint.port,
-            password=self._password(),
-            socket_timeout=2,
-            socket_connect_timeout=2,
-        )
         try:
-            client.ping()
-            version = client.info("server")["redis_version"]
-        except redis.RedisError as exc:
-            raise ProbeError(str(exc)) from None
-        finally:
-            client.close()
-        return f"redis {version}"
+            return f"redis {server_version(self.endpoint, self._password())}"
+        except ExternalSystemError as exc:
+            raise ProbeError(exc.message) from None

@@ -33,7 +33,7 @@ _OBJECT_META = {"$ref": f"{_DEFINITIONS_ID}#/$defs/io.k8s.apimachinery.pkg.apis.
 
 
 def validate(workspace: Workspace) -> ValidatorReport:
-    crds = crd_schemas(workspace.app.templates_dir.parent / "schemas" / "crds")
+    crds = crd_schemas(workspace.app.repo_root / "schemas" / "crds")
     report = ValidatorReport(TOOL)
     checked = 0
     for relative, docs in workspace.documents.items():

@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import SecretRef
-from hyperscale.config.secrets import resolve_secret
 from hyperscale.errors import HyperscaleError
 from hyperscale.findings import Finding
 from hyperscale.render.documents import Document, parse

@@ -23,12 +23,6 @@ def available() -> bool:
     return importlib.util.find_spec("hyperscale.infra.roots") is not None
 
 
-def live_dir(app: AppContext, env: Environment) -> Path:
-    """Where the environment's roots are committed (beside the templates, so a copied tree in
-    a test has its own)."""
-    return app.templates_dir.parent / "terraform" / "live" / env.name
-
-
 def render_roots(
     env: Environment, app: AppContext, out_dir: Path
 ) -> tuple[list[Path], dict[Path, Path]]:
@@ -46,8 +40,8 @@ def render_roots(
     paths = render_terraform_roots(env, app, live)
     if not paths:
         return [], {}
-    display = {live: live_dir(app, env)}
-    modules = app.templates_dir.parent / "terraform" / "modules"
+    display = {live: app.live_dir(env.name)}
+    modules = app.repo_root / "terraform" / "modules"
     if modules.is_dir():
         (out_dir / "modules").symlink_to(modules, target_is_directory=True)
         display[out_dir.resolve() / "modules"] = modules
@@ -64,7 +58,7 @@ def validate(workspace: Workspace) -> ValidatorReport:
     if not workspace.terraform_paths:
         report.notes.append("no Terraform roots for this environment (no infra section)")
         return report
-    modules = workspace.app.templates_dir.parent / "terraform" / "modules"
+    modules = workspace.app.repo_root / "terraform" / "modules"
     paths = [*workspace.terraform_paths, *([modules] if modules.is_dir() else [])]
     found = validate_terraform(paths, workspace.app)
     report.findings += [

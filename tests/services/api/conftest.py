@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from hyperscale.clients.mysql import apply_migrations
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import generated_secret_path, resolve_secret
+from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
-from hyperscale.deploy.migrations import apply_migrations
 from tests.services.api.support import ApiClient, ApiServer, unique_id, unique_sku
 
 
@@ -83,7 +84,7 @@ def backends(local_services: Environment, shared_app: AppContext) -> Iterator[Ba
     """The schema applied and two topics of this module's own (the broker creates none)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    apply_migrations(local_services, shared_app)
+    apply_migrations(local_services, shared_app, shared_app.services_dir / "schema" / "migrations")
     orders, events = unique_id("api-test-orders"), unique_id("api-test-events")
     admin = AdminClient({"bootstrap.servers": local_services.kafka.bootstrap})
     created = admin.create_topics([NewTopic(orders, 3, 1), NewTopic(events, 3, 1)])

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from hyperscale.clients.mysql import apply_migrations
+from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import generated_secret_path, resolve_secret
+from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
-from hyperscale.deploy.migrations import apply_migrations
 from hyperscale.local import core
 from hyperscale.local.results import ServiceState
 from tests.services.consumer.support import (
@@ -36,7 +37,7 @@ def backends(shared_app: AppContext, local_env: Environment) -> Iterator[Environ
     if failed:
         lines = [f"{s.name}: {s.detail}" for s in failed]
         pytest.fail("backing services did not start:\n" + "\n".join(lines), pytrace=False)
-    apply_migrations(local_env, shared_app)
+    apply_migrations(local_env, shared_app, shared_app.services_dir / "schema" / "migrations")
     started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
     yield local_env
     if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):

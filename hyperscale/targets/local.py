@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hyperscale.clients.http import http_status
+from hyperscale.clients.secrets import resolve_secret
+from hyperscale.clients.supervisor import ProgramInfo, Supervisor
 from hyperscale.config.models import Environment
-from hyperscale.config.secrets import generated_secret_path, resolve_secret
-from hyperscale.context import PROJECT_ROOT, AppContext
-from hyperscale.deploy.supervisor import ConfigChanges, ProgramInfo, Supervisor
-from hyperscale.errors import ExternalSystemError
-from hyperscale.local.process import log_tail
+from hyperscale.config.secrets import generated_secret_path
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.logfiles import log_tail
+from hyperscale.progress import Progress
+from hyperscale.targets.base import (
+    Disruption,
+    Rollout,
+    TargetStatus,
+    Workload,
+    WorkloadState,
+)
 from hyperscale.templating import render_to_file
 
 SERVICE_SOURCES = ("services/api", "services/consumer", "services/events")
 FAILED_STATES = {"FATAL", "BACKOFF", "EXITED", "STOPPED", "UNKNOWN"}
 HTTP_OK = 200
-READY_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -33,11 +41,11 @@ class Program:
     environment: dict[str, str]
     address: str
     ready_url: str
-    directory: str = str(PROJECT_ROOT)
+    directory: str
     kind: str = field(default="api")
 
 
-def release_fingerprint(root: Path = PROJECT_ROOT) -> str:
+def release_fingerprint(root: Path) -> str:
     """A hash of the services' code: a new release changes the config, so programs restart."""
     digest = hashlib.sha256()
     for source in SERVICE_SOURCES:
@@ -47,26 +55,32 @@ def release_fingerprint(root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:12]
 
 
-def http_status(url: str, timeout: float = 1.0) -> int | None:
-    """The status of a GET on a loopback service, or None if nothing answers."""
-    if not url.startswith("http://127.0.0.1") and not url.startswith("http://localhost"):
+def loopback_status(url: str) -> int | None:
+    """A local readiness check: the status of a GET on a loopback URL, None if nothing answers."""
+    if not url.startswith(("http://127.0.0.1", "http://localhost")):
         raise ExternalSystemError(f"{url}: local readiness checks only reach loopback")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback http checked above
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (urllib.error.URLError, OSError):
-        return None
+    return http_status(url)
 
 
-class LocalPlatform:
+class LocalTarget:
+    kind = "local"
+
     def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env
         self.app = app
         self.home = app.state_dir / "platform"
         self.log_dir = app.state_dir / "logs" / "platform"
         self.supervisor = Supervisor(self.home / "supervisord.conf", self.home / "supervisord.sock")
+
+    @property
+    def description(self) -> str:
+        return f"supervisord on this machine ({self.home})"
+
+    def preflight(self) -> None:
+        """The local target deploys wherever the backing services run; nothing to check."""
+
+    def workloads(self) -> list[Workload]:
+        return [Workload(p.name, p.kind, p.address) for p in self.programs()]
 
     def programs(self) -> list[Program]:
         env = self.env
@@ -82,10 +96,11 @@ class LocalPlatform:
             "MYSQL_USER": env.mysql.user,
             "MYSQL_PASSWORD_FILE": str(self._mysql_password_file()),
             "MYSQL_TLS": str(env.mysql.tls).lower(),
-            "PLATFORM_RELEASE": release_fingerprint(),
+            "PLATFORM_RELEASE": release_fingerprint(self.app.repo_root),
             "PATH": os.defpath,
             "LANG": "C.UTF-8",
         }
+        directory = str(self.app.repo_root)
         api = urlsplit(str(env.services.api_url))
         api_port = api.port or 80
         programs = [
@@ -106,6 +121,7 @@ class LocalPlatform:
                 },
                 address=f"http://127.0.0.1:{api_port}",
                 ready_url=f"http://127.0.0.1:{api_port}/readyz",
+                directory=directory,
             )
         ]
         metrics = urlsplit(str(env.services.consumer_metrics_url))
@@ -123,6 +139,7 @@ class LocalPlatform:
                     },
                     address=f"http://127.0.0.1:{port}/metrics",
                     ready_url=f"http://127.0.0.1:{port}/healthz",
+                    directory=directory,
                     kind="consumer",
                 )
             )
@@ -142,8 +159,10 @@ class LocalPlatform:
             handle.write(resolve_secret(self.app, ref, self.env.aws))
         return path
 
-    def apply(self, programs: list[Program]) -> ConfigChanges:
+    def deploy(self, progress: Progress) -> Rollout:
         """Render the configuration; start supervisord or hand it the changes."""
+        programs = self.programs()
+        progress("starting or updating the programs under supervisord")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         render_to_file(
             self.app,
@@ -156,13 +175,15 @@ class LocalPlatform:
             programs=programs,
         )
         if self.supervisor.running():
-            return self.supervisor.apply_config()
+            changes = self.supervisor.apply_config()
+            return Rollout(changes.added, changes.changed, changes.removed)
         supervisord = str(Path(sys.executable).with_name("supervisord"))
         self.supervisor.start_daemon(supervisord, {"PATH": os.defpath, "LANG": "C.UTF-8"})
-        return ConfigChanges(added=[p.name for p in programs], changed=[], removed=[])
+        return Rollout(added=[p.name for p in programs], changed=[], removed=[])
 
-    def wait_ready(self, programs: list[Program], timeout: float = READY_TIMEOUT_S) -> None:
+    def wait_ready(self, timeout: float) -> list[WorkloadState]:
         """Wait until every program answers its readiness URL; a dead one is named with its log."""
+        programs = self.programs()
         deadline = time.monotonic() + timeout
         pending = {p.name: p for p in programs}
         while pending:
@@ -172,7 +193,7 @@ class LocalPlatform:
                 if info is not None and info.state in FAILED_STATES:
                     raise self._failed(info, f"is {info.state}")
                 running = info is not None and info.state == "RUNNING"
-                if running and http_status(pending[name].ready_url) == HTTP_OK:
+                if running and loopback_status(pending[name].ready_url) == HTTP_OK:
                     del pending[name]
             if pending and time.monotonic() > deadline:
                 name = sorted(pending)[0]
@@ -184,12 +205,61 @@ class LocalPlatform:
                 )
             if pending:
                 time.sleep(0.25)
+        return self.status().workloads
 
     def _failed(self, info: ProgramInfo, what: str) -> ExternalSystemError:
         return ExternalSystemError(
             f"program {info.name} {what}; see {info.log_file}",
             details=[f"  {line}" for line in log_tail(Path(info.log_file), 12)],
         )
+
+    def status(self) -> TargetStatus:
+        if not self.supervisor.running():
+            return TargetStatus(deployed=False, workloads=[])
+        wanted = {p.name: p for p in self.programs()}
+        now = time.time()
+        states = []
+        for info in self.supervisor.programs():
+            program = wanted.get(info.name)
+            running = program is not None and info.state == "RUNNING"
+            code = loopback_status(program.ready_url) if program and running else None
+            states.append(
+                WorkloadState(
+                    name=info.name,
+                    state=info.state.lower(),
+                    ready=code == HTTP_OK,
+                    address=program.address if program else "-",
+                    pid=info.pid,
+                    uptime_s=round(now - info.started_at, 1)
+                    if info.started_at and info.pid
+                    else None,
+                    detail="" if code == HTTP_OK else f"readiness answered {code or 'nothing'}",
+                )
+            )
+        return TargetStatus(deployed=True, workloads=states)
+
+    def rollback(self, revision: str | None) -> Rollout:
+        raise UsageError(
+            f"{self.env.name} runs the services from this checkout: it keeps no earlier release"
+            " to roll back to",
+            hint="check out the earlier commit and run `hyperscale deploy --env"
+            f" {self.env.name}` again",
+        )
+
+    def disrupt(self, workload: str, count: int) -> list[Disruption]:
+        """SIGKILL the program's process; supervisord starts a new one (autorestart)."""
+        infos = {i.name: i for i in self.supervisor.programs()} if self.supervisor.running() else {}
+        info = infos.get(workload)
+        if info is None:
+            known = ", ".join(sorted(infos)) or "none: nothing is deployed"
+            raise UsageError(f"no program {workload!r} on {self.env.name}", hint=f"known: {known}")
+        if info.pid is None or count < 1:
+            return []
+        try:
+            os.kill(info.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return []  # it died on its own between the question and the kill
+        return [Disruption(workload, f"pid {info.pid}", "SIGKILL")]
 
     def stop(self) -> bool:
         if not self.supervisor.running():

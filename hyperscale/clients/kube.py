@@ -45,6 +45,13 @@ class KubeClient:
         """Server-side apply as the hyperscale field manager."""
         return self.client.apply(obj, force=force)
 
+    def apply_node(self, name: str, labels: dict[str, str], annotations: dict[str, str]) -> None:
+        """Register (or update) a Node object, server-side: how kwok's nodes come to exist."""
+        from lightkube.models.meta_v1 import ObjectMeta
+        from lightkube.resources.core_v1 import Node
+
+        self.apply(Node(metadata=ObjectMeta(name=name, labels=labels, annotations=annotations)))
+
     def nodes(self) -> list[NodeState]:
         from lightkube.resources.core_v1 import Node
 

@@ -1,1 +1,0 @@
-"""All Kubernetes API traffic goes through this package (lightkube, loaded lazily)."""

@@ -1,0 +1,58 @@
+"""The Kubernetes target: a kubeconfig context (the sandbox cluster here, EKS for staging and
+prod). Deploying, reading status and rolling back on it are not built yet; each method says so
+in one line instead of pretending, and nothing is changed before it does."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import UsageError
+from hyperscale.progress import Progress
+from hyperscale.targets.base import Disruption, Rollout, TargetStatus, Workload, WorkloadState
+
+
+class KubernetesTarget:
+    kind = "kubernetes"
+
+    def __init__(self, env: Environment, app: AppContext) -> None:
+        self.env = env
+        self.app = app
+
+    @property
+    def description(self) -> str:
+        target = self.env.target
+        return f"kubeconfig context {target.context}, namespace {target.namespace}"
+
+    def _not_built(self, what: str) -> NoReturn:
+        raise UsageError(
+            f"{what} on a kubernetes target ({self.env.name}: {self.description}) is not"
+            " available yet; only the local target can be deployed",
+            hint=f"use --env local; `hyperscale render --env {self.env.name}` writes the"
+            " manifests a GitOps controller can apply",
+        )
+
+    def preflight(self) -> None:
+        self._not_built("deploying")
+
+    def workloads(self) -> list[Workload]:
+        self._not_built("listing the workloads")
+
+    def deploy(self, progress: Progress) -> Rollout:
+        self._not_built("deploying")
+
+    def wait_ready(self, timeout: float) -> list[WorkloadState]:
+        self._not_built("waiting for readiness")
+
+    def status(self) -> TargetStatus:
+        self._not_built("reading the status")
+
+    def rollback(self, revision: str | None) -> Rollout:
+        self._not_built("rolling back")
+
+    def disrupt(self, workload: str, count: int) -> list[Disruption]:
+        self._not_built("disrupting workloads")
+
+    def stop(self) -> bool:
+        self._not_built("stopping the workloads")
