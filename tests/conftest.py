@@ -72,6 +72,20 @@ def local_services(shared_app: AppContext, local_env: Environment) -> Iterator[E
         core.down(local_env, shared_app, started)
 
 
+@pytest.fixture(scope="module")
+def platform(local_services: Environment, shared_app: AppContext) -> Iterator[Environment]:
+    """The platform deployed by the same code as `hyperscale deploy --env local`; stopped
+    afterwards only if it was not running before."""
+    from hyperscale.deploy import core as deploy_core
+    from hyperscale.targets.local import LocalTarget
+
+    was_running = LocalTarget(local_services, shared_app).supervisor.running()
+    deploy_core.deploy(local_services, shared_app)
+    yield local_services
+    if not was_running:
+        LocalTarget(local_services, shared_app).stop()
+
+
 @dataclass(frozen=True)
 class Sandbox:
     kubeconfig: Path

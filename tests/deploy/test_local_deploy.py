@@ -9,7 +9,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,16 +27,6 @@ from tests.conftest import invoke
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
-
-
-@pytest.fixture(scope="module")
-def platform(local_services: Environment, shared_app: AppContext) -> Iterator[Environment]:
-    """The platform deployed by the same code as `hyperscale deploy --env local`."""
-    was_running = LocalTarget(local_services, shared_app).supervisor.running()
-    deploy_core.deploy(local_services, shared_app)
-    yield local_services
-    if not was_running:
-        LocalTarget(local_services, shared_app).stop()
 
 
 def _api(env: Environment) -> str:
