@@ -1,6 +1,10 @@
 """Start-up time of `hyperscale --help` against bare Python and against `aws --version`.
 
-Run: .venv/bin/python benchmarks/cli_startup.py [--runs 30]
+Run: .venv/bin/python benchmarks/cli_startup.py [--runs 30] [--baseline REV]
+
+With --baseline REV, the package as it was at git revision REV (exported into a temporary
+directory) runs `--help` in the same interleaved loop, and the ratio of the two is printed: how
+a change moved start-up, measured side by side rather than against an old figure.
 
 Each command runs --runs times, interleaved (A B C A B C ...) so drift on the machine hits all
 of them alike; the table gives the median and the 90th percentile wall time, and the ratios the
@@ -43,10 +47,29 @@ def measure(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]
     return timings
 
 
+def export_revision(rev: str, into: Path) -> Path:
+    """The hyperscale package as it was at ``rev``, unpacked under ``into``."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", rev, "hyperscale"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--baseline", metavar="REV", help="also time --help as of git REV")
     args = parser.parse_args()
+    if args.baseline:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="hyperscale-baseline-") as tmp:
+            compare_with_revision(args.baseline, Path(tmp), args.runs)
+        return
     commands = {
         "python3 -c pass": [sys.executable, "-c", "pass"],
         # The floor for any typer CLI: the framework's own import, before a single command exists.
@@ -70,6 +93,26 @@ def main() -> None:
     print(f"aws --version / hyperscale --help   = {vs_aws:.2f}x  (goal >= 2.0x)")
     floor = median["python3 -c 'import typer'"] / median["python3 -c pass"]
     print(f"floor: import typer / python3 -c pass = {floor:.2f}x")
+
+
+def compare_with_revision(rev: str, tmp: Path, runs: int) -> None:
+    """`python -m hyperscale --help` from this checkout and from ``rev``, interleaved."""
+    root = Path(__file__).resolve().parent.parent
+    old = export_revision(rev, tmp)
+    python = sys.executable
+    commands = {
+        "now": ["env", f"PYTHONPATH={root}", python, "-m", "hyperscale", "--help"],
+        rev: ["env", f"PYTHONPATH={old}", python, "-m", "hyperscale", "--help"],
+    }
+    timings = measure(commands, runs)
+    median = {name: statistics.median(t) for name, t in timings.items()}
+    print(f"{runs} interleaved runs each, {os.cpu_count()} cores\n")
+    print("| `python -m hyperscale --help` at | median ms | p90 ms |")
+    print("|---|---:|---:|")
+    for name, t in timings.items():
+        p90 = statistics.quantiles(t, n=10)[-1]
+        print(f"| {name} | {median[name] * 1000:.1f} | {p90 * 1000:.1f} |")
+    print(f"\nnow / {rev} = {median['now'] / median[rev]:.3f}x  (goal <= 1.05x)")
 
 
 if __name__ == "__main__":
