@@ -10,11 +10,12 @@ import pytest
 from hyperscale.clients import aws, mysql
 from hyperscale.clients import redis as redis_client
 from hyperscale.clients.secrets import resolve_secret
-from hyperscale.config.models import Environment, SecretRef
+from hyperscale.config.models import Endpoint, Environment, SecretRef
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.moto import LOCAL_AWS_CREDENTIALS
 from tests.conftest import moto_client
+from tests.support import free_port
 
 pytestmark = [pytest.mark.services]
 
@@ -42,9 +43,13 @@ def test_mysql_refuses_a_wrong_password_with_the_server_s_words(
 
 
 @pytest.mark.mysql
-def test_platform_database_counts_what_is_there(
+def test_the_schema_applies_once_and_the_tables_answer(
     local_services: Environment, shared_app: AppContext
 ) -> None:
+    migrations = shared_app.services_dir / "schema" / "migrations"
+    head = mysql.apply_migrations(local_services, shared_app, migrations).after
+    again = mysql.apply_migrations(local_services, shared_app, migrations)
+    assert (again.before, again.after, again.applied) == (head, head, [])
     with mysql.platform_database(local_services, shared_app) as database:
         assert database.orders_found([f"absent-{uuid.uuid4().hex}"]) == 0
         assert database.campaign_counters(f"absent-{uuid.uuid4().hex}") is None
@@ -54,14 +59,15 @@ def test_platform_database_counts_what_is_there(
 
 
 @pytest.mark.redis
-def test_redis_version_and_a_wrong_password(
+def test_redis_version_and_a_server_that_is_not_there(
     local_services: Environment, shared_app: AppContext
 ) -> None:
     token = local_services.redis.auth_token
     password = resolve_secret(shared_app, token) if token else None
     assert redis_client.server_version(local_services.redis.endpoint, password)[0].isdigit()
-    with pytest.raises(ExternalSystemError):
-        redis_client.server_version(local_services.redis.endpoint, "wrong-password")
+    nowhere = Endpoint(host="127.0.0.1", port=free_port())
+    with pytest.raises(ExternalSystemError, match="refused"):
+        redis_client.server_version(nowhere, None, timeout=0.5)
 
 
 @pytest.mark.aws
