@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hyperscale.context import AppContext
-from hyperscale.infra.providers import DEFAULT_MIRROR, MIRROR_ENV, plugin_mirror
+from hyperscale.infra.providers import MIRROR_ENV, plugin_mirror
 from hyperscale.infra.validate import (
     VALIDATE_SKIPPED,
     validate_skipped,
@@ -195,10 +195,19 @@ def test_helm_is_skipped_with_the_machine_mirror_while_aws_next_to_it_runs(
     assert "hashicorp/helm is not in the provider mirror" in skip.note()
 
 
-def test_the_mirror_is_the_variable_else_opt_tf_plugins_else_none(tmp_path: Path) -> None:
-    assert plugin_mirror(AppContext(environ={MIRROR_ENV: str(tmp_path)})) == tmp_path
-    default = plugin_mirror(AppContext(environ={}))
-    assert default == (DEFAULT_MIRROR if DEFAULT_MIRROR.is_dir() else None)
+def test_the_mirror_is_the_variable_else_opt_tf_plugins_else_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The machine's default place is swapped for one this test controls: this machine has
+    # /opt/tf-plugins, and a test must not create or remove it.
+    default = tmp_path / "opt-tf-plugins"
+    monkeypatch.setattr("hyperscale.infra.providers.DEFAULT_MIRROR", default)
+    named = tmp_path / "named"
+    assert plugin_mirror(AppContext(environ={MIRROR_ENV: str(named)})) == named
+    assert plugin_mirror(AppContext(environ={})) is None
+    default.mkdir()
+    assert plugin_mirror(AppContext(environ={})) == default
+    assert plugin_mirror(AppContext(environ={MIRROR_ENV: str(named)})) == named
 
 
 def test_without_any_mirror_aws_code_is_skipped_and_says_how_to_name_one(

@@ -152,12 +152,18 @@ def test_the_platform_password_stays_out_of_files_argv_environment_and_logs(
 
 def _assert_secret_nowhere(app: AppContext, secret: str, service: str) -> None:
     """Not in any rendered file or log, nor in the service's command line or environment."""
-    for path in [
-        *(app.state_dir / "services" / service).glob("*"),
-        *(app.state_dir / "logs").glob("*"),
-    ]:
-        if path.is_file():
-            assert secret.encode() not in path.read_bytes(), path
+    files = [
+        path
+        for path in [
+            *(app.state_dir / "services" / service).glob("*"),
+            *(app.state_dir / "logs").glob("*"),
+        ]
+        if path.is_file()
+    ]
+    assert (app.state_dir / "logs" / f"{service}.log") in files  # the search saw the log
+    assert any(p.parent.name == service for p in files)  # ... and the service's own files
+    for path in files:
+        assert secret.encode() not in path.read_bytes(), path
     pid = json.loads((app.state_dir / "run" / f"{service}.pid").read_text())["pid"]
     proc = psutil.Process(pid)
     assert secret not in " ".join(proc.cmdline())

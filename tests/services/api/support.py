@@ -87,10 +87,12 @@ class ApiClient:
         path: str,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> Reply:
+        """``body`` is sent as JSON; ``raw`` as it is (a body that is not JSON, say)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         sent = dict(headers or {})
-        payload = None
+        payload = raw
         if body is not None:
             payload = json.dumps(body).encode()
             sent.setdefault("Content-Type", "application/json")

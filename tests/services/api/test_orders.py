@@ -15,6 +15,9 @@ from tests.services.api.support import ApiClient, TopicRecord, records_on, uniqu
 pytestmark = [pytest.mark.services, pytest.mark.mysql, pytest.mark.redis, pytest.mark.kafka]
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 def an_order(customer_id: str | None = None, **changes: Any) -> dict[str, Any]:
     return {
         "customer_id": unique_id("cust") if customer_id is None else customer_id,
@@ -167,6 +170,13 @@ def test_the_contract_rules_apply_to_the_order_as_a_whole(api: ApiClient) -> Non
 
 def test_a_body_that_is_not_json_is_422(api: ApiClient) -> None:
     reply = api.request(
-        "POST", "/v1/orders", body=None, headers={"Content-Type": "application/json"}
+        "POST", "/v1/orders", raw=b'{"customer_id": "c-1", "lines": [', headers=JSON
     )
+    assert reply.status == 422, reply
+    [problem] = reply.json["detail"]
+    assert problem["type"] == "json_invalid", problem
+
+
+def test_an_empty_body_is_422(api: ApiClient) -> None:
+    reply = api.request("POST", "/v1/orders", body=None, headers=JSON)
     assert reply.status == 422, reply
