@@ -24,6 +24,7 @@ from hyperscale.errors import ExternalSystemError
 from hyperscale.local import core as local_core
 from hyperscale.targets.local import LocalTarget
 from tests.conftest import invoke
+from tests.services.api.support import CLIENT_TIMEOUT_S, FAST_503_S
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
@@ -41,7 +42,7 @@ def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) 
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=CLIENT_TIMEOUT_S) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
@@ -255,7 +256,7 @@ def test_every_accepted_order_lands_once_across_a_restart(
     assert sorted(r[0] for r in orders_of(platform, shared_app, customer)) == wanted
 
 
-def test_with_kafka_stopped_orders_get_503_within_a_second(
+def test_with_kafka_stopped_orders_get_503_fast(
     platform: Environment, shared_app: AppContext
 ) -> None:
     local_core.down(platform, shared_app, ["kafka"])
@@ -264,7 +265,7 @@ def test_with_kafka_stopped_orders_get_503_within_a_second(
         status, answer = post(f"{_api(platform)}/v1/orders", order_body("c-down"))
         elapsed = time.monotonic() - begun
         assert status == 503, answer
-        assert elapsed < 1.0
+        assert elapsed < FAST_503_S  # answered, not hung on the broker (see its definition)
     finally:
         assert local_core.up(platform, shared_app, ["kafka"]).exit_code == 0
     wait_for(

@@ -5,7 +5,7 @@ the repository are structural schemas the API server accepts."""
 
 from __future__ import annotations
 
-import time
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ import yaml
 from hyperscale.context import PROJECT_ROOT
 from hyperscale.runner import run
 from tests.conftest import Sandbox
+from tests.support import wait_for
 
 MANIFESTS = PROJECT_ROOT / "manifests" / "sandbox"
 CRDS = PROJECT_ROOT / "schemas" / "crds"
@@ -69,6 +70,16 @@ def kubectl(sandbox: Sandbox, *args: str, stdin: str | None = None, check: bool 
     return run(argv, input_text=stdin, check=check, timeout=120)
 
 
+def _served(sandbox: Sandbox, definition: dict[str, Any]) -> bool:
+    spec = definition["spec"]
+    path = f"/apis/{spec['group']}/{spec['versions'][0]['name']}"
+    answer = kubectl(sandbox, "get", "--raw", path, check=False)
+    if answer.returncode != 0:
+        return False
+    plurals = {r["name"] for r in json.loads(answer.stdout).get("resources", [])}
+    return bool(spec["names"]["plural"] in plurals)
+
+
 @pytest.mark.k8s
 def test_sandbox_manifests_pass_a_strict_server_side_dry_run(
     sandbox: Sandbox, namespace: str
@@ -109,7 +120,8 @@ def test_sandbox_manifests_pass_a_strict_server_side_dry_run(
                 elif doc["kind"] not in CLUSTER_SCOPED:
                     doc["metadata"]["namespace"] = namespace  # hyperscale, monitoring, argocd
                 objects.append(doc)
-        time.sleep(1)  # the discovery cache of a fresh CRD
+        for d in definitions:  # Established is not yet served: wait for discovery to list it
+            wait_for(lambda d=d: _served(sandbox, d), 30, f"{d['metadata']['name']} in discovery")
         done = kubectl(
             sandbox,
             "apply",

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,23 +24,27 @@ class Heartbeat:
     restart would not help; a loop that neither polls nor retries is hung, and should be.
     """
 
-    def __init__(self, stall_after_s: float = STALL_AFTER_S) -> None:
+    def __init__(
+        self, stall_after_s: float = STALL_AFTER_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stall_after_s = stall_after_s
-        self._last = time.monotonic()
+        #: Injected so a test can move time instead of sleeping through it.
+        self._clock = clock
+        self._last = clock()
         self._last_poll = self._last
         self.state = "starting"
 
     def beat(self, state: str | None = None) -> None:
-        self._last = time.monotonic()
+        self._last = self._clock()
         if state is not None:
             self.state = state
 
     def polled(self) -> None:
-        self._last = self._last_poll = time.monotonic()
+        self._last = self._last_poll = self._clock()
         self.state = "polling"
 
     def status(self) -> tuple[bool, dict[str, object]]:
-        now = time.monotonic()
+        now = self._clock()
         age = now - self._last
         healthy = age <= self.stall_after_s
         return healthy, {

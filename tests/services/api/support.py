@@ -20,8 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platform_api.cache import REDIS_TIMEOUT_S
+from platform_api.db import CONNECT_TIMEOUT_S, OPERATION_TIMEOUT_S
+from platform_api.publisher import DELIVERY_WAIT_S, PROBE_TIMEOUT_S
+
 from hyperscale.context import PROJECT_ROOT
 from tests.support import free_port
+
+#: How long a client waits for an answer before it gives up (a hung request fails with it).
+CLIENT_TIMEOUT_S = 10.0
+#: The API bounds every wait on a dependency; the longest of those bounds.
+DEPENDENCY_BOUND_S = max(
+    DELIVERY_WAIT_S, CONNECT_TIMEOUT_S + OPERATION_TIMEOUT_S, REDIS_TIMEOUT_S, PROBE_TIMEOUT_S
+)
+#: A 503 "fast": within a few times the API's own longest bound (the headroom absorbs a loaded
+#: two-core machine), and far below the client's timeout, so a request that hung on a dead
+#: dependency still fails. How fast it really is belongs to benchmarks/, not here.
+FAST_503_S = 4 * DEPENDENCY_BOUND_S
+assert FAST_503_S <= CLIENT_TIMEOUT_S / 2
 
 #: Every variable the API reads; a test server never inherits one from the outer environment.
 API_VARIABLES = (
@@ -79,7 +95,7 @@ class Reply:
 @dataclass(frozen=True)
 class ApiClient:
     port: int
-    timeout: float = 10.0
+    timeout: float = CLIENT_TIMEOUT_S
 
     def request(
         self,

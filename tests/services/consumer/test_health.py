@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,10 +12,25 @@ from platform_consumer.health import Heartbeat, OperatorServer
 from platform_consumer.metrics import ConsumerMetrics
 
 
+class ManualClock:
+    """Time that moves only when the test says so: the stall rule, not the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def served() -> Iterator[tuple[OperatorServer, Heartbeat, ConsumerMetrics]]:
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def served(clock: ManualClock) -> Iterator[tuple[OperatorServer, Heartbeat, ConsumerMetrics]]:
     metrics = ConsumerMetrics()
-    heartbeat = Heartbeat(stall_after_s=0.3)
+    heartbeat = Heartbeat(stall_after_s=30.0, clock=clock)
     server = OperatorServer(("127.0.0.1", 0), metrics.registry, heartbeat)
     server.start()
     yield server, heartbeat, metrics
@@ -33,18 +47,21 @@ def get(server: OperatorServer, path: str) -> tuple[int, str]:
 
 
 def test_healthz_turns_503_when_the_loop_stops_polling(
-    served: tuple[OperatorServer, Heartbeat, ConsumerMetrics],
+    served: tuple[OperatorServer, Heartbeat, ConsumerMetrics], clock: ManualClock
 ) -> None:
     server, heartbeat, _ = served
     heartbeat.polled()
+    clock.now += 30.0  # right at the limit: still alive
     status, body = get(server, "/healthz")
     assert status == 200
     assert json.loads(body)["state"] == "polling"
 
-    time.sleep(0.5)  # longer than stall_after_s without a poll
+    clock.now += 0.5  # past stall_after_s without a poll
     status, body = get(server, "/healthz")
     assert status == 503
-    assert json.loads(body)["status"] == "stalled"
+    answer = json.loads(body)
+    assert answer["status"] == "stalled"
+    assert answer["last_progress_age_s"] == 30.5
 
     heartbeat.beat("retrying")  # a retry step is progress too
     status, body = get(server, "/healthz")
