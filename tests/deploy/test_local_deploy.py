@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,12 @@ from tests.services.api.support import CLIENT_TIMEOUT_S, FAST_503_S
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
+
+
+#: How long an event may take to reach MySQL here: usually well under a second, but a deploy
+#: that restarted the consumers can leave the group rebalancing until a departed member's
+#: session expires (45 s, Kafka's default), on top of a loaded machine.
+APPLIED_S = 90
 
 
 def _api(env: Environment) -> str:
@@ -73,6 +80,37 @@ def orders_of(env: Environment, app: AppContext, customer: str) -> list[tuple[An
     )
 
 
+def wait_until_consumed(env: Environment, topic: str, timeout: float = 60) -> None:
+    """Wait until the platform's consumer group has committed past everything on ``topic``
+    now: whatever was published before this call (a duplicate included) has been applied,
+    since the consumer commits only after the database commit."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    # The group's id, but never subscribed: it reads the group's offsets without joining it.
+    reader = Consumer(
+        {
+            "bootstrap.servers": env.kafka.bootstrap,
+            "group.id": env.kafka.consumer_group,
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = list(reader.list_topics(topic, timeout=10).topics[topic].partitions)
+        ends = {
+            p: reader.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in partitions
+        }
+
+        def consumed() -> bool:
+            wanted = [TopicPartition(topic, p) for p in partitions if ends[p] > 0]
+            committed = reader.committed(wanted, timeout=10)
+            return all(tp.offset >= ends[tp.partition] for tp in committed)
+
+        wait_for(consumed, timeout, f"the consumer group to commit past {ends} on {topic}")
+    finally:
+        reader.close()
+
+
 def test_a_second_deploy_changes_nothing(platform: Environment, shared_app: AppContext) -> None:
     before = {p.name: p.pid for p in LocalTarget(platform, shared_app).supervisor.programs()}
     again = deploy_core.deploy(platform, shared_app)
@@ -96,7 +134,9 @@ def test_an_order_becomes_rows_in_mysql(platform: Environment, shared_app: AppCo
     customer = f"c-{uuid.uuid4().hex[:8]}"
     status, answer = post(f"{_api(platform)}/v1/orders", order_body(customer))
     assert status == 202, answer
-    rows = wait_for(lambda: orders_of(platform, shared_app, customer), 30, "the order in MySQL")
+    rows = wait_for(
+        lambda: orders_of(platform, shared_app, customer), APPLIED_S, "the order in MySQL"
+    )
     assert rows == [(answer["order_id"], 3998)]
     lines = query(
         platform,
@@ -121,8 +161,8 @@ def test_the_same_idempotency_key_gives_one_order(
         f"{_api(platform)}/v1/orders", order_body(customer, sku="OTHER-1"), {"Idempotency-Key": key}
     )
     assert other[0] == 422
-    wait_for(lambda: orders_of(platform, shared_app, customer), 30, "the order in MySQL")
-    time.sleep(2)  # give a duplicate every chance to arrive
+    wait_for(lambda: orders_of(platform, shared_app, customer), APPLIED_S, "the order in MySQL")
+    wait_until_consumed(platform, platform.kafka.topics.orders)  # a duplicate would be in now
     assert len(orders_of(platform, shared_app, customer)) == 1
 
 
@@ -155,7 +195,7 @@ def test_the_same_event_delivered_twice_is_applied_once(
         _produce(platform, platform.kafka.topics.events, raw, campaign.encode())
     stats = "SELECT clicks FROM campaign_stats WHERE campaign_id = :c"
     wait_for(lambda: query(platform, shared_app, stats, c=campaign), 30, "the click counted")
-    time.sleep(2)
+    wait_until_consumed(platform, platform.kafka.topics.events)  # the second copy is applied
     assert query(platform, shared_app, stats, c=campaign) == [(1,)]
 
 
@@ -172,7 +212,7 @@ def test_a_poison_record_goes_to_the_dlq_and_the_consumer_keeps_going(
     status, _ = post(f"{_api(platform)}/v1/orders", order_body(customer))
     assert status == 202
     wait_for(
-        lambda: orders_of(platform, shared_app, customer), 30, "the order after the poison record"
+        lambda: orders_of(platform, shared_app, customer), APPLIED_S, "the order after the poison"
     )
 
     consumer = Consumer(
@@ -212,19 +252,34 @@ def test_smoke_passes(platform: Environment, shared_app: AppContext) -> None:
     assert data["orders_in_mysql"] == 10
 
 
+@dataclass
+class OrderStream:
+    """Orders posted in a loop, each answer kept with the time it came."""
+
+    accepted: list[tuple[float, str]] = field(default_factory=list)
+    refused: list[float] = field(default_factory=list)
+
+    def accepted_after(self, moment: float) -> int:
+        return sum(1 for at, _ in self.accepted if at > moment)
+
+    def refused_after(self, moment: float) -> int:
+        return sum(1 for at in self.refused if at > moment)
+
+
 def _stream_orders(
-    env: Environment, customer: str, stop: threading.Event, accepted: list[str]
+    env: Environment, customer: str, stop: threading.Event, seen: OrderStream
 ) -> None:
-    """Post orders until told to stop; keep the ids the API accepted (202)."""
+    """Post orders until told to stop; a refused one is retried with the same key."""
     i = 0
     while not stop.is_set():
         status, answer = post(
             f"{_api(env)}/v1/orders", order_body(customer), {"Idempotency-Key": f"{customer}-{i}"}
         )
         if status == 202:
-            accepted.append(answer["order_id"])
+            seen.accepted.append((time.monotonic(), answer["order_id"]))
             i += 1
         else:
+            seen.refused.append(time.monotonic())
             time.sleep(0.05)  # 503 while a dependency is down: retry the same key
 
 
@@ -232,27 +287,35 @@ def _stream_orders(
 def test_every_accepted_order_lands_once_across_a_restart(
     platform: Environment, shared_app: AppContext, service: str
 ) -> None:
+    """Orders flow before, during (MySQL: accepted; Kafka: refused, then retried) and after
+    the restart of a dependency; each accepted one is in MySQL exactly once."""
     customer = f"c-{service}-{uuid.uuid4().hex[:6]}"
-    stop, accepted = threading.Event(), []
-    streamer = threading.Thread(target=_stream_orders, args=(platform, customer, stop, accepted))
+    stop, seen = threading.Event(), OrderStream()
+    streamer = threading.Thread(target=_stream_orders, args=(platform, customer, stop, seen))
     streamer.start()
     try:
-        time.sleep(1.5)
+        wait_for(lambda: len(seen.accepted) >= 5, 30, "orders accepted before the restart")
         local_core.down(platform, shared_app, [service])
-        time.sleep(1.0)
+        stopped = time.monotonic()
+        if service == "mysql":  # orders need no MySQL: the API keeps taking them
+            wait_for(lambda: seen.accepted_after(stopped) >= 3, 30, "orders while MySQL is down")
+        else:  # without Kafka nothing can be accepted: the API says 503
+            wait_for(lambda: seen.refused_after(stopped), 30, "a 503 while Kafka is down")
         assert local_core.up(platform, shared_app, [service]).exit_code == 0
-        time.sleep(2.0)
+        restarted = time.monotonic()
+        wait_for(lambda: seen.accepted_after(restarted) >= 5, 60, f"orders after {service} is back")
     finally:
         stop.set()
         streamer.join(30)
-    assert len(accepted) > 10
-    wanted = sorted(set(accepted))
-    assert len(wanted) == len(accepted), "the API accepted an order twice"
+    ids = [order_id for _, order_id in seen.accepted]
+    wanted = sorted(set(ids))
+    assert len(wanted) == len(ids), "the API accepted an order twice"
 
     def landed() -> bool:
         return len(orders_of(platform, shared_app, customer)) >= len(wanted)
 
     wait_for(landed, 90, f"{len(wanted)} orders in MySQL after the {service} restart")
+    wait_until_consumed(platform, platform.kafka.topics.orders)  # and no more than those
     assert sorted(r[0] for r in orders_of(platform, shared_app, customer)) == wanted
 
 
