@@ -56,6 +56,11 @@ KAFKA_AVAILABLE = Gauge(
     "kafka_producer_available",
     "1 while the producer believes a broker is reachable, 0 while it fails requests fast.",
 )
+KAFKA_PRODUCER_REPLACEMENTS = Counter(
+    "kafka_producer_replacements_total",
+    "Producers replaced by a new one: after a fatal error, or after the cluster was unreachable"
+    " for longer than the replacement delay (a librdkafka producer was seen to stop reconnecting).",
+)
 CACHE_LOOKUPS = Counter(
     "product_cache_lookups_total",
     "Product cache lookups by result: hit, miss, or error (Redis unreachable, read as a miss).",

@@ -28,7 +28,12 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from platform_api.errors import DependencyUnavailableError
-from platform_api.metrics import KAFKA_AVAILABLE, KAFKA_DELIVERY_FAILURES, KAFKA_LATE_DELIVERIES
+from platform_api.metrics import (
+    KAFKA_AVAILABLE,
+    KAFKA_DELIVERY_FAILURES,
+    KAFKA_LATE_DELIVERIES,
+    KAFKA_PRODUCER_REPLACEMENTS,
+)
 from platform_api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -187,6 +192,7 @@ class Publisher:
         with self._lock:
             old, self._producer = self._producer, self._new_producer()
             self._fatal = False
+        KAFKA_PRODUCER_REPLACEMENTS.inc()
         log.warning("replaced the Kafka producer (fatal error, or unreachable too long)")
         old.flush(MESSAGE_TIMEOUT_MS / 1000)  # fails its queued records through callbacks
 

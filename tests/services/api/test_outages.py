@@ -7,11 +7,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from platform_api.publisher import REPLACE_AFTER_S
 
 from hyperscale.local import core
 from tests.services.api.conftest import Backends, Catalogue
 from tests.services.api.support import (
     FAST_503_S,
+    ApiClient,
     closed_port,
     cuttable_link,
     metric_value,
@@ -69,6 +71,33 @@ def test_kafka_unreachable_orders_and_events_get_503_fast(
         )
         assert failures == 3
         assert metric_value(metrics, "kafka_producer_available") == 0
+
+
+def test_a_producer_unreachable_too_long_is_replaced_and_a_healthy_one_is_not(
+    backends: Backends, tmp_path: Path
+) -> None:
+    """The regression test of the stalled-producer fix: a librdkafka producer was seen to stop
+    reconnecting after several broker restarts, so one unreachable for REPLACE_AFTER_S is
+    replaced. The stall itself does not reproduce on demand; the replacement does."""
+    unreachable = backends.api_environment(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed_port()}")
+    with (
+        running_api(unreachable, tmp_path / "down.log") as down_api,
+        running_api(backends.api_environment(), tmp_path / "up.log") as up_api,
+    ):
+        wait_for(
+            lambda: replacements(down_api) >= 1,
+            timeout=REPLACE_AFTER_S + 30,
+            what="the unreachable producer to be replaced",
+        )
+        assert "replaced the Kafka producer" in (tmp_path / "down.log").read_text()
+        assert down_api.post("/v1/orders", an_order()).status == 503  # still answering
+        # the healthy API, up at least as long, never replaced its producer
+        assert up_api.post("/v1/orders", an_order()).status == 202
+        assert replacements(up_api) == 0
+
+
+def replacements(api: ApiClient) -> float:
+    return metric_value(api.get("/metrics").text, "kafka_producer_replacements_total") or 0
 
 
 def test_mysql_outage_answers_503_fast_and_recovers(
@@ -150,8 +179,8 @@ def test_orders_resume_by_themselves_after_each_of_several_broker_restarts(
 ) -> None:
     """The real broker stopped and started again three times in a row, through `hyperscale
     local down|up kafka`, against one long-lived API. (A librdkafka producer was once seen to
-    stop reconnecting after several restarts; the publisher replaces one unreachable for 5 s.
-    This test does not reproduce that stall: it passes with the replacement disabled too.)"""
+    stop reconnecting after several restarts; the replacement that fixed it has its own test
+    above, since this one does not reproduce that stall.)"""
     with running_api(backends.api_environment(), tmp_path / "api.log") as api:
         assert api.post("/v1/orders", an_order()).status == 202
         for restart in range(1, 4):
