@@ -10,8 +10,8 @@ from hyperscale.deploy.local import HTTP_OK, LocalPlatform, http_status
 from hyperscale.deploy.migrations import apply_migrations
 from hyperscale.deploy.results import DeployResult, ProgramOutcome, StatusResult
 from hyperscale.errors import ConfigError, UsageError
-from hyperscale.kafka.topics_core import TopicsRequest, reconcile_topics
-from hyperscale.kafka.topics_plan import TopicAction
+from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+from hyperscale.kafka.topics.plan import TopicAction
 from hyperscale.progress import Progress, quiet
 
 
