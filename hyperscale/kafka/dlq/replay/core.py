@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 from hyperscale.clients.kafka.config import with_bootstrap
@@ -234,7 +234,7 @@ class _Replay:
     def _take_all(
         self,
         reader: AssignedReader,
-        items: list[Record | PartitionEnd],
+        items: Iterator[Record | PartitionEnd],
         pending: dict[TopicPartitionKey, Window],
     ) -> bool:
         """Route what was read until a batch, --limit or a stop ends; True if any was a record.
