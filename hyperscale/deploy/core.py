@@ -13,8 +13,8 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.deploy.results import DeployResult, ProgramOutcome, StatusResult
 from hyperscale.errors import ConfigError
-from hyperscale.kafka.topics_core import TopicsRequest, reconcile_topics
-from hyperscale.kafka.topics_plan import TopicAction
+from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+from hyperscale.kafka.topics.plan import TopicAction
 from hyperscale.progress import Progress, quiet
 from hyperscale.safety import confirm_protected
 from hyperscale.targets import for_env

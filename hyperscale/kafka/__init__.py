@@ -1,1 +1,2 @@
-"""Kafka: desired topics, and the adapter to the broker (confluent_kafka, loaded lazily)."""
+"""Kafka: consumer lag, dead-letter topics and topics as code. The broker is reached only
+through hyperscale.clients.kafka."""

@@ -11,6 +11,8 @@ import uuid
 from functools import cached_property
 from pathlib import Path
 
+from hyperscale.clients.kafka.admin import cluster_summary
+from hyperscale.clients.kafka.errors import KafkaCallError
 from hyperscale.config.models import Endpoint, Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
@@ -171,21 +173,11 @@ class KafkaService(BackingService):
         return self.runtime.java_command("kafka.Kafka", str(self.config_path), heap_mb=heap)
 
     def probe(self) -> str:
-        from confluent_kafka import KafkaException
-        from confluent_kafka.admin import AdminClient
-
-        # log_level 0: while the broker starts, every refused connection would be logged; the
-        # probe reports the failure itself.
-        admin = AdminClient(
-            {"bootstrap.servers": str(self.endpoint), "socket.timeout.ms": 2000, "log_level": 0}
-        )
         try:
-            cluster = admin.describe_cluster(request_timeout=3).result(timeout=4)
-        except KafkaException as exc:
-            raise ProbeError(str(exc.args[0] if exc.args else exc)) from None
-        except Exception as exc:  # noqa: BLE001 - librdkafka surfaces timeouts as several types
-            raise ProbeError(str(exc)) from None
-        brokers = len(cluster.nodes)
+            cluster = cluster_summary(str(self.endpoint))
+        except KafkaCallError as exc:
+            raise ProbeError(exc.failure.text) from None
+        brokers = cluster.brokers
         return f"kafka {self.runtime.version}, cluster {cluster.cluster_id}, {brokers} broker(s)"
 
     def data_paths(self) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""`hyperscale kafka dlq replay`: dead letters back to their topics, exactly once."""

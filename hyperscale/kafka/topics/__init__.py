@@ -1,0 +1,1 @@
+"""`hyperscale kafka topics`: the template's topics against the cluster (apply, diff)."""

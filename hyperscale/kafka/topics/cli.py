@@ -1,0 +1,88 @@
+"""`hyperscale kafka topics apply|diff`: thin commands over hyperscale.kafka.topics.core."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hyperscale.boundary import run_env_command
+from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.options import EnvOption, OutputOption, command_group
+from hyperscale.output import OutputFormat
+
+if TYPE_CHECKING:
+    from hyperscale.config.models import Environment
+    from hyperscale.context import AppContext
+    from hyperscale.kafka.topics.results import TopicsResult
+
+app = command_group(
+    "Topics as code: templates/kafka/topics.yaml.j2 against the cluster (create, add"
+    " partitions, set configs; delete only with --prune --yes)."
+)
+
+PruneOption = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also delete topics the template manages (its `managed` globs) but no longer"
+        " lists. Never internal topics. Applying needs --yes.",
+    ),
+]
+
+
+@app.command("apply")
+def topics_apply(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    prune: PruneOption = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
+    ] = False,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Make the cluster's topics match the template. Exit 1 when the template asks what
+    Kafka cannot do (fewer partitions, another replication factor); the rest is applied."""
+    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+    from hyperscale.kafka.topics.results import TopicsMode
+
+    request = TopicsRequest(
+        mode=TopicsMode.DRY_RUN if dry_run else TopicsMode.APPLY,
+        prune=prune,
+        yes=yes,
+        bootstrap=bootstrap,
+        timeout=timeout,
+    )
+
+    def body(environment: Environment, app_ctx: AppContext) -> TopicsResult:
+        return reconcile_topics(environment, app_ctx, request)
+
+    run_env_command(ctx, "kafka topics apply", output, env, body)
+
+
+@app.command("diff")
+def topics_diff(
+    ctx: typer.Context,
+    prune: PruneOption = False,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """The plan apply would carry out; changes nothing. Exit 1 when the cluster differs from
+    the template (drift), 0 when in sync."""
+    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+    from hyperscale.kafka.topics.results import TopicsMode
+
+    request = TopicsRequest(mode=TopicsMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout)
+
+    def body(environment: Environment, app_ctx: AppContext) -> TopicsResult:
+        return reconcile_topics(environment, app_ctx, request)
+
+    run_env_command(ctx, "kafka topics diff", output, env, body)

@@ -1,0 +1,416 @@
+"""`hyperscale kafka dlq replay` against the real local broker: routing, exactly once across
+SIGKILLs, filters, the loop guard, dry runs and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from platform_events.dlq import DeadLetterHeaders
+
+from hyperscale.context import AppContext
+from hyperscale.exit_codes import ExitCode
+from hyperscale.kafka.dlq.replay.routing import PARKED_REASON
+from tests.conftest import invoke
+from tests.kafka.support import Record, committed_total, create_topic, produce_records, read_all
+from tests.support import free_port, wait_for
+
+pytestmark = pytest.mark.kafka
+
+REPLAY_COUNT = "hyperscale.dlq.replay-count"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def ours(origin: str, partition: int, offset: int, exception: str = "KeyError") -> list[Any]:
+    return DeadLetterHeaders(
+        original_topic=origin,
+        original_partition=partition,
+        original_offset=offset,
+        original_timestamp_ms=now_ms() - 60_000,
+        consumer_group="orders-svc",
+        exception_class=exception,
+        exception_message=f"failed on {offset}",
+        attempts=3,
+        failed_at_ms=now_ms() - 30_000,
+    ).encode()
+
+
+def replay(app: AppContext, *args: str) -> tuple[int, dict[str, Any]]:
+    outcome = invoke(app, "kafka", "dlq", "replay", "-o", "json", *args)
+    return outcome.exit_code, json.loads(outcome.stdout)
+
+
+def without_replay_count(headers: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    return [h for h in headers if h[0] != REPLAY_COUNT]
+
+
+def test_records_go_back_to_their_topic_and_partition_byte_for_byte_once(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 4)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 2)
+    base = now_ms() - 120_000
+    records: list[Record] = [
+        (
+            b"k%d" % i,
+            b"\x00\xffvalue-%d" % i,
+            [*ours(origin, i % 4, i), ("trace", b"t%d" % i)],
+            base + i,
+            i % 2,
+        )
+        for i in range(40)
+    ]
+    records.append((None, None, [*ours(origin, 3, 99), ("tombstone", b"yes")], base + 40, 0))
+    produce_records(bootstrap, dlq, records)
+
+    code, document = replay(isolated_app, dlq)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert (data["read"], data["sent"], data["parked"], data["skipped_by_filter"]) == (41, 41, 0, 0)
+    assert data["sent_by_topic"] == {origin: 41}
+    assert data["exactly_once"] is True
+    replayed = read_all(bootstrap, origin)
+    assert len(replayed) == 41
+    by_key_value = {(r[0], r[1]): r for r in replayed}
+    for key, value, headers, timestamp, _ in records:
+        _got_key, _got_value, got_headers, got_timestamp, got_partition = by_key_value[(key, value)]
+        assert without_replay_count(got_headers) == headers
+        assert dict(got_headers)[REPLAY_COUNT] == b"1"
+        assert got_timestamp == timestamp
+        assert got_partition == int(dict(headers)["hyperscale.dlq.original-partition"])
+
+    again_code, again = replay(isolated_app, dlq)
+    assert again_code == ExitCode.OK
+    assert (again["data"]["read"], again["data"]["sent"]) == (0, 0)
+    assert again["data"]["group"] == data["group"]
+    assert len(read_all(bootstrap, origin)) == 41
+
+
+def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_once(
+    bootstrap: str, prefix: str
+) -> None:
+    """Five runs killed with SIGKILL at random moments, then one run to the end: a
+    read_committed reader sees every dead letter once, with its key, value and headers."""
+    total = 20_000
+    origin = create_topic(bootstrap, f"{prefix}-orders", 3)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 3)
+    base = now_ms() - 600_000
+    records: list[Record] = [
+        (
+            b"key-%d" % i,
+            b"value-%d" % i,
+            [*ours(origin, i % 3, i), ("id", b"%d" % i)],
+            base + i,
+            i % 3,
+        )
+        for i in range(total)
+    ]
+    produce_records(bootstrap, dlq, records)
+    seed = int(os.environ.get("REPLAY_KILL_SEED", time.time()))
+    rng = random.Random(seed)
+    command = [
+        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq,
+        "--group", f"{prefix}-replay", "--rate", "2000", "--transaction-size", "400",
+        "-o", "json",
+    ]  # fmt: skip
+    checkpoints = []
+    for _ in range(5):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.8, 2.2))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        checkpoints.append(committed_total(bootstrap, f"{prefix}-replay", dlq, 3))
+
+    final = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    context = f"seed {seed} (REPLAY_KILL_SEED), checkpoints after each kill {checkpoints}"
+    assert final.returncode == ExitCode.OK, f"{context}: {final.stderr}"
+    assert any(0 < c < total for c in checkpoints), f"no kill landed mid-replay: {context}"
+    assert checkpoints[-1] < total, f"the replay finished before the last kill: {context}"
+    replayed = read_all(bootstrap, origin, read_committed=True)
+    ids = sorted(int(dict(r[2])["id"]) for r in replayed)
+    assert ids == list(range(total)), f"lost or doubled records: {context}"
+    originals = {r[0]: r for r in records}
+    for key, value, headers, timestamp, partition in replayed:
+        assert key is not None
+        _o_key, o_value, o_headers, o_timestamp, _ = originals[key]
+        assert (value, without_replay_count(headers), timestamp) == (
+            o_value,
+            o_headers,
+            o_timestamp,
+        )
+        assert partition == int(dict(o_headers)["hyperscale.dlq.original-partition"])
+    assert committed_total(bootstrap, f"{prefix}-replay", dlq, 3) == total
+    # Aborted transactions left records in the log that read_uncommitted readers see: the
+    # kills really interrupted open transactions (else this test would prove nothing).
+    assert len(read_all(bootstrap, origin, read_committed=False)) > total
+
+
+def test_ctrl_c_commits_what_was_sent_exits_130_and_the_rerun_finishes(
+    bootstrap: str, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(3000)]
+    )
+    command = [
+        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "1000",
+        "-o", "json",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    group = _group_of(dlq)
+    wait_for(lambda: committed_total(bootstrap, group, dlq, 1) > 0, 30, "the first checkpoint")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+
+    assert process.returncode == ExitCode.INTERRUPTED, (out, err)
+    first = json.loads(out)["data"]
+    assert first["interrupted"] is True
+    assert 0 < first["sent"] < 3000
+    assert len(read_all(bootstrap, origin)) == first["sent"]
+    rest = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert rest.returncode == ExitCode.OK, rest.stderr
+    assert json.loads(rest.stdout)["data"]["sent"] == 3000 - first["sent"]
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(3000))
+
+
+def test_dry_run_shows_each_record_and_its_destination_and_moves_nothing(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 2)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    tired = [*ours(origin, 1, 7), (REPLAY_COUNT, b"3")]
+    produce_records(
+        bootstrap,
+        dlq,
+        [(b"a", b"1", ours(origin, 1, 5), now_ms(), 0), (b"b", b"2", tired, now_ms(), 0)],
+    )
+
+    code, document = replay(isolated_app, dlq, "--dry-run")
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert data["dry_run"] is True
+    sent, parked = data["planned"]
+    assert (sent["action"], sent["target"], sent["key"]) == (
+        "send",
+        {"topic": origin, "partition": 1},
+        "a",
+    )
+    assert {"name": REPLAY_COUNT, "value": "1", "encoding": "utf-8"} in sent["headers"]
+    assert (parked["action"], parked["reason"]) == ("park", "max-attempts")
+    assert parked["target"]["topic"] == f"{dlq}.parking"
+    assert read_all(bootstrap, origin) == []
+    assert committed_total(bootstrap, data["group"], dlq, 1) == 0
+
+
+def test_filters_pick_records_limit_stops_and_a_new_selection_starts_over(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    records: list[Record] = []
+    for i in range(20):
+        exception = "pydantic_core.ValidationError" if i % 2 else "KeyError"
+        headers = [
+            *ours(origin, 0, 100 + i, exception),
+            ("tenant", b"acme" if i < 10 else b"umbrella"),
+        ]
+        records.append((b"order-%d" % i, b"v%d" % i, headers, now_ms(), 0))
+    produce_records(bootstrap, dlq, records)
+
+    code, first = replay(
+        isolated_app, dlq, "--exception", "Validation", "--header", "tenant=^acme$", "--limit", "3"
+    )
+    assert code == ExitCode.OK, first
+    assert (first["data"]["sent"], first["data"]["limit_reached"]) == (3, True)
+    code, rest = replay(isolated_app, dlq, "--exception", "Validation", "--header", "tenant=^acme$")
+    assert code == ExitCode.OK, rest
+    assert rest["data"]["group"] == first["data"]["group"]
+    assert rest["data"]["sent"] == 2  # odd i below 10: 1, 3, 5, 7, 9
+    keys = sorted(r[0] for r in read_all(bootstrap, origin))
+    assert keys == [b"order-%d" % i for i in (1, 3, 5, 7, 9)]
+
+    code, other = replay(isolated_app, dlq, "--key", "^order-1[0-9]$", "--offsets", "112-115")
+    assert code == ExitCode.OK, other
+    assert other["data"]["group"] != first["data"]["group"]
+    assert (other["data"]["read"], other["data"]["sent"]) == (20, 4)
+    assert other["data"]["skipped_by_filter"] == 16
+
+
+def test_loop_guard_parks_what_would_loop_or_has_nowhere_to_go(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    records: list[Record] = [
+        (b"fresh", b"1", [*ours(origin, 0, 1), (REPLAY_COUNT, b"1")], now_ms(), 0),
+        (b"tired", b"2", [*ours(origin, 0, 2), (REPLAY_COUNT, b"2")], now_ms(), 0),
+        (b"orphan", b"3", [("trace", b"x")], now_ms(), 0),
+        (b"gone", b"4", ours(f"{prefix}-deleted", 0, 4), now_ms(), 0),
+        (b"loop", b"5", ours(dlq, 0, 5), now_ms(), 0),
+    ]
+    produce_records(bootstrap, dlq, records)
+
+    code, document = replay(isolated_app, dlq, "--max-attempts", "2")
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert data["sent"] == 1
+    assert data["parked_by_reason"] == {
+        "max-attempts": 1,
+        "no-origin": 1,
+        "origin-missing": 1,
+        "origin-is-dlq": 1,
+    }
+    assert data["created_topics"] == [f"{dlq}.parking"]
+    (fresh,) = read_all(bootstrap, origin)
+    assert dict(fresh[2])[REPLAY_COUNT] == b"2"
+    parked = {r[0]: dict(r[2]) for r in read_all(bootstrap, f"{dlq}.parking")}
+    assert parked[b"tired"][PARKED_REASON] == b"max-attempts"
+    assert parked[b"tired"][REPLAY_COUNT] == b"2"  # parking does not count as a replay
+    assert parked[b"orphan"][PARKED_REASON] == b"no-origin"
+    assert parked[b"gone"][PARKED_REASON] == b"origin-missing"
+    assert parked[b"loop"][PARKED_REASON] == b"origin-is-dlq"
+
+
+def test_spring_and_connect_dead_letters_go_back_to_their_topics(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    payments = create_topic(bootstrap, f"{prefix}-payments", 8)
+    clicks = create_topic(bootstrap, f"{prefix}-clicks", 2)
+    dlq = create_topic(bootstrap, f"{prefix}-mixed.dlq", 1)
+    spring = [
+        ("kafka_dlt-original-topic", payments.encode()),
+        ("kafka_dlt-original-partition", struct.pack(">i", 5)),
+        ("kafka_dlt-original-offset", struct.pack(">q", 9_000_000_001)),
+        ("kafka_dlt-exception-fqcn", b"java.lang.IllegalStateException"),
+    ]
+    connect = [
+        ("__connect.errors.topic", clicks.encode()),
+        ("__connect.errors.partition", b"1"),
+        ("__connect.errors.exception.class.name", b"org.apache.kafka.connect.errors.DataException"),
+    ]
+    malformed = [
+        ("kafka_dlt-original-topic", payments.encode()),
+        ("kafka_dlt-original-partition", b"x"),
+    ]
+    produce_records(
+        bootstrap,
+        dlq,
+        [
+            (b"s", b"spring", spring, now_ms(), 0),
+            (b"c", b"connect", connect, now_ms(), 0),
+            (b"m", b"malformed", malformed, now_ms(), 0),
+        ],
+    )
+
+    code, document = replay(isolated_app, dlq, "--exception", "IllegalState|DataException")
+
+    assert code == ExitCode.OK, document
+    assert document["data"]["sent_by_topic"] == {payments: 1, clicks: 1}
+    assert [(r[0], r[4]) for r in read_all(bootstrap, payments)] == [(b"s", 5)]
+    assert [(r[0], r[4]) for r in read_all(bootstrap, clicks)] == [(b"c", 1)]
+    code, rest = replay(isolated_app, dlq, "--key", "^m$")  # malformed partition: the key decides
+    assert code == ExitCode.OK, rest
+    assert sorted(r[0] for r in read_all(bootstrap, payments)) == [b"m", b"s"]
+
+
+def test_rate_limits_hold(bootstrap: str, isolated_app: AppContext, prefix: str) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    produce_records(
+        bootstrap, dlq, [(b"k", b"x" * 1000, ours(origin, 0, i), now_ms(), 0) for i in range(60)]
+    )
+
+    code, by_records = replay(isolated_app, dlq, "--rate", "50", "--limit", "30")
+    assert code == ExitCode.OK, by_records
+    # 30 records at 50/s with a burst of 5: at least (30 - 5) / 50 s.
+    assert by_records["data"]["elapsed_s"] >= 0.45
+    code, by_bytes = replay(isolated_app, dlq, "--byte-rate", "20KB")
+    assert code == ExitCode.OK, by_bytes
+    assert by_bytes["data"]["sent"] == 30
+    # ~30 kB at 20 kB/s with a 2 kB burst: at least 1.4 s.
+    assert by_bytes["data"]["elapsed_s"] >= 1.3
+
+
+def test_bad_input_gets_one_clear_line_and_the_right_exit_code(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    cases = [
+        (["--to", dlq], ExitCode.USAGE, "refusing to replay into"),
+        (["--to", f"{prefix}-other.dlq"], ExitCode.USAGE, "refusing to replay into"),
+        (["--to", f"{prefix}-nowhere"], ExitCode.USAGE, f"no topic {prefix}-nowhere"),
+        (["--offsets", "9-2"], ExitCode.USAGE, "9 is after 2"),
+        (["--exception", "("], ExitCode.USAGE, "not a valid regex"),
+        (["--byte-rate", "lots"], ExitCode.USAGE, "byte rate"),
+        (["--since", "yesterday"], ExitCode.USAGE, "neither an ISO 8601 time nor an age"),
+    ]
+    for args, exit_code, words in cases:
+        outcome = invoke(isolated_app, "kafka", "dlq", "replay", dlq, *args)
+        assert outcome.exit_code == exit_code, (args, outcome)
+        assert words in outcome.stderr + outcome.stdout, (args, outcome)
+        assert "Traceback" not in outcome.stderr
+    missing = invoke(isolated_app, "kafka", "dlq", "replay", f"{prefix}-none.dlq")
+    assert missing.exit_code == ExitCode.USAGE
+    assert f"no topic {prefix}-none.dlq" in missing.stderr
+    port = free_port()
+    down = invoke(
+        isolated_app, "kafka", "dlq", "replay", "--bootstrap", f"127.0.0.1:{port}", "--timeout", "1"
+    )
+    assert down.exit_code == ExitCode.EXTERNAL
+    assert down.stderr.count("\n") == 1
+    assert "unreachable" in down.stderr
+
+
+def test_prod_needs_yes_before_anything_is_sent(isolated_app: AppContext) -> None:
+    outcome = invoke(isolated_app, "kafka", "dlq", "replay", "--env", "prod")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "prod is protected" in outcome.stderr
+    assert "--yes" in outcome.stderr
+
+
+def test_waiting_for_the_checkpoint_survives_a_parallel_replay_fence(
+    bootstrap: str, prefix: str
+) -> None:
+    """Two replays of the same selection at once: the second fences the first, which stops
+    with exit 3 and one line; together they still send every record once."""
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(2000)]
+    )
+    command = [
+        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "500",
+        "--transaction-size", "100",
+    ]  # fmt: skip
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: committed_total(bootstrap, _group_of(dlq), dlq, 1) > 0, 30, "first commit")
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    out, err = first.communicate(timeout=30)
+
+    assert second.returncode == ExitCode.OK, second.stderr
+    assert first.returncode == ExitCode.EXTERNAL, (out, err)
+    assert "took over" in out + err
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(2000))
+
+
+def _group_of(dlq: str) -> str:
+    from hyperscale.kafka.dlq.filter import FilterSpec
+    from hyperscale.kafka.dlq.replay.checkpoint import checkpoint_group
+
+    return checkpoint_group([dlq], None, FilterSpec())

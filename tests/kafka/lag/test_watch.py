@@ -1,0 +1,148 @@
+"""`hyperscale kafka lag --watch`: in place on a terminal, a report per refresh when piped,
+Ctrl-C a normal end."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hyperscale.config.loader import load_environment
+from hyperscale.context import AppContext
+from hyperscale.exit_codes import ExitCode
+from hyperscale.kafka.lag.core import LagQuery, consumer_lag
+from hyperscale.kafka.lag.results import LagReport
+from hyperscale.kafka.lag.watch import watch
+from tests.conftest import invoke
+from tests.kafka.support import commit, create_topic, produce
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def lagging_group(bootstrap: str, prefix: str) -> str:
+    """A group 3 messages behind on one partition."""
+    topic = create_topic(bootstrap, f"{prefix}-t", 1)
+    produce(bootstrap, topic, 0, [int(time.time() * 1000)] * 3)
+    group = f"{prefix}-g"
+    commit(bootstrap, group, {(topic, 0): 0})
+    return group
+
+
+def test_piped_json_is_one_envelope_per_line_and_refresh(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    args = ("-g", lagging_group, "--watch", "--count", "3", "--interval", "0", "-o", "json")
+    outcome = invoke(isolated_app, "kafka", "lag", *args)
+
+    assert outcome.exit_code == ExitCode.OK
+    lines = outcome.stdout.splitlines()
+    assert len(lines) == 3
+    documents = [json.loads(line) for line in lines]
+    assert {d["command"] for d in documents} == {"kafka lag"}
+    assert [d["data"]["groups"][0]["lag_messages"] for d in documents] == [3, 3, 3]
+
+
+def test_a_bounded_watch_exits_as_its_last_report(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    args = ("-g", lagging_group, "--watch", "--count", "2", "--interval", "0", "--max-lag", "2")
+    outcome = invoke(isolated_app, "kafka", "lag", *args, "-o", "ndjson")
+
+    assert outcome.exit_code == ExitCode.CHECK_FAILED  # lag 3 > 2, as without --watch
+    assert len(outcome.stdout.splitlines()) == 2  # one partition line per refresh
+
+
+def test_on_a_terminal_the_table_is_redrawn_in_place(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    isolated_app.stdout_isatty = True
+    outcome = invoke(
+        isolated_app, "kafka", "lag", "-g", lagging_group, "--watch", "--count", "2",
+        "--interval", "0",
+    )  # fmt: skip
+
+    assert outcome.exit_code == ExitCode.OK
+    cursor_up = "\x1b[1A"
+    drawings = outcome.stdout.split("(Ctrl-C to stop)")
+    assert len(drawings) - 1 >= 2  # each refresh, and Live's last paint on exit
+    assert cursor_up in drawings[1]  # the second drawing went back over the first
+
+
+def test_ctrl_c_ends_the_watch_with_exit_0(
+    lagging_group: str, isolated_app: AppContext, tmp_path: Path
+) -> None:
+    environ = {
+        **os.environ,
+        "HYPERSCALE_ENVIRONMENTS_DIR": str(isolated_app.environments_dir),
+        "HYPERSCALE_STATE_DIR": str(tmp_path / "state"),
+    }
+    argv = [sys.executable, "-m", "hyperscale", "kafka", "lag", "-g", lagging_group]
+    process = subprocess.Popen(
+        [*argv, "--watch", "--interval", "0.2", "-o", "ndjson"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # a refresh arrived: the watch is running
+    process.send_signal(signal.SIGINT)
+    _rest, err = process.communicate(timeout=20)
+
+    assert json.loads(first)["group"] == lagging_group
+    assert process.returncode == ExitCode.OK
+    assert err == ""
+
+
+def test_a_failed_refresh_is_shown_and_the_watch_goes_on(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    env = load_environment(isolated_app, "local")
+    good = LagQuery(group_pattern=lagging_group, group_given=True)
+    down = LagQuery(group_pattern=lagging_group, bootstrap="127.0.0.1:1", timeout=0.5)
+    queries = iter([good, down, good])
+    shown: list[LagReport | str] = []
+
+    result = watch(
+        lambda: consumer_lag(env, isolated_app, next(queries)), shown.append, 0.0, count=3
+    )
+
+    assert result.refreshes == 3
+    assert [type(s).__name__ for s in shown] == ["LagReport", "str", "LagReport"]
+    assert "Kafka at 127.0.0.1:1 is unreachable" in str(shown[1])
+    assert result.exit_code == ExitCode.OK
+
+
+def test_the_first_refresh_failing_is_the_command_error(isolated_app: AppContext) -> None:
+    outcome = invoke(
+        isolated_app, "kafka", "lag", "--watch", "--count", "2", "--bootstrap", "127.0.0.1:1",
+        "--timeout", "0.5",
+    )  # fmt: skip
+    assert outcome.exit_code == ExitCode.EXTERNAL
+    [line] = outcome.stderr.strip().splitlines()
+    assert "Kafka at 127.0.0.1:1 is unreachable" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--count", "2"), "--count needs --watch"),
+        (("--watch", "--sample", "2"), "do not go together"),
+        (("--watch", "--serve", "9999"), "do not go together"),
+    ],
+)
+def test_modes_that_do_not_combine_are_usage_errors(
+    isolated_app: AppContext, args: tuple[str, ...], message: str
+) -> None:
+    isolated_app.stderr = io.StringIO()
+    outcome = invoke(isolated_app, "kafka", "lag", *args)
+    assert outcome.exit_code == ExitCode.USAGE
+    assert message in outcome.stderr
