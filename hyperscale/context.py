@@ -48,7 +48,7 @@ class AppContext:
             stdout_isatty=sys.stdout.isatty(),
             stderr_isatty=sys.stderr.isatty(),
             stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
-            no_color="NO_COLOR" in environ,
+            no_color=bool(environ.get("NO_COLOR")),  # set and not empty (no-color.org)
             state_dir=_xdg_dir("HYPERSCALE_STATE_DIR", "XDG_STATE_HOME", ".local/state", environ),
             cache_dir=_xdg_dir("HYPERSCALE_CACHE_DIR", "XDG_CACHE_HOME", ".cache", environ),
             environments_dir=Path(envs) if envs else PROJECT_ROOT / "environments",

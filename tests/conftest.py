@@ -179,11 +179,14 @@ class CliOutcome:
     stderr: str
 
 
-def invoke(app_ctx: AppContext, *args: str) -> CliOutcome:
-    """Run the real root command with an injected context and capture its streams."""
+def invoke(app_ctx: AppContext, *args: str, typed: str | None = None) -> CliOutcome:
+    """Run the real root command with an injected context and capture its streams; ``typed``
+    is what a person types at the terminal (stdin)."""
     app_ctx.stdout = io.StringIO()
     app_ctx.stderr = io.StringIO()
-    result = CliRunner().invoke(root_app, list(args), obj=app_ctx, catch_exceptions=False)
+    result = CliRunner().invoke(
+        root_app, list(args), obj=app_ctx, catch_exceptions=False, input=typed
+    )
     assert isinstance(app_ctx.stdout, io.StringIO)
     assert isinstance(app_ctx.stderr, io.StringIO)
     return CliOutcome(

@@ -90,8 +90,13 @@ def test_no_color_is_respected_on_a_terminal() -> None:
 
 
 def test_no_color_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_COLOR", "")
+    monkeypatch.setenv("NO_COLOR", "1")
     assert AppContext.from_os().no_color
+    # no-color.org: "when present and not an empty string"
+    monkeypatch.setenv("NO_COLOR", "")
+    assert not AppContext.from_os().no_color
+    monkeypatch.delenv("NO_COLOR")
+    assert not AppContext.from_os().no_color
 
 
 def test_spinners_only_for_people() -> None:

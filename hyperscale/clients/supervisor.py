@@ -6,7 +6,7 @@ import contextlib
 import socket
 import time
 import xmlrpc.client
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,22 @@ class Supervisor:
             )
             for info in infos
         ]
+
+    def stop_program(self, name: str) -> None:
+        """Stop one program (it stays stopped until ``start_program``, even with autorestart)."""
+        self._call(f"stopping {name}", lambda rpc: rpc.supervisor.stopProcess(name))
+
+    def start_program(self, name: str) -> None:
+        self._call(f"starting {name}", lambda rpc: rpc.supervisor.startProcess(name))
+
+    def _call(self, doing: str, call: Callable[[Any], object]) -> None:
+        try:
+            with self._rpc() as rpc:
+                call(rpc)
+        except (OSError, xmlrpc.client.Error) as exc:
+            raise ExternalSystemError(
+                f"supervisord on {self.socket}: {doing} failed: {exc}"
+            ) from None
 
     def shutdown(self) -> None:
         try:

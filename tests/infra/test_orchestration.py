@@ -191,6 +191,31 @@ def test_protected_environment_needs_yes(isolated_app: AppContext, stack_dir: Pa
     assert not (stack_dir / "network" / "terraform.tfstate").exists()
 
 
+def test_a_person_confirms_a_protected_environment_by_typing_its_name(
+    isolated_app: AppContext, stack_dir: Path
+) -> None:
+    isolated_app.stdin_isatty = isolated_app.stderr_isatty = True  # a person at a terminal
+    apply = ("infra", "apply", "--env", "prod", "--stack-dir", str(stack_dir))
+    refused = invoke(isolated_app, *apply, typed="y\n")
+    assert refused.exit_code == 2
+    assert "Type the environment's name (prod) to go ahead" in refused.stderr
+    assert "not confirmed" in refused.stderr
+    assert not (stack_dir / "network" / "terraform.tfstate").exists()
+
+    confirmed = invoke(
+        isolated_app,
+        "infra",
+        "apply",
+        "--env",
+        "prod",
+        "--stack-dir",
+        str(stack_dir),
+        typed="prod\n",
+    )
+    assert confirmed.exit_code == 0, confirmed.stderr
+    assert (stack_dir / "network" / "terraform.tfstate").exists()
+
+
 def test_dry_run_on_a_protected_environment_only_plans(
     isolated_app: AppContext, stack_dir: Path
 ) -> None:

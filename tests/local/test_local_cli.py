@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -15,7 +18,7 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 
 @pytest.fixture
@@ -192,3 +195,88 @@ def test_mariadb_starts_from_nothing(private_app: AppContext) -> None:
     ):
         cur.execute("SELECT DATABASE(), CURRENT_USER()")
         assert cur.fetchone() == ("hyperscale", "hyperscale@127.0.0.1")
+
+
+def test_install_names_what_each_service_needs(isolated_app: AppContext) -> None:
+    outcome = invoke(isolated_app, "local", "install", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stderr
+    services = {s["name"]: s["paths"] for s in json.loads(outcome.stdout)["data"]["services"]}
+    assert set(services) == {"kafka", "mysql", "redis", "aws", "smtp"}
+    jars = Path(services["kafka"]["jars"])
+    assert any(jars.glob("kafka_2.13-*.jar")), f"the broker's jar is not in {jars}"
+    assert all(Path(p["home"]).parent.parent == isolated_app.state_dir for p in services.values())
+
+
+_STOP_PROBE = """\
+import signal, socket, sys, time
+from pathlib import Path
+
+report, port = Path(sys.argv[1]), int(sys.argv[2])
+
+
+def on_term(*_):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        answered = True
+    except OSError:
+        answered = False
+    report.write_text(f"redis answered when the program was stopped: {answered}")
+    sys.exit(0)
+
+
+signal.signal(signal.SIGTERM, on_term)
+print("up", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+@pytest.mark.redis
+def test_down_stops_the_platform_programs_before_the_backing_services(
+    private_app: AppContext, tmp_path: Path
+) -> None:
+    """A program under the platform's supervisord notes, as it is stopped, whether Redis still
+    answers: `local down` must stop it while its services are still there."""
+    from hyperscale.config.loader import load_environment
+    from hyperscale.targets.local import LocalTarget, Program
+    from hyperscale.templating import render_to_file
+
+    assert invoke(private_app, "local", "up", "redis").exit_code == 0
+    env = load_environment(private_app, "local")
+    script, report = tmp_path / "probe.py", tmp_path / "report.txt"
+    script.write_text(_STOP_PROBE)
+    target = LocalTarget(env, private_app)
+    target.log_dir.mkdir(parents=True, exist_ok=True)
+    render_to_file(
+        private_app,
+        "local/supervisord.conf.j2",
+        target.supervisor.config,
+        env_name=env.name,
+        socket=target.supervisor.socket,
+        pid_file=target.home / "supervisord.pid",
+        log_dir=target.log_dir,
+        programs=[
+            Program(
+                name="probe",
+                command=[sys.executable, str(script), str(report), str(env.redis.endpoint.port)],
+                environment={"PATH": os.defpath},
+                address="-",
+                ready_url="-",
+                directory=str(tmp_path),
+            )
+        ],
+    )
+    target.supervisor.start_daemon(
+        str(Path(sys.executable).with_name("supervisord")), {"PATH": os.defpath}
+    )
+    wait_for(
+        lambda: any(p.state == "RUNNING" for p in target.supervisor.programs()), 30, "the probe"
+    )
+
+    outcome = invoke(private_app, "local", "down", "-o", "json")
+    assert outcome.exit_code == 0
+    order = [(s["name"], s["stopped"]) for s in json.loads(outcome.stdout)["data"]["services"]]
+    assert order[0] == ("platform", True)
+    assert ("redis", True) in order[1:]
+    assert report.read_text() == "redis answered when the program was stopped: True"
+    assert not target.supervisor.running()
