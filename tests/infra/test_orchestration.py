@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from pathlib import Path
 
+import pytest
+
+from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from tests.conftest import invoke
+from tests.conftest import invoke, moto_client
+from tests.infra.conftest import FIXTURES, MACHINE_MIRROR, needs_aws_mirror
 
 ORDER = ["network", "service", "edge"]
 
@@ -259,3 +265,39 @@ def test_malformed_stack_file_is_a_configuration_error_naming_it(
     assert outcome.exit_code == 2
     assert str(stack_file) in outcome.stderr
     assert "unknown component 'vpc'" in outcome.stderr
+
+
+@needs_aws_mirror
+@pytest.mark.aws
+def test_plan_finds_drift_made_outside_terraform(
+    local_services: Environment,
+    isolated_app: AppContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real AWS resource (an SSM parameter on moto) changed by hand after apply: plan says
+    drift, names the resource, and exits 1."""
+    stack = tmp_path / "drift"
+    shutil.copytree(FIXTURES / "drift", stack)
+    name = f"/hyperscale/test/{uuid.uuid4().hex[:8]}"
+    (stack / "settings" / "terraform.tfvars").write_text(
+        f'endpoint = "{local_services.aws.endpoint_url}"\nname = "{name}"\n'
+    )
+    cli_config = tmp_path / "terraformrc"
+    cli_config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MACHINE_MIRROR}"\n'
+        "  }\n}\n"
+    )
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
+    assert envelope(isolated_app, stack, "apply")[0] == 0
+    code, clean = envelope(isolated_app, stack, "plan")
+    assert (code, statuses(clean)) == (0, {"settings": "no_changes"})
+
+    moto_client(local_services, "ssm").put_parameter(
+        Name=name, Value="changed by hand", Type="String", Overwrite=True
+    )
+    code, drifted = envelope(isolated_app, stack, "plan")
+    assert code == 1
+    [settings] = drifted["data"]["modules"]
+    assert settings["drift"] == ["aws_ssm_parameter.setting"]
+    assert settings["resources"] == ["change aws_ssm_parameter.setting"]  # plan puts it back
