@@ -131,11 +131,28 @@ class Supervisor:
             ) from None
 
     def shutdown(self) -> None:
+        """Stop supervisord and its programs; return once it has let go of its socket.
+
+        Its state leaves RUNNING as soon as the shutdown begins, while it still stops the
+        programs and still holds the socket: a new supervisord started then fails. So wait
+        until nothing accepts on the socket any more.
+        """
         try:
             with self._rpc() as rpc:
                 rpc.supervisor.shutdown()
         except (OSError, xmlrpc.client.Error):
             return
         deadline = time.monotonic() + 30
-        while self.socket.exists() and self.running() and time.monotonic() < deadline:
+        while self._accepting() and time.monotonic() < deadline:
             time.sleep(0.2)
+        if self._accepting():
+            raise ExternalSystemError(f"supervisord on {self.socket} did not stop within 30s")
+
+    def _accepting(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2)
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+        return True

@@ -67,3 +67,18 @@ def test_rollback_says_why_the_local_target_has_none(isolated_app: AppContext) -
     env = load_environment(isolated_app, "local")
     with pytest.raises(UsageError, match="keeps no earlier release"):
         LocalTarget(env, isolated_app).rollback(None)
+
+
+def test_a_stopped_platform_deploys_again_at_once(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    """`local down` then `deploy` straight away: supervisord must have let go of its socket
+    before stop returns (it once failed with exit 2 here, still shutting down)."""
+    from hyperscale.deploy import core as deploy_core
+
+    target = LocalTarget(platform, shared_app)
+    assert target.stop()
+    assert not target.supervisor.running()
+    again = deploy_core.deploy(platform, shared_app)
+    assert {p.action for p in again.programs} == {"started"}
+    assert all(w.ready for w in target.status().workloads)
