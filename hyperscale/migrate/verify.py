@@ -1,0 +1,162 @@
+"""Verification: the tree ``svn export`` gives for a branch or tag against the Git tree of
+the commit it became, file by file (blob id, executable bit, symlink), including the
+``.gitignore`` files the Subversion properties call for.
+
+The Subversion side is read through svn's own client (export, proplist), not from the dump
+the conversion read, so a fault in the conversion cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperscale.clients import git, svn
+from hyperscale.migrate.tree import (
+    EXECUTABLE,
+    FILE,
+    GITIGNORE,
+    GITKEEP,
+    SYMLINK,
+    gitignore_text,
+    wants_gitkeep,
+)
+
+#: path -> (mode, blob id)
+Files = dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One tree to compare: a branch or tag (full) or a commit of a sampled revision."""
+
+    label: str
+    svn_path: str
+    revision: int
+    #: The Git commit; None when Git lacks the branch or tag.
+    commit: str | None
+
+
+@dataclass(frozen=True)
+class Difference:
+    ref: str
+    path: str
+    problem: str
+    svn: str | None = None
+    git: str | None = None
+
+    def line(self) -> str:
+        seen = f" (svn {self.svn}, git {self.git})" if self.svn or self.git else ""
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.ref}: {where}{self.problem}{seen}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    target: Target
+    files: int
+    differences: list[Difference]
+
+
+def _file_id(path: Path, eol: str | None) -> str:
+    if eol in ("CRLF", "CR"):  # export wrote them with those endings; the repository has LF
+        data = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return git.blob_id(data)
+    size = path.stat().st_size
+    digest = hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def expected_files(url: str, revision: int, workdir: Path, *, empty_dirs: bool) -> Files:
+    """What Git should hold for ``url`` at ``revision``."""
+    export = workdir / "export"
+    svn.export(url, revision, export)
+    props = svn.properties(url, revision)
+    files: Files = {}
+    for top, dirnames, filenames in os.walk(export):
+        here = Path(top)
+        rel = here.relative_to(export).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        links = [d for d in dirnames if (here / d).is_symlink()]
+        dirnames[:] = [d for d in dirnames if d not in links]
+        for name in [*filenames, *links]:
+            path = here / name
+            if path.is_symlink():
+                target = os.fsencode(path.readlink())
+                files[prefix + name] = (SYMLINK, git.blob_id(target))
+                continue
+            eol = props.get(prefix + name, {}).get("svn:eol-style")
+            mode = EXECUTABLE if path.stat().st_mode & stat.S_IXUSR else FILE
+            files[prefix + name] = (mode, _file_id(path, eol))
+        own = props.get(rel if rel != "." else "", {})
+        ignores = gitignore_text(own.get("svn:ignore"), own.get("svn:global-ignores"))
+        if ignores and GITIGNORE not in filenames:
+            files[prefix + GITIGNORE] = (FILE, git.blob_id(ignores))
+        if wants_gitkeep(bool(dirnames or filenames or links), bool(ignores), empty_dirs):
+            files[prefix + GITKEEP] = (FILE, git.blob_id(b""))
+    return files
+
+
+def git_files(git_dir: Path, commit: str) -> Files:
+    return {e.path: (e.mode, e.sha) for e in git.ls_tree(git_dir, commit)}
+
+
+def compare(ref: str, expected: Files, actual: Files) -> list[Difference]:
+    found = []
+    for path in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(path), actual.get(path)
+        if have is None:
+            found.append(Difference(ref, path, "missing in git"))
+        elif want is None:
+            found.append(Difference(ref, path, "not in svn"))
+        elif want[0] != have[0]:
+            problem = (
+                "executable bit differs"
+                if SYMLINK not in (want[0], have[0])
+                else ("symlink differs")
+            )
+            found.append(Difference(ref, path, problem, want[0], have[0]))
+        elif want[1] != have[1]:
+            found.append(Difference(ref, path, "content differs", want[1][:12], have[1][:12]))
+    return found
+
+
+def check(git_dir: Path, root_url: str, target: Target, *, empty_dirs: bool) -> Checked:
+    if target.commit is None:
+        return Checked(target, 0, [Difference(target.label, "", "missing in git")])
+    url = f"{root_url}/{urllib.parse.quote(target.svn_path, safe='/')}"
+    with tempfile.TemporaryDirectory(prefix="hyperscale-verify-") as tmp:
+        expected = expected_files(url, target.revision, Path(tmp), empty_dirs=empty_dirs)
+    actual = git_files(git_dir, target.commit)
+    return Checked(target, len(expected), compare(target.label, expected, actual))
+
+
+def verify(
+    git_dir: Path,
+    root_url: str,
+    targets: list[Target],
+    *,
+    empty_dirs: bool,
+    progress: Callable[[int, int], None],
+) -> list[Checked]:
+    """Every target compared, a few at a time (each is an svn export and a git ls-tree)."""
+    done: list[Checked] = []
+    progress(0, len(targets))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for checked in pool.map(
+            lambda t: check(git_dir, root_url, t, empty_dirs=empty_dirs), targets
+        ):
+            done.append(checked)
+            progress(len(done), len(targets))
+    return done
