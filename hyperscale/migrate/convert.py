@@ -9,44 +9,30 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hyperscale.clients.git import FastImport, Signature
-from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.errors import ExternalSystemError
 from hyperscale.migrate import tree
 from hyperscale.migrate.authors import NO_AUTHOR, AuthorMap
 from hyperscale.migrate.dump import NodeRecord, RevisionRecord
 from hyperscale.migrate.layout import BRANCH, TAG, TRUNK_BRANCH, Layout, RefRoot, git_name
+from hyperscale.migrate.nodes import NodeApplier, PendingRevision
 from hyperscale.migrate.state import HeadEvent, RefState, State
-from hyperscale.migrate.svndiff import apply_delta
-from hyperscale.migrate.tree import Dir, FileNode
+from hyperscale.migrate.tree import Dir
 
 if TYPE_CHECKING:
     from hyperscale.migrate.tree import Entry
 
 TAG_LINES = "refs/svn/tag-lines/"
 DELETED = "refs/svn/deleted/"
-_LINK = b"link "
 
 
 class Stop(Exception):  # noqa: N818 - a signal to stop, not an error
     """Raised at a revision boundary, after a checkpoint, when the run was asked to stop."""
-
-
-@dataclass
-class _Revision:
-    number: int
-    author: str
-    when: int
-    message: str
-    tree: tree.Revision
-    changed: set[str] = field(default_factory=set)
-    #: add/replace/delete: path -> (copy source path, revision) or None.
-    structural: dict[str, tuple[str, int] | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +71,7 @@ class Converter:
         self.refs: dict[str, RefState] = state.refs()
         self.history: dict[str, list[HeadEvent]] = state.heads()
         self.counts = Counts()
+        self.nodes = NodeApplier(importer, self.roots, lambda: self._first_rev)
         self.last_rev: int | None = state.get("last_rev")
         self._first_rev: int | None = state.get("first_rev")
         self._mark = 0
@@ -104,7 +91,7 @@ class Converter:
         progress: Callable[[int], None],
         should_stop: Callable[[], bool],
     ) -> None:
-        current: _Revision | None = None
+        current: PendingRevision | None = None
         for record in stream:
             if isinstance(record, RevisionRecord):
                 if current is not None:
@@ -113,11 +100,11 @@ class Converter:
             elif current is None:
                 raise ExternalSystemError("the dump stream has a node before any revision")
             else:
-                self._apply(current, record)
+                self.nodes.apply(current, record)
         if current is not None:
             self._finish(current, progress, lambda: False)
 
-    def _begin(self, record: RevisionRecord) -> _Revision:
+    def _begin(self, record: RevisionRecord) -> PendingRevision:
         number = record.number
         if self._first_rev is None:
             self._first_rev = number
@@ -126,7 +113,7 @@ class Converter:
         props = record.props
         # A revision without a date (rare: hand-edited revision properties) takes the last.
         self._last_when = _timestamp(props.get("svn:date")) or self._last_when
-        return _Revision(
+        return PendingRevision(
             number=number,
             author=props.get("svn:author") or NO_AUTHOR,
             when=self._last_when,
@@ -135,7 +122,7 @@ class Converter:
         )
 
     def _finish(
-        self, rev: _Revision, progress: Callable[[int], None], should_stop: Callable[[], bool]
+        self, rev: PendingRevision, progress: Callable[[int], None], should_stop: Callable[[], bool]
     ) -> None:
         old_root = self.roots.get(rev.number - 1) or Dir(owner=-1)
         new_root = rev.tree.root
@@ -156,88 +143,6 @@ class Converter:
         if stop:
             raise Stop
 
-    # -- applying a node ------------------------------------------------------------------
-
-    def _root_at(self, rev: int, current: int) -> Dir:
-        root = self.roots.get(rev)
-        if root is None:
-            raise UsageError(
-                f"r{current} copies from r{rev}, before the first converted revision"
-                f" r{self._first_rev}",
-                hint=f"convert from r{rev} or earlier (--revisions {rev}:HEAD into a new DEST)",
-            )
-        return root
-
-    def _apply(self, rev: _Revision, node: NodeRecord) -> None:
-        path = node.path
-        rev.changed.add(path)
-        if node.action in ("delete", "replace"):
-            rev.tree.delete(path)
-            rev.structural[path] = None
-            if node.action == "delete":
-                return
-        base: Entry | None = None
-        if node.action in ("add", "replace"):
-            if node.copyfrom_path is not None and node.copyfrom_rev is not None:
-                source = self._root_at(node.copyfrom_rev, rev.number)
-                base = tree.lookup(source, node.copyfrom_path)
-                if base is None:
-                    raise ExternalSystemError(
-                        f"r{rev.number} copies {node.copyfrom_path}@{node.copyfrom_rev},"
-                        " which the dump never created"
-                    )
-                rev.structural[path] = (node.copyfrom_path, node.copyfrom_rev)
-            else:
-                rev.structural[path] = None
-        else:
-            base = rev.tree.get(path)
-            if base is None:
-                raise ExternalSystemError(f"r{rev.number} changes {path}, which does not exist")
-        kind = node.kind or ("dir" if isinstance(base, Dir) else "file")
-        if kind == "dir":
-            self._apply_dir(rev, node, base)
-        else:
-            rev.tree.put(path, self._file(node, base if isinstance(base, FileNode) else None))
-
-    def _apply_dir(self, rev: _Revision, node: NodeRecord, base: Entry | None) -> None:
-        if node.action != "change":
-            rev.tree.put(node.path, base if isinstance(base, Dir) else Dir(owner=rev.number))
-        if node.props is None:
-            return
-        directory = rev.tree.writable_dir(node.path)
-        ignore = _prop(node, "svn:ignore", directory.ignore)
-        global_ignores = _prop(node, "svn:global-ignores", directory.global_ignores)
-        directory.with_ignores(ignore, global_ignores)
-
-    def _file(self, node: NodeRecord, base: FileNode | None) -> FileNode:
-        was_special = base.special if base else False
-        executable = _prop(node, "svn:executable", "*" if base and base.executable else None)
-        special = _prop(node, "svn:special", "*" if was_special else None) is not None
-        if node.text_length is None:
-            if base is None:
-                return FileNode(self.fi.blob(b""), executable is not None, special)
-            blob = base.blob
-            if special != was_special:  # the same text, read the other way round
-                data = self.fi.cat_blob(blob)
-                blob = self.fi.blob(data.removeprefix(_LINK) if special else _LINK + data)
-            return FileNode(blob, executable is not None, special)
-        if node.text_delta:
-            source = b""
-            if base is not None:
-                source = self.fi.cat_blob(base.blob)
-                source = _LINK + source if was_special else source
-            text = apply_delta(source, node.text())
-            if node.text_md5 and hashlib.md5(text, usedforsecurity=False).hexdigest() != (
-                node.text_md5
-            ):
-                raise ExternalSystemError(f"{node.path}: the text rebuilt from its delta is wrong")
-            blob = self.fi.blob(text.removeprefix(_LINK) if special else text)
-        elif special:
-            blob = self.fi.blob(node.text().removeprefix(_LINK))
-        else:
-            blob = self.fi.blob_from_chunks(node.text_length, node.text_chunks())
-        return FileNode(blob, executable is not None, special)
-
     # -- branches and tags ----------------------------------------------------------------
 
     def _ref_roots(self, root: Dir) -> list[RefRoot]:
@@ -250,7 +155,7 @@ class Converter:
                 found += [RefRoot(f"{container}/{name}", kind, name) for name in holder.entries]
         return found
 
-    def _affected(self, rev: _Revision, old_root: Dir, new_root: Dir) -> list[RefRoot]:
+    def _affected(self, rev: PendingRevision, old_root: Dir, new_root: Dir) -> list[RefRoot]:
         affected: dict[str, RefRoot] = {}
         for path in rev.changed:
             root = self.layout.ref_root(path)
@@ -265,7 +170,7 @@ class Converter:
                 self.counts.outside_layout.add("/".join(path.split("/")[:2]))
         return [affected[p] for p in sorted(affected)]
 
-    def _origin(self, path: str, rev: _Revision) -> tuple[str, tuple[str, int] | None] | None:
+    def _origin(self, path: str, rev: PendingRevision) -> tuple[str, tuple[str, int] | None] | None:
         """The add or replace in this revision that (re)created ``path``: itself or the
         nearest ancestor, with its copy source."""
         probe = path
@@ -291,7 +196,9 @@ class Converter:
             name, n = f"{wanted}-{n}", n + 1
         return name
 
-    def _convert_ref(self, root: RefRoot, rev: _Revision, old_root: Dir, new_root: Dir) -> None:
+    def _convert_ref(
+        self, root: RefRoot, rev: PendingRevision, old_root: Dir, new_root: Dir
+    ) -> None:
         node = tree.lookup(new_root, root.path)
         ref = self.refs.get(root.path)
         origin = self._origin(root.path, rev)
@@ -339,7 +246,7 @@ class Converter:
         if copy is None:
             return None, None
         source_path = copy[0] + path[len(origin_path) :]
-        source = tree.lookup(self._root_at(copy[1], current), source_path)
+        source = tree.lookup(self.nodes.root_at(copy[1], current), source_path)
         source_root = self.layout.ref_root(source_path)
         if source_root is None or source_root.path != source_path:
             return None, None  # a copy of part of a branch: a new history with those files
@@ -410,15 +317,6 @@ class Converter:
         self._changed_refs.clear()
         self._since_checkpoint = 0
         self._checkpoint_at = time.monotonic()
-
-
-def _prop(node: NodeRecord, name: str, current: str | None) -> str | None:
-    """A property's value after this node record: full lists replace, deltas amend."""
-    if node.props is None:
-        return current
-    if node.prop_delta:
-        return node.props.get(name, current)
-    return node.props.get(name)
 
 
 def _timestamp(value: str | None) -> int | None:

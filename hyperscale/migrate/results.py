@@ -14,7 +14,37 @@ _SHOWN = 200
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from hyperscale.migrate.verify import Checked, Difference
+
+@dataclass(frozen=True)
+class Target:
+    """One tree to compare: a branch or tag (full) or a commit of a sampled revision."""
+
+    label: str
+    svn_path: str
+    revision: int
+    #: The Git commit; None when Git lacks the branch or tag.
+    commit: str | None
+
+
+@dataclass(frozen=True)
+class Difference:
+    ref: str
+    path: str
+    problem: str
+    svn: str | None = None
+    git: str | None = None
+
+    def line(self) -> str:
+        seen = f" (svn {self.svn}, git {self.git})" if self.svn or self.git else ""
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.ref}: {where}{self.problem}{seen}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    target: Target
+    files: int
+    differences: list[Difference]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import tempfile
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from hyperscale.clients import git, svn
+from hyperscale.migrate.results import Checked, ConvertedRef, Difference, Target
 from hyperscale.migrate.tree import (
     EXECUTABLE,
     FILE,
@@ -31,38 +31,6 @@ from hyperscale.migrate.tree import (
 
 #: path -> (mode, blob id)
 Files = dict[str, tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class Target:
-    """One tree to compare: a branch or tag (full) or a commit of a sampled revision."""
-
-    label: str
-    svn_path: str
-    revision: int
-    #: The Git commit; None when Git lacks the branch or tag.
-    commit: str | None
-
-
-@dataclass(frozen=True)
-class Difference:
-    ref: str
-    path: str
-    problem: str
-    svn: str | None = None
-    git: str | None = None
-
-    def line(self) -> str:
-        seen = f" (svn {self.svn}, git {self.git})" if self.svn or self.git else ""
-        where = f"{self.path}: " if self.path else ""
-        return f"{self.ref}: {where}{self.problem}{seen}"
-
-
-@dataclass(frozen=True)
-class Checked:
-    target: Target
-    files: int
-    differences: list[Difference]
 
 
 def _file_id(path: Path, eol: str | None) -> str:
@@ -160,3 +128,30 @@ def verify(
             done.append(checked)
             progress(len(done), len(targets))
     return done
+
+
+def check_refs(
+    refs: list[ConvertedRef], heads: dict[str, str | None], present: dict[str, git.Ref]
+) -> list[Difference]:
+    """Every branch and tag is in Git where the migration put it, and Git has no others."""
+    found = []
+    expected = set()
+    for ref in refs:
+        name = f"refs/{'heads' if ref.kind == 'branch' else 'tags'}/{ref.name}"
+        expected.add(name)
+        label = f"{ref.kind} {ref.name}"
+        made = heads.get(ref.svn_path)
+        if not ref.commit:
+            found.append(Difference(label, "", "missing in git"))
+        elif made and ref.commit != made:
+            found.append(
+                Difference(label, "", "moved since the migration", made[:12], ref.commit[:12])
+            )
+    found += [Difference(n, "", "in git, not in svn") for n in sorted(present.keys() - expected)]
+    return found
+
+
+def sample(commits: list[tuple[int, str, str]], size: int) -> list[tuple[int, str, str]]:
+    """About ``size`` commits spread over the history, always with the newest."""
+    step = max(1, len(commits) // size)
+    return sorted(commits[::-1][::step][:size])
