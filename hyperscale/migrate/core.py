@@ -1,7 +1,7 @@
 """`hyperscale migrate svn`: Subversion to Git, checked before anything is pushed.
 
 The engine: ``svnadmin dump`` (``svnrdump dump`` for a remote URL) read by our own parser
-into ``git fast-import``, about 10x faster than ``git svn clone`` on a branchy repository
+into ``git fast-import``, over 20x faster than ``git svn clone`` on a branchy repository
 (docs/benchmarks.md); then every branch and tag compared with ``svn export``.
 """
 
@@ -125,7 +125,9 @@ def _migrate(
                 " what was converted is saved",
                 hint="continue with --resume",
             )
-        state.put("run", None)
+    elif resumed:  # killed after its last checkpoint: only the tidying was left to do
+        _tidy_refs(request.dest, state)
+    state.put("run", None)
     convert_seconds = time.monotonic() - started
     refs = _converted_refs(request.dest, state)
     checked = _verify(request, info, state, refs, progress)

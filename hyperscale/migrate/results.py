@@ -171,7 +171,7 @@ class MigrationResult:
             console.print(
                 f"converted r{self.first}-r{self.last} of {self.svn_url} into {self.dest}:"
                 f" {self.revisions} revisions, {self.commits} commits"
-                f" in {self.convert_seconds:.1f} s" + (" (resumed)" if self.resumed else ""),
+                f" in {_duration(self.convert_seconds)}" + (" (resumed)" if self.resumed else ""),
                 markup=False,
             )
         for kind in ("branch", "tag"):
@@ -202,7 +202,7 @@ class MigrationResult:
         files = sum(c.files for c in v.checked)
         summary = f"verification ({v.mode}): {len(v.checked)} trees, {files} files compared"
         if v.passed:
-            console.print(f"{summary} in {v.seconds:.1f} s: [green]no differences[/]")
+            console.print(f"{summary} in {_duration(v.seconds)}: [green]no differences[/]")
             return
         console.print(f"{summary}: [bold red]{len(v.differences)} differences[/]")
         for difference in v.differences[:_SHOWN]:
@@ -265,3 +265,7 @@ class AuthorsResult:
             f"{added} {self.file}; {unmapped} still to fill in (`user = Full Name <email>`)",
             markup=False,
         )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"

@@ -73,6 +73,8 @@ def _window(source: bytes, instructions: bytes, new_data: bytes, target_length: 
             target += new_data[new_pos : new_pos + length]
             new_pos += length
             continue
+        if action not in (_COPY_SOURCE, _COPY_TARGET):
+            raise ExternalSystemError("a delta in the dump stream has an unknown instruction")
         offset, ip = _varint(instructions, ip)
         if action == _COPY_SOURCE:
             target += source[offset : offset + length]

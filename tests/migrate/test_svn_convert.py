@@ -184,7 +184,7 @@ def test_a_layout_the_repository_does_not_have_is_refused(
     assert "--stdlayout and --trunk/--branches/--tags exclude each other" in both.stderr
 
 
-def test_custom_layout_under_a_project_url_with_empty_directories(
+def test_custom_layout_under_a_project_url_with_symlinks_and_empty_directories(
     isolated_app: AppContext, tmp_path: Path
 ) -> None:
     url = create(tmp_path / "repo")
@@ -194,18 +194,25 @@ def test_custom_layout_under_a_project_url_with_empty_directories(
     wc = tmp_path / "wc"
     svn("checkout", "--quiet", f"{project}/main-line", str(wc))
     (wc / "hello.txt").write_text("hello\n")
-    svn("add", "--quiet", "hello.txt", cwd=wc)
+    (wc / "greeting").symlink_to("hello.txt")
+    svn("add", "--quiet", "hello.txt", "greeting", cwd=wc)
     svn("commit", "--quiet", "-m", "hello", cwd=wc)
-    svn("copy", "-m", "dev x", f"{project}/main-line", f"{project}/dev/x")
-    svn("copy", "-m", "1.0", f"{project}/dev/x", f"{project}/releases/1.0")
+    svn("copy", "-m", "dev x", f"{project}/main-line", f"{project}/dev/fix bug~1")
+    svn("copy", "-m", "1.0", f"{project}/dev/fix bug~1", f"{project}/releases/1.0")
     dest = tmp_path / "widget.git"
     code, document = migrate_json(
         isolated_app, project, str(dest), "--default-domain", "example.com", "--empty-dirs",
         "--trunk", "main-line", "--branches", "dev", "--tags", "releases",
     )  # fmt: skip
     assert code == 0, document
-    assert set(refs(dest)) == {"refs/heads/main", "refs/heads/x", "refs/tags/1.0"}
-    assert files(dest, "main") == {"hello.txt": "100644", "var/empty/.gitkeep": "100644"}
+    # A branch name Git would refuse is made acceptable.
+    assert set(refs(dest)) == {"refs/heads/main", "refs/heads/fix-bug-1", "refs/tags/1.0"}
+    assert files(dest, "main") == {
+        "greeting": "120000",
+        "hello.txt": "100644",
+        "var/empty/.gitkeep": "100644",
+    }
+    assert blob(dest, "main:greeting") == b"hello.txt"
     assert document["data"]["verification"]["passed"] is True
     assert document["data"]["outside_layout"] == []  # /other is outside the project URL
 

@@ -168,3 +168,19 @@ def test_rerun_fetches_only_new_revisions(
     outcome = migrate(isolated_app, url, str(dest), *mapped(rich))
     assert outcome.exit_code == 0
     assert f"is up to date with {url} at r15" in outcome.stdout
+
+
+def test_converting_in_two_steps_gives_the_same_commits_as_in_one(
+    isolated_app: AppContext, rich: RichRepository, reference: dict[str, str], tmp_path: Path
+) -> None:
+    dest = tmp_path / "widget.git"
+    code, document = migrate_json(isolated_app, rich.url, str(dest), *mapped(rich), "-r", "0:6")
+    assert code == 0, document
+    assert document["data"]["revisions"]["to"] == 6
+    gap = migrate(isolated_app, rich.url, str(dest), *mapped(rich), "-r", "9:HEAD")
+    assert gap.exit_code == 2
+    assert "--revisions starts at r9, but" in gap.stderr
+    code, document = migrate_json(isolated_app, rich.url, str(dest), *mapped(rich))
+    assert code == 0, document
+    assert document["data"]["revisions"]["from"] == 7
+    assert refs(dest) == reference
