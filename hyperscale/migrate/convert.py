@@ -108,7 +108,6 @@ class Converter:
         number = record.number
         if self._first_rev is None:
             self._first_rev = number
-            self.state.put("first_rev", number)
         base = self.roots.get(number - 1) or Dir(owner=-1)
         props = record.props
         # A revision without a date (rare: hand-edited revision properties) takes the last.
@@ -312,6 +311,7 @@ class Converter:
             self.state.save_heads([(p, resolved(e)) for p, e in self._new_events])
             self.state.save_refs([self.refs[p] for p in sorted(self._changed_refs)])
             self.state.put("last_rev", self.last_rev)
+            self.state.put("first_rev", self._first_rev)
         self._new_roots.clear()
         self._new_events.clear()
         self._changed_refs.clear()

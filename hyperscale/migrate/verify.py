@@ -116,11 +116,13 @@ def verify(
     *,
     empty_dirs: bool,
     progress: Callable[[int, int], None],
+    workers: int | None = None,
 ) -> list[Checked]:
     """Every target compared, a few at a time (each is an svn export and a git ls-tree)."""
     done: list[Checked] = []
     progress(0, len(targets))
-    workers = max(1, min(4, os.cpu_count() or 1))
+    # svn export waits on the disk about as long as it computes: two per core.
+    workers = workers or max(2, min(8, 2 * (os.cpu_count() or 1)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for checked in pool.map(
             lambda t: check(git_dir, root_url, t, empty_dirs=empty_dirs), targets

@@ -196,6 +196,7 @@ def test_custom_layout_under_a_project_url_with_symlinks_and_empty_directories(
     (wc / "hello.txt").write_text("hello\n")
     (wc / "greeting").symlink_to("hello.txt")
     svn("add", "--quiet", "hello.txt", "greeting", cwd=wc)
+    svn("propset", "--quiet", "svn:global-ignores", "*.tmp\n#scratch\n", ".", cwd=wc)
     svn("commit", "--quiet", "-m", "hello", cwd=wc)
     svn("copy", "-m", "dev x", f"{project}/main-line", f"{project}/dev/fix bug~1")
     svn("copy", "-m", "1.0", f"{project}/dev/fix bug~1", f"{project}/releases/1.0")
@@ -208,11 +209,13 @@ def test_custom_layout_under_a_project_url_with_symlinks_and_empty_directories(
     # A branch name Git would refuse is made acceptable.
     assert set(refs(dest)) == {"refs/heads/main", "refs/heads/fix-bug-1", "refs/tags/1.0"}
     assert files(dest, "main") == {
+        ".gitignore": "100644",
         "greeting": "120000",
         "hello.txt": "100644",
         "var/empty/.gitkeep": "100644",
     }
     assert blob(dest, "main:greeting") == b"hello.txt"
+    assert blob(dest, "main:.gitignore") == b"*.tmp\n\\#scratch\n"  # inherited: unanchored
     assert document["data"]["verification"]["passed"] is True
     assert document["data"]["outside_layout"] == []  # /other is outside the project URL
 
