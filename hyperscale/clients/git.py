@@ -47,6 +47,7 @@ class TreeEntry:
     mode: str
     sha: str
     path: str
+    size: int
 
 
 def _git(git_dir: Path, *args: str, what: str, input_text: str | None = None) -> str:
@@ -86,15 +87,16 @@ def refs(git_dir: Path, *patterns: str) -> dict[str, Ref]:
 
 def ls_tree(git_dir: Path, treeish: str) -> list[TreeEntry]:
     """Every file (blob or symlink) of a commit's tree, recursively."""
-    text = _git(git_dir, "ls-tree", "-r", "-z", "--full-tree", treeish, what="git ls-tree")
+    args = ("ls-tree", "-r", "-z", "-l", "--full-tree", treeish)
+    text = _git(git_dir, *args, what="git ls-tree")
     entries = []
     for record in text.split("\0"):
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        mode, kind, sha = meta.split()
+        mode, kind, sha, size = meta.split()
         if kind == "blob":
-            entries.append(TreeEntry(mode, sha, path))
+            entries.append(TreeEntry(mode, sha, path, int(size)))
     return entries
 
 
