@@ -102,7 +102,7 @@ def _migrate(
             )
         first = last + 1
     else:
-        preflight.check_layout(layout, info, request)
+        preflight.check_layout(layout, info, request, end)
     authors, defaulted = preflight.check_authors(request, info, first, end)
     engine = "svnadmin dump" if svn.local_repository(info.root_url) else "svnrdump dump"
     started = time.monotonic()

@@ -3,6 +3,7 @@ writes, the layout, and the authors; each problem is one usage error the user ca
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,12 @@ def check_state(state: State, request: MigrationRequest, info: svn.RepositoryInf
             hint="give the DEST of this repository, or a new one",
         )
     stored = Layout(**state.get("layout"))
+    if stored.prefix != info.path:
+        raise UsageError(
+            f"{request.dest} was migrated from /{stored.prefix} of this repository,"
+            f" not /{info.path}",
+            hint="give the URL it was made from, or a new DEST",
+        )
     if asked and stored != layout:
         raise UsageError(
             f"{request.dest} was migrated with another layout ({layout_text(stored)})",
@@ -109,22 +116,25 @@ def layout_text(layout: Layout) -> str:
     return ", ".join(parts)
 
 
-def check_layout(layout: Layout, info: svn.RepositoryInfo, request: MigrationRequest) -> None:
-    """Before the first run: the layout's directories exist at the last revision."""
+def check_layout(
+    layout: Layout, info: svn.RepositoryInfo, request: MigrationRequest, end: int
+) -> None:
+    """Before the first run: the layout's directories exist at the last revision converted
+    (every one given with --trunk/--branches/--tags; at least one of the standard ones)."""
     paths = layout.containers()
     present = []
     for path in paths:
         parent, _, name = path.rpartition("/")
-        names = svn.list_names(f"{info.root_url}/{parent}".rstrip("/"), info.head)
+        parent_url = f"{info.root_url}/{urllib.parse.quote(parent)}".rstrip("/")
+        names = svn.list_names(parent_url, end)
         if names is not None and name in names:
             present.append(path)
     custom = bool(request.trunk or request.branches or request.tags)
     missing = [p for p in paths if p not in present]
     if (custom and missing) or not present:
-        top = svn.list_names(info.url, info.head) or set()
+        top = svn.list_names(info.url, end) or set()
         raise UsageError(
-            f"bad layout: {', '.join('/' + p for p in missing)} not in {info.root_url}"
-            f" at r{info.head}",
+            f"bad layout: {', '.join('/' + p for p in missing)} not in {info.root_url} at r{end}",
             hint=f"the URL holds {', '.join(sorted(top)) or 'nothing'};"
             " give --trunk/--branches/--tags relative to it",
         )

@@ -253,3 +253,18 @@ def test_progress_shows_revisions_with_a_rate_on_a_terminal(
     assert "revisions" in outcome.stderr
     assert "rev/s" in outcome.stderr
     assert "13/13" in outcome.stderr
+
+
+def test_a_dest_made_from_another_repository_is_refused(
+    isolated_app: AppContext, rich: RichRepository, tmp_path: Path
+) -> None:
+    dest = tmp_path / "widget.git"
+    assert migrate_json(isolated_app, rich.url, str(dest), *mapped(rich))[0] == 0
+    other = create(tmp_path / "other")
+    svn("mkdir", "-m", "layout", f"{other}/trunk")
+    outcome = migrate(isolated_app, other, str(dest), "--default-domain", "example.com")
+    assert outcome.exit_code == 2
+    assert "was migrated from another Subversion repository" in outcome.stderr
+    moved = migrate(isolated_app, f"{rich.url}/trunk", str(dest), *mapped(rich))
+    assert moved.exit_code == 2
+    assert "was migrated from / of this repository, not /trunk" in moved.stderr
