@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hyperscale.output import OutputFormat
 
+if TYPE_CHECKING:
+    from typer.core import TyperGroup
 
-def command_group(help_text: str, *, name: str | None = None) -> typer.Typer:
-    """A typer app with the tool's settings: plain help (fast to import), no rich tracebacks."""
+
+def command_group(
+    help_text: str, *, name: str | None = None, cls: type[TyperGroup] | None = None
+) -> typer.Typer:
+    """A typer app with the tool's settings: plain help (fast to import), no rich tracebacks.
+    ``cls``: a group class of the domain's own (one that picks a default command)."""
     return typer.Typer(
         help=help_text,
         no_args_is_help=True,
@@ -18,6 +24,7 @@ def command_group(help_text: str, *, name: str | None = None) -> typer.Typer:
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
         name=name,
+        cls=cls,
     )
 
 

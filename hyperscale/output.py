@@ -109,17 +109,33 @@ def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
 
 
 @contextmanager
-def progress_bar(app: AppContext, title: str) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(
+    app: AppContext, title: str, *, rate_unit: str | None = None
+) -> Iterator[Callable[[int, int], None]]:
     """A bar of (done, total) on a terminal, gone when the work ends; silence when piped.
 
-    Like the spinner, it appears at the first update, after any confirmation prompt.
+    Like the spinner, it appears at the first update, after any confirmation prompt. With
+    ``rate_unit`` ("rev") it also shows the rate, "41 rev/s".
     """
     if not app.interactive:
         yield lambda _done, _total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
-    columns = (title, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.0f} {rate_unit}/s" if speed else f"- {rate_unit}/s")
+
+    rate = (RateColumn(),) if rate_unit else ()
+    columns = (title, BarColumn(), MofNCompleteColumn(), *rate, TimeRemainingColumn())
     with ExitStack() as stack:
         bars: list[Callable[[int, int], None]] = []
 

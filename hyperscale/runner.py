@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
 import subprocess
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +92,71 @@ def run(
             + (f": {tail}" if tail else "")
         )
     return result
+
+
+@contextlib.contextmanager
+def stream(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    write: bool = False,
+    read: bool = False,
+    secrets: Sequence[str] = (),
+    what: str | None = None,
+    ok_codes: Sequence[int] = (0,),
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a program whose standard input (``write``) or output (``read``) is a byte stream
+    the caller feeds or consumes while it runs: a dump piped through a parser, a stream of
+    import commands. No shell, logged like ``run``.
+
+    The program runs in a session of its own, so a Ctrl-C at the terminal reaches only us and
+    the caller decides how to stop. On leaving the block normally its input is closed and its
+    exit code checked (a failure raises ``ExternalSystemError`` with its last stderr line); if
+    the block raises, the program is killed and the caller's exception goes on.
+    """
+    shown = masked(argv, secrets)
+    log.debug("stream: %s", shown)
+    full_env = {**os.environ, **env} if env is not None else None
+    # stderr goes to a file, never a pipe: nobody reads it while the program runs, and a full
+    # pipe would stall the program.
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.PIPE if write else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if read else subprocess.DEVNULL,
+                stderr=errors,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise ExternalSystemError(
+                f"{argv[0]} is not installed or not on PATH",
+                hint="run `make bootstrap` to install the project's tools",
+            ) from exc
+        except OSError as exc:
+            raise ExternalSystemError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
+        try:
+            yield proc
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    # BrokenPipeError: it exited before reading all we wrote
+                    with contextlib.suppress(BrokenPipeError):
+                        pipe.close()
+        code = proc.wait()
+        if code not in ok_codes:
+            errors.seek(0)
+            tail = _last_line(mask_text(errors.read().decode("utf-8", "replace"), secrets))
+            raise ExternalSystemError(
+                f"{what or shown} failed with exit code {code}" + (f": {tail}" if tail else "")
+            )
 
 
 def _last_line(text: str) -> str:

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   python3-venv            # the project's .venv
   prometheus              # promtool: `hyperscale render` checks and unit-tests the alert rules
   prometheus-alertmanager # amtool: `hyperscale render` checks the Alertmanager configuration
+  subversion              # `hyperscale migrate svn`: svn, svnadmin, svnrdump (and svnserve, svnmucc for tests)
+  git-svn                 # the baseline `benchmarks/migrate_svn.py` measures against
 )
 
 missing=()

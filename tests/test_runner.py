@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from hyperscale.errors import ExternalSystemError
-from hyperscale.runner import masked, run
+from hyperscale.runner import masked, run, stream
 
 
 def test_captures_output() -> None:
@@ -57,3 +57,28 @@ def test_inherit_env_false_passes_only_the_given_variables(monkeypatch) -> None:
     shown = run([sys.executable, "-c", script], env={"ONLY": "1"}, inherit_env=False).stdout
     assert "AWS_SECRET_ACCESS_KEY" not in shown
     assert "ONLY" in shown
+
+
+def test_stream_pipes_bytes_both_ways() -> None:
+    echo = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read().upper())"
+    with stream([sys.executable, "-c", echo], write=True, read=True) as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write(b"dump\x00stream")
+        proc.stdin.close()
+        assert proc.stdout.read() == b"DUMP\x00STREAM"
+
+
+def test_stream_failure_names_the_program_and_its_last_error_line() -> None:
+    script = "import sys; sys.stderr.write('reading\\nno such revision 9\\n'); sys.exit(1)"
+    with (
+        pytest.raises(ExternalSystemError, match=r"^svnadmin dump failed .*: no such revision 9$"),
+        stream([sys.executable, "-c", script], read=True, what="svnadmin dump"),
+    ):
+        pass
+
+
+def test_stream_kills_the_program_when_the_caller_fails() -> None:
+    with pytest.raises(KeyError), stream([sys.executable, "-c", "input()"], write=True) as proc:
+        raise KeyError("parser gave up")
+    assert proc.returncode is not None

@@ -1,0 +1,1 @@
+"""`hyperscale migrate`: other version-control systems to Git, verified."""
