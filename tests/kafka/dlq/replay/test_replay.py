@@ -11,6 +11,8 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,7 +22,16 @@ from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from hyperscale.kafka.dlq.replay.routing import PARKED_REASON
 from tests.conftest import invoke
-from tests.kafka.support import Record, committed_total, create_topic, produce_records, read_all
+from tests.kafka.support import (
+    OpenRanges,
+    OpenTransactions,
+    Record,
+    committed_in,
+    committed_total,
+    create_topic,
+    produce_records,
+    read_all,
+)
 from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -98,11 +109,18 @@ def test_records_go_back_to_their_topic_and_partition_byte_for_byte_once(
     assert len(read_all(bootstrap, origin)) == 41
 
 
-def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_once(
+#: Kills that must land inside an open transaction, and the runs allowed to get them.
+KILLS_INSIDE = 5
+RUNS_AT_MOST = 12
+
+
+def test_sigkill_inside_open_transactions_then_resume_sends_each_record_exactly_once(
     bootstrap: str, prefix: str
 ) -> None:
-    """Five runs killed with SIGKILL at random moments, then one run to the end: a
-    read_committed reader sees every dead letter once, with its key, value and headers."""
+    """Runs killed with SIGKILL at random points of their progress until five kills are seen
+    to have landed inside an open transaction (its records on the broker, uncommitted) that the
+    next run then aborted; that next run goes to the end. A read_committed reader sees every
+    dead letter once, with its key, value and headers."""
     total = 20_000
     origin = create_topic(bootstrap, f"{prefix}-orders", 3)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 3)
@@ -120,28 +138,56 @@ def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_onc
     produce_records(bootstrap, dlq, records)
     seed = int(os.environ.get("REPLAY_KILL_SEED", time.time()))
     rng = random.Random(seed)
+    group = f"{prefix}-replay"
     command = [
         sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq,
-        "--group", f"{prefix}-replay", "--rate", "2000", "--transaction-size", "400",
-        "-o", "json",
+        "--group", group, "--rate", "2000", "--transaction-size", "400", "-o", "json",
     ]  # fmt: skip
-    checkpoints = []
-    for _ in range(5):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 2.2))
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        checkpoints.append(committed_total(bootstrap, f"{prefix}-replay", dlq, 3))
+    transactions = OpenTransactions(bootstrap, origin)
+    inside: list[OpenRanges] = []  # the kills that landed inside a transaction, now aborted
+    killed_in: OpenRanges = {}  # the last kill's open transaction, until the next run ends it
+    history: list[str] = []
 
-    final = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    def checkpoint() -> int:
+        return committed_total(bootstrap, group, dlq, 3)
 
-    context = f"seed {seed} (REPLAY_KILL_SEED), checkpoints after each kill {checkpoints}"
-    assert final.returncode == ExitCode.OK, f"{context}: {final.stderr}"
-    assert any(0 < c < total for c in checkpoints), f"no kill landed mid-replay: {context}"
-    assert checkpoints[-1] < total, f"the replay finished before the last kill: {context}"
+    def context() -> str:
+        return f"seed {seed} (REPLAY_KILL_SEED); runs: {history}"
+
+    for _run in range(RUNS_AT_MOST):
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        # A random point of progress; reaching it means this run committed, so it has fenced
+        # the killed run and aborted its transaction (or seen it commit) first.
+        point = checkpoint() + rng.randint(1, 1000)
+        until(process, lambda point=point: checkpoint() >= point, "progress", 0.02)
+        assert process.poll() is None, f"{process.communicate()[1]}\n{context()}"
+        if killed_in:
+            wait_for(partial(transactions.ended, killed_in), 30, "the killed run's transaction")
+            aborted = not committed_in(bootstrap, origin, killed_in)
+            history.append(f"killed inside {killed_in}: {'aborted' if aborted else 'committed'}")
+            if aborted:
+                inside.append(killed_in)
+        if len(inside) == KILLS_INSIDE:
+            break  # this run goes to the end
+        # ... and a random depth into a transaction (of 400 records at most).
+        depth = rng.randint(1, 300)
+        until(process, lambda depth=depth: open_records(transactions) >= depth, "depth", 0.005)
+        process.kill()
+        process.communicate(timeout=30)
+        # Still open after the kill: the run died inside it (else it had just ended).
+        killed_in = transactions.ranges()
+        history.append(f"checkpoint {checkpoint()}, open {killed_in or 'none'}")
+    else:
+        pytest.fail(f"fewer than {KILLS_INSIDE} kills inside a transaction: {context()}")
+
+    _out, err = process.communicate(timeout=120)
+
+    assert process.returncode == ExitCode.OK, f"{context()}: {err}"
     replayed = read_all(bootstrap, origin, read_committed=True)
     ids = sorted(int(dict(r[2])["id"]) for r in replayed)
-    assert ids == list(range(total)), f"lost or doubled records: {context}"
+    assert ids == list(range(total)), f"lost or doubled records: {context()}"
     originals = {r[0]: r for r in records}
     for key, value, headers, timestamp, partition in replayed:
         assert key is not None
@@ -152,39 +198,60 @@ def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_onc
             o_timestamp,
         )
         assert partition == int(dict(o_headers)["hyperscale.dlq.original-partition"])
-    assert committed_total(bootstrap, f"{prefix}-replay", dlq, 3) == total
-    # Aborted transactions left records in the log that read_uncommitted readers see: the
-    # kills really interrupted open transactions (else this test would prove nothing).
-    assert len(read_all(bootstrap, origin, read_committed=False)) > total
+    assert checkpoint() == total
 
 
-def test_ctrl_c_commits_what_was_sent_exits_130_and_the_rerun_finishes(
+def test_ctrl_c_commits_what_was_sent_and_exits_130_with_the_report(
     bootstrap: str, prefix: str
 ) -> None:
+    stop = signal.SIGINT
+    total, rate = 3000, 50
     origin = create_topic(bootstrap, f"{prefix}-orders", 1)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
     produce_records(
-        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(3000)]
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
     )
-    command = [
-        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "1000",
-        "-o", "json",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "-o", "json"]
+    # The rate limit keeps this run going for (total - burst) / rate seconds at least after
+    # it starts, so a signal sent sooner lands inside it: checked below, not assumed.
+    shortest_run = (total - rate * 0.1) / rate
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*command, "--rate", str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     group = _group_of(dlq)
-    wait_for(lambda: committed_total(bootstrap, group, dlq, 1) > 0, 30, "the first checkpoint")
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    until(process, lambda: committed_total(bootstrap, group, dlq, 1) > 0, "a checkpoint", 0.2)
+    process.send_signal(stop)
+    signalled_after = time.monotonic() - started
+    out, err = process.communicate(timeout=60)
 
+    assert signalled_after < shortest_run, "the signal came too late to prove anything"
     assert process.returncode == ExitCode.INTERRUPTED, (out, err)
     first = json.loads(out)["data"]
     assert first["interrupted"] is True
-    assert 0 < first["sent"] < 3000
-    assert len(read_all(bootstrap, origin)) == first["sent"]
-    rest = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    sent = first["sent"]
+    assert 0 < sent < total
+    assert (first["to_read"], first["read"], first["remaining"]) == (total, sent, total - sent)
+    assert committed_total(bootstrap, group, dlq, 1) == sent  # its checkpoint is committed
+    assert len(read_all(bootstrap, origin)) == sent
+    # The same selection without the rate limit: the same checkpoint, so it goes on from it.
+    rest = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert rest.returncode == ExitCode.OK, rest.stderr
-    assert json.loads(rest.stdout)["data"]["sent"] == 3000 - first["sent"]
-    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(3000))
+    finished = json.loads(rest.stdout)["data"]
+    assert (finished["sent"], finished["remaining"]) == (total - sent, 0)
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
+
+
+def open_records(transactions: OpenTransactions) -> int:
+    """Records on the broker in transactions not ended yet."""
+    return sum(high - stable for stable, high in transactions.ranges().values())
+
+
+def until(
+    process: subprocess.Popen[str], condition: Callable[[], Any], what: str, interval: float
+) -> None:
+    """Wait until ``condition`` holds or ``process`` has ended."""
+    wait_for(lambda: process.poll() is not None or condition(), 60, what, interval)
 
 
 def test_dry_run_shows_each_record_and_its_destination_and_moves_nothing(
@@ -389,24 +456,34 @@ def test_waiting_for_the_checkpoint_survives_a_parallel_replay_fence(
 ) -> None:
     """Two replays of the same selection at once: the second fences the first, which stops
     with exit 3 and one line; together they still send every record once."""
+    total, rate = 2000, 20
     origin = create_topic(bootstrap, f"{prefix}-orders", 1)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
     produce_records(
-        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(2000)]
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
     )
     command = [
-        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "500",
+        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq,
         "--transaction-size", "100",
     ]  # fmt: skip
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: committed_total(bootstrap, _group_of(dlq), dlq, 1) > 0, 30, "first commit")
-    second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    out, err = first.communicate(timeout=30)
+    # The first is held back by its rate limit: it cannot be done sooner than this after it
+    # starts, so a second run over before then met it mid-replay (checked, not assumed). The
+    # second, without --rate, is the same selection: the same checkpoint group.
+    shortest_run = (total - rate * 0.1) / rate
+    started = time.monotonic()
+    first = subprocess.Popen(
+        [*command, "--rate", str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    until(first, lambda: committed_total(bootstrap, _group_of(dlq), dlq, 1) > 0, "a commit", 0.2)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    second_done = time.monotonic() - started
+    out, err = first.communicate(timeout=60)
 
+    assert second_done < shortest_run, "the second run ended too late to prove anything"
     assert second.returncode == ExitCode.OK, second.stderr
     assert first.returncode == ExitCode.EXTERNAL, (out, err)
     assert "took over" in out + err
-    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(2000))
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
 
 
 def _group_of(dlq: str) -> str:
