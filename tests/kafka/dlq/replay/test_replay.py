@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,10 +202,10 @@ def test_sigkill_inside_open_transactions_then_resume_sends_each_record_exactly_
     assert checkpoint() == total
 
 
-def test_ctrl_c_commits_what_was_sent_and_exits_130_with_the_report(
-    bootstrap: str, prefix: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_commits_what_was_sent_and_exits_130_with_the_report(
+    bootstrap: str, prefix: str, stop: signal.Signals
 ) -> None:
-    stop = signal.SIGINT
     total, rate = 3000, 50
     origin = create_topic(bootstrap, f"{prefix}-orders", 1)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
@@ -252,6 +253,63 @@ def until(
 ) -> None:
     """Wait until ``condition`` holds or ``process`` has ended."""
     wait_for(lambda: process.poll() is not None or condition(), 60, what, interval)
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler for ``signum`` (Linux: SigCgt in /proc/PID/status)."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
+
+
+def test_a_second_ctrl_c_aborts_the_open_transaction(bootstrap: str, prefix: str) -> None:
+    """The first Ctrl-C asks the run to stop after the record it is on; the second does not
+    wait: the open transaction is aborted at once (not left open for the broker to time out),
+    so nothing of it is visible and the checkpoint did not move."""
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    total = 20
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
+    )
+    command = [sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq]
+    transactions = OpenTransactions(bootstrap, origin)
+    # At 0.05 records/s the first record goes at once, in a new transaction, and the second
+    # waits 20 s for its turn: the first Ctrl-C finds the run there, transaction open.
+    process = subprocess.Popen(
+        [*command, "--rate", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    opened = wait_for(
+        lambda: process.poll() is not None or transactions.ranges(), 60, "an open transaction"
+    )
+    assert process.poll() is None, process.communicate()
+    assert catches(process.pid, signal.SIGTERM)  # the replay's stop handler is in place
+    process.send_signal(signal.SIGINT)
+    # The first Ctrl-C was handled when the handler gave SIGTERM back to its default.
+    wait_for(
+        lambda: process.poll() is not None or not catches(process.pid, signal.SIGTERM),
+        30,
+        "the first Ctrl-C to be handled",
+        0.01,
+    )
+    still_open = transactions.ranges()
+    assert process.poll() is None, "the run ended before a second Ctrl-C"
+    assert still_open == opened, "the transaction ended before a second Ctrl-C"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == ExitCode.INTERRUPTED, (out, err)
+    assert err.strip().splitlines() == ["error: interrupted by the user"]
+    # Aborted by the run itself: a transaction it had left open would stay open for its 60 s
+    # timeout, as a SIGKILL leaves it.
+    wait_for(lambda: not transactions.ranges(), 15, "the open transaction to be aborted", 0.05)
+    assert read_all(bootstrap, origin) == []
+    [(start, end)] = opened.values()
+    assert len(read_all(bootstrap, origin, read_committed=False)) == end - start  # written
+    assert committed_total(bootstrap, _group_of(dlq), dlq, 1) == 0
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == ExitCode.OK, rerun.stderr
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
 
 
 def test_dry_run_shows_each_record_and_its_destination_and_moves_nothing(
