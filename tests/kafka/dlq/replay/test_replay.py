@@ -21,7 +21,7 @@ from platform_events.dlq import DeadLetterHeaders
 
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.kafka.dlq.replay.routing import PARKED_REASON
+from hyperscale.kafka.dlq.replay.routing import PARKED_FROM, PARKED_REASON
 from tests.conftest import invoke
 from tests.kafka.support import (
     OpenRanges,
@@ -30,6 +30,8 @@ from tests.kafka.support import (
     committed_in,
     committed_total,
     create_topic,
+    high_watermarks,
+    java_partition,
     produce_records,
     read_all,
 )
@@ -44,7 +46,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def ours(origin: str, partition: int, offset: int, exception: str = "KeyError") -> list[Any]:
+def ours(
+    origin: str,
+    partition: int,
+    offset: int,
+    exception: str = "KeyError",
+    message: str | None = None,
+) -> list[Any]:
     return DeadLetterHeaders(
         original_topic=origin,
         original_partition=partition,
@@ -52,7 +60,7 @@ def ours(origin: str, partition: int, offset: int, exception: str = "KeyError") 
         original_timestamp_ms=now_ms() - 60_000,
         consumer_group="orders-svc",
         exception_class=exception,
-        exception_message=f"failed on {offset}",
+        exception_message=message or f"failed on {offset}",
         attempts=3,
         failed_at_ms=now_ms() - 30_000,
     ).encode()
@@ -542,6 +550,199 @@ def test_waiting_for_the_checkpoint_survives_a_parallel_replay_fence(
     assert first.returncode == ExitCode.EXTERNAL, (out, err)
     assert "took over" in out + err
     assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
+
+
+def test_to_sends_every_record_to_that_topic_placed_by_key_as_java_does(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    orders = create_topic(bootstrap, f"{prefix}-orders", 4)
+    payments = create_topic(bootstrap, f"{prefix}-payments", 2)
+    retry = create_topic(bootstrap, f"{prefix}-retry", 3)
+    dlq = create_topic(bootstrap, f"{prefix}-mixed.dlq", 1)
+    records: list[Record] = [
+        *[(b"order-%d" % i, b"o%d" % i, ours(orders, 3, i), now_ms(), 0) for i in range(12)],
+        *[(b"pay-%d" % i, b"p%d" % i, ours(payments, 1, i), now_ms(), 0) for i in range(6)],
+        (b"no-origin", b"n", [("trace", b"t")], now_ms(), 0),  # --to is where it goes
+        (b"gone", b"g", ours(f"{prefix}-deleted", 0, 1), now_ms(), 0),
+        (b"tired", b"t", [*ours(orders, 0, 2), (REPLAY_COUNT, b"3")], now_ms(), 0),
+    ]
+    produce_records(bootstrap, dlq, records)
+
+    code, document = replay(isolated_app, dlq, "--to", retry)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert data["target"] == retry
+    assert data["sent_by_topic"] == {retry: 20}
+    assert data["parked_by_reason"] == {"max-attempts": 1}  # the loop guard still holds
+    assert data["group"] != _group_of(dlq)  # --to is part of the selection
+    assert read_all(bootstrap, orders) == read_all(bootstrap, payments) == []
+    originals = {r[0]: r for r in records}
+    landed = read_all(bootstrap, retry)
+    assert sorted(r[0] or b"" for r in landed) == sorted(r[0] or b"" for r in records[:-1])
+    for key, value, headers, timestamp, partition in landed:
+        assert key is not None
+        _k, o_value, o_headers, o_timestamp, _p = originals[key]
+        assert (value, without_replay_count(headers), timestamp) == (
+            o_value,
+            o_headers,
+            o_timestamp,
+        )
+        assert dict(headers)[REPLAY_COUNT] == b"1"
+        # Not its original partition (another topic): where Kafka's Java producer puts the key.
+        assert partition == java_partition(key, 3), key
+
+
+def test_at_least_once_replays_without_transactions_and_resumes_from_its_checkpoint(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 2)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    records = [(b"%d" % i, b"v%d" % i, ours(origin, i % 2, i), now_ms(), 0) for i in range(30)]
+    produce_records(bootstrap, dlq, records)
+
+    code, first = replay(isolated_app, dlq, "--at-least-once", "--limit", "10")
+    assert code == ExitCode.OK, first
+    assert (first["data"]["exactly_once"], first["data"]["sent"]) == (False, 10)
+    assert committed_total(bootstrap, first["data"]["group"], dlq, 1) == 10
+    code, rest = replay(isolated_app, dlq, "--at-least-once")
+    assert code == ExitCode.OK, rest
+    assert (rest["data"]["group"], rest["data"]["sent"]) == (first["data"]["group"], 20)
+
+    landed = read_all(bootstrap, origin, read_committed=False)
+    assert sorted(int(r[0] or b"") for r in landed) == list(range(30))
+    assert all(r[4] == int(r[0] or b"") % 2 for r in landed)  # back to their partitions
+    # No transaction touched the topic: its log holds the records and no commit markers.
+    assert sum(high_watermarks(bootstrap, origin).values()) == 30
+    assert committed_total(bootstrap, first["data"]["group"], dlq, 1) == 30
+
+
+def test_parked_records_go_to_the_parking_topic_given_and_say_where_they_came_from(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    two_weeks = {"retention.ms": str(14 * 24 * 3600 * 1000)}
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 2, two_weeks)
+    parking = f"{prefix}-quarantine"
+    records: list[Record] = [
+        (b"fine", b"1", ours(origin, 0, 1), now_ms(), 0),
+        (b"tired", b"2", [*ours(origin, 0, 2), (REPLAY_COUNT, b"3")], now_ms() - 1, 0),
+        (b"orphan", b"3", [("trace", b"x")], now_ms() - 2, 1),
+        (b"loop", b"4", ours(dlq, 1, 4), now_ms() - 3, 1),
+    ]
+    produce_records(bootstrap, dlq, records)
+    # where each record sits in the DLQ: (partition, offset), as produced
+    positions = {b"fine": (0, 0), b"tired": (0, 1), b"orphan": (1, 0), b"loop": (1, 1)}
+
+    code, document = replay(isolated_app, dlq, "--parking-topic", parking)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert (data["sent"], data["parking_topic"], data["created_topics"]) == (1, parking, [parking])
+    assert data["parked_by_reason"] == {"max-attempts": 1, "no-origin": 1, "origin-is-dlq": 1}
+    assert f"{dlq}.parking" not in topic_names(bootstrap)
+    # made like its DLQ: the same partitions and retention
+    assert len(high_watermarks(bootstrap, parking)) == 2
+    assert topic_config(bootstrap, parking, "retention.ms") == two_weeks["retention.ms"]
+    reasons = {b"tired": b"max-attempts", b"orphan": b"no-origin", b"loop": b"origin-is-dlq"}
+    originals = {r[0]: r for r in records}
+    parked = read_all(bootstrap, parking)
+    assert sorted(r[0] or b"" for r in parked) == sorted(reasons)
+    for key, value, headers, timestamp, _partition in parked:
+        assert key is not None
+        _k, o_value, o_headers, o_timestamp, _p = originals[key]
+        partition, offset = positions[key]
+        # unchanged but for two headers: why, and the DLQ record it was
+        assert (value, timestamp) == (o_value, o_timestamp)
+        assert headers == [
+            *o_headers,
+            (PARKED_REASON, reasons[key]),
+            (PARKED_FROM, f"{dlq}[{partition}]@{offset}".encode()),
+        ]
+
+
+def test_partition_and_message_filters_pick_by_original_partition_and_exception_message(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 4)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    timeout, schema = "timeout calling inventory", "schema mismatch on field total"
+    records: list[Record] = [
+        (b"%d" % i, b"v", ours(origin, i % 4, i, message=schema if i % 3 else timeout), now_ms(), 0)
+        for i in range(12)
+    ]
+    produce_records(bootstrap, dlq, records)
+
+    code, timeouts = replay(isolated_app, dlq, "--message", "^timeout")
+    assert code == ExitCode.OK, timeouts
+    assert (timeouts["data"]["sent"], timeouts["data"]["skipped_by_filter"]) == (4, 8)
+    # the class is KeyError for all: --message looks at the message only
+    code, by_class = replay(isolated_app, dlq, "--message", "^KeyError", "--dry-run")
+    assert (code, by_class["data"]["sent"]) == (ExitCode.OK, 0)
+    odd = ("--partition", "1", "--partition", "3")
+    code, picked = replay(isolated_app, dlq, *odd, "--message", "schema")
+    assert code == ExitCode.OK, picked
+    assert (picked["data"]["sent"], picked["data"]["skipped_by_filter"]) == (4, 8)
+
+    landed = sorted((int(r[0] or b""), r[4]) for r in read_all(bootstrap, origin))
+    # i % 3 == 0 (the timeouts), then odd original partitions among the others
+    assert landed == [(i, i % 4) for i in (0, 1, 3, 5, 6, 7, 9, 11)]
+
+
+def test_records_lost_to_retention_and_those_remaining_are_reported(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(10)]
+    )
+
+    code, first = replay(isolated_app, dlq, "--limit", "3")
+    assert code == ExitCode.OK, first
+    assert (first["data"]["to_read"], first["data"]["read"], first["data"]["remaining"]) == (
+        10,
+        3,
+        7,
+    )
+    assert first["data"]["lost_to_retention"] == 0
+    # Retention deletes offsets 0-6 before the next run: 3-6 were never replayed.
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    [deleted] = admin.delete_records([TopicPartition(dlq, 0, 7)]).values()
+    deleted.result(timeout=30)
+
+    table = invoke(isolated_app, "kafka", "dlq", "replay", dlq, "--dry-run")
+    assert table.exit_code == ExitCode.OK, table.stderr
+    said = " ".join(table.stdout.split())
+    assert "4 record(s) were deleted by retention before they could be replayed" in said
+    code, rest = replay(isolated_app, dlq)
+
+    assert code == ExitCode.OK, rest
+    data = rest["data"]
+    assert (data["lost_to_retention"], data["to_read"], data["read"], data["remaining"]) == (
+        4,
+        3,
+        3,
+        0,
+    )
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == [0, 1, 2, 7, 8, 9]
+
+
+def topic_names(bootstrap: str) -> set[str]:
+    from confluent_kafka.admin import AdminClient
+
+    return set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
+
+
+def topic_config(bootstrap: str, topic: str, key: str) -> str:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    [future] = admin.describe_configs([ConfigResource("topic", topic)]).values()
+    return str(future.result(timeout=15)[key].value)
 
 
 def _group_of(dlq: str) -> str:
