@@ -211,6 +211,48 @@ def test_retention_loss_and_missing_commits_are_flagged(
     assert (groups[lost]["state"], groups[lost]["idle"]) == ("Empty", True)
 
 
+def groups_in(app: AppContext, prefix: str, *states: str) -> dict[str, str]:
+    """Group -> state of the prefix's groups `kafka lag --state ...` reports."""
+    flags = [arg for state in states for arg in ("--state", state)]
+    code, document = lag_json(app, "-g", f"{prefix}-.*", *flags)
+    assert code == ExitCode.OK, document
+    return {g["group"]: g["state"] for g in document["data"]["groups"]}
+
+
+def test_state_keeps_only_the_groups_in_those_states(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    from confluent_kafka import Consumer
+
+    topic = create_topic(bootstrap, f"{prefix}-t", 1)
+    produce(bootstrap, topic, 0, [int(time.time() * 1000)] * 2)
+    idle, live = f"{prefix}-idle", f"{prefix}-live"
+    commit(bootstrap, idle, {(topic, 0): 1})  # no members: Empty
+    member = Consumer({"bootstrap.servers": bootstrap, "group.id": live})
+    member.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 30
+        while not member.assignment() and time.monotonic() < deadline:
+            member.poll(0.2)
+        assert member.assignment(), "the member was not assigned the topic in 30 s"
+        stable = groups_in(isolated_app, prefix, "Stable")
+        empty = groups_in(isolated_app, prefix, "Empty")
+        both = groups_in(isolated_app, prefix, "Stable", "Empty")
+        named = invoke(isolated_app, "kafka", "lag", "-g", idle, "--state", "Stable")
+    finally:
+        member.close()
+
+    assert (stable, empty, both) == (
+        {live: "Stable"},
+        {idle: "Empty"},
+        {idle: "Empty", live: "Stable"},
+    )
+    # A group named outright but in another state: said so, not "no such group".
+    assert named.exit_code == ExitCode.USAGE
+    [line] = named.stderr.strip().splitlines()
+    assert f"no consumer group on {bootstrap} matches '{idle}' in state Stable" in line
+
+
 # -- thresholds and formats -------------------------------------------------------------------
 
 
