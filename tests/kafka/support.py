@@ -64,6 +64,23 @@ def delete_topic(bootstrap: str, name: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def delete_topics_containing(bootstrap: str, part: str, timeout: float = 30.0) -> None:
+    """Delete every topic whose name contains ``part``, and wait until the broker's metadata
+    no longer lists them."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [t for t in admin.list_topics(timeout=10).topics if part in t]
+    if not names:
+        return
+    for future in admin.delete_topics(names, operation_timeout=timeout).values():
+        future.result(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while any(part in t for t in admin.list_topics(timeout=10).topics):
+        assert time.monotonic() < deadline, f"topics with {part} listed {timeout}s after deletion"
+        time.sleep(0.1)
+
+
 #: (key, value, headers, timestamp ms, partition): a record as the DLQ tests write and read it.
 Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int, int]
 
