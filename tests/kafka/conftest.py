@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.local import core
 from hyperscale.local.results import ServiceState
+from tests.kafka.support import delete_topics_containing
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +30,16 @@ def bootstrap(shared_app: AppContext, local_env: Environment) -> Iterator[str]:
 
 
 @pytest.fixture
-def prefix() -> str:
-    """Every topic and group a test makes starts with this, so tests never see each other's."""
-    return f"ktest-{uuid.uuid4().hex[:10]}"
+def prefix(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every topic and group a test makes has this in its name, so tests never see each
+    other's. The test's topics are deleted after it: tests that read every DLQ topic on the
+    broker would otherwise read all the earlier tests' too, slower and slower."""
+    from confluent_kafka import KafkaException
+
+    name = f"ktest-{uuid.uuid4().hex[:10]}"
+    yield name
+    if "bootstrap" in request.fixturenames:
+        try:
+            delete_topics_containing(request.getfixturevalue("bootstrap"), name)
+        except KafkaException as exc:  # the test's own failure (a stopped broker) says more
+            warnings.warn(f"the topics of {name} were not deleted: {exc}", stacklevel=1)

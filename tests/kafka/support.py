@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 
 def create_topic(
@@ -60,6 +61,23 @@ def delete_topic(bootstrap: str, name: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while name in admin.list_topics(timeout=10).topics:
         assert time.monotonic() < deadline, f"{name} still listed {timeout}s after its deletion"
+        time.sleep(0.1)
+
+
+def delete_topics_containing(bootstrap: str, part: str, timeout: float = 30.0) -> None:
+    """Delete every topic whose name contains ``part``, and wait until the broker's metadata
+    no longer lists them."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [t for t in admin.list_topics(timeout=10).topics if part in t]
+    if not names:
+        return
+    for future in admin.delete_topics(names, operation_timeout=timeout).values():
+        future.result(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while any(part in t for t in admin.list_topics(timeout=10).topics):
+        assert time.monotonic() < deadline, f"topics with {part} listed {timeout}s after deletion"
         time.sleep(0.1)
 
 
@@ -139,3 +157,124 @@ def committed_total(bootstrap: str, group: str, topic: str, partitions: int) -> 
     finally:
         consumer.close()
     return sum(max(0, tp.offset) for tp in offsets)
+
+
+def java_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's Java producer picks for a keyed record (murmur2 of the key, the
+    sign bit cleared, modulo the partition count). Checked against Kafka's ConsoleProducer
+    when written; librdkafka's ``murmur2_random`` must agree with it."""
+    mask, m = 0xFFFFFFFF, 0x5BD1E995
+    h = (0x9747B28C ^ len(key)) & mask
+    whole = len(key) - len(key) % 4
+    for i in range(0, whole, 4):
+        k = (int.from_bytes(key[i : i + 4], "little") * m) & mask
+        k = ((k ^ (k >> 24)) * m) & mask
+        h = ((h * m) & mask) ^ k
+    tail = key[whole:]
+    if tail:
+        for shift, byte in reversed(list(enumerate(tail))):
+            h ^= byte << (8 * shift)
+        h = (h * m) & mask
+    h = ((h ^ (h >> 13)) * m) & mask
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
+
+
+#: Partition -> (last stable offset, high watermark) of the partitions where they differ.
+OpenRanges = dict[int, tuple[int, int]]
+
+
+class OpenTransactions:
+    """Where a transaction is open on a topic, as the broker says: the partitions whose last
+    stable offset (how far read_committed readers may read) is below the high watermark, with
+    the records between them written by a transaction that has not ended."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        self.topic = topic
+        self.admin = AdminClient({"bootstrap.servers": bootstrap})
+        metadata = self.admin.list_topics(topic, timeout=10)
+        self.partitions = sorted(metadata.topics[topic].partitions)
+
+    def ranges(self) -> OpenRanges:
+        from confluent_kafka import IsolationLevel
+
+        stable = self._ends(IsolationLevel.READ_COMMITTED)
+        high = self._ends(IsolationLevel.READ_UNCOMMITTED)
+        return {p: (stable[p], high[p]) for p in self.partitions if stable[p] < high[p]}
+
+    def ended(self, ranges: OpenRanges) -> bool:
+        """Whether the transactions that were open over ``ranges`` have ended since (committed
+        or aborted: read_committed readers may read past them)."""
+        from confluent_kafka import IsolationLevel
+
+        stable = self._ends(IsolationLevel.READ_COMMITTED)
+        return all(stable[p] >= end for p, (_, end) in ranges.items())
+
+    def _ends(self, level: Any) -> dict[int, int]:
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import OffsetSpec
+
+        futures = self.admin.list_offsets(
+            {TopicPartition(self.topic, p): OffsetSpec.latest() for p in self.partitions},
+            isolation_level=level,
+            request_timeout=10,
+        )
+        return {tp.partition: future.result(timeout=15).offset for tp, future in futures.items()}
+
+
+def committed_in(bootstrap: str, topic: str, ranges: OpenRanges) -> list[tuple[int, int]]:
+    """The (partition, offset) of records in ``ranges`` that a read_committed reader sees:
+    none when the transaction that wrote them was aborted. Call it once that transaction has
+    ended (``OpenTransactions.ended``)."""
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tests-committed-in",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed",
+        }
+    )
+    visible: list[tuple[int, int]] = []
+    try:
+        consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
+        pending = set(ranges)
+        deadline = time.monotonic() + 30
+        while pending:
+            assert time.monotonic() < deadline, f"{topic} {sorted(pending)} not read in 30 s"
+            for message in consumer.consume(num_messages=500, timeout=1.0):
+                partition = message.partition() or 0
+                if partition not in pending:
+                    continue
+                error = message.error()
+                offset = message.offset() or 0
+                if error is not None:
+                    assert error.code() == KafkaError._PARTITION_EOF, error
+                    pending.discard(partition)
+                elif offset >= ranges[partition][1]:
+                    pending.discard(partition)  # past the range: a later transaction's
+                else:
+                    visible.append((partition, offset))
+    finally:
+        consumer.close()
+    return visible
+
+
+def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
+    """Partition -> log end offset: records and transaction markers alike."""
+    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tests-watermarks"})
+    try:
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in metadata.topics[topic].partitions
+        }
+    finally:
+        consumer.close()

@@ -7,10 +7,16 @@ at once), so the cost stays a few round trips however many partitions there are.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from hyperscale.clients.kafka.config import client_config
-from hyperscale.clients.kafka.errors import KafkaCallError, failure_of, unreachable_error
+from hyperscale.clients.kafka.errors import (
+    KafkaCallError,
+    KafkaFailure,
+    failure_of,
+    unreachable_error,
+)
 from hyperscale.clients.kafka.models import (
     ClusterSummary,
     GroupDescription,
@@ -23,6 +29,18 @@ from hyperscale.clients.kafka.models import (
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
+
+#: Between two tries of a request the broker answered with a passing error.
+RETRY_PAUSE_S = 0.2
+#: Errors of a group coordinator that is up but not ready yet (loading, moving).
+COORDINATOR_BUSY = frozenset(
+    {"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR"}
+)
+
+
+def _passing(failure: KafkaFailure) -> bool:
+    """An error worth asking again about: retriable, or a coordinator not ready yet."""
+    return failure.retriable or failure.name in COORDINATOR_BUSY
 
 
 class KafkaAdmin:
@@ -81,15 +99,25 @@ class KafkaAdmin:
                 raise ExternalSystemError(f"creating topic {name} failed: {failure.text}") from None
 
     def consumer_groups(self) -> list[tuple[str, str]]:
-        """Every consumer group on the cluster as (group id, state)."""
-        try:
-            listing = self.admin.list_consumer_groups(request_timeout=self.timeout).result(
-                timeout=self.timeout + 5
-            )
-        except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
-            raise unreachable_error(self.bootstrap, exc) from None
+        """Every consumer group on the cluster as (group id, state).
+
+        A broker that answers that its group coordinator is busy (still loading its partitions
+        after a restart) is asked again until the timeout: librdkafka neither retries this
+        request nor flags that error retriable, and the broker is up, not unreachable."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                listing = self.admin.list_consumer_groups(request_timeout=self.timeout).result(
+                    timeout=self.timeout + 5
+                )
+            except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
+                raise unreachable_error(self.bootstrap, exc) from None
+            retriable = all(_passing(failure_of(e)) for e in listing.errors)
+            if not listing.errors or not retriable or time.monotonic() >= deadline:
+                break
+            time.sleep(RETRY_PAUSE_S)
         if listing.errors and not listing.valid:
-            raise unreachable_error(self.bootstrap, listing.errors[0])
+            raise unreachable_error(self.bootstrap, listing.errors[0], "the consumer groups")
         if listing.errors:  # some broker did not answer: a partial list would hide groups
             raise ExternalSystemError(
                 f"listing consumer groups on {self.bootstrap} failed: {listing.errors[0]}",

@@ -68,9 +68,12 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
         g for g, state in listed if pattern.fullmatch(g) and (not states or state.lower() in states)
     )
     if not chosen and query.group_given:
+        # With --state, say so: the group may well exist, in another state.
+        in_state = f" in state {' or '.join(query.states)}" if query.states else ""
         known = ", ".join(sorted(g for g, _ in listed)[:10]) or "none"
         raise UsageError(
-            f"no consumer group on {env.kafka.bootstrap} matches {query.group_pattern!r}",
+            f"no consumer group on {env.kafka.bootstrap} matches {query.group_pattern!r}"
+            + in_state,
             hint=f"groups there: {known}",
         )
 

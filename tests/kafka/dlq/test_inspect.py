@@ -11,10 +11,11 @@ from platform_events.dlq import DeadLetterHeaders
 
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
+from hyperscale.kafka.dlq.core import INSPECT_GROUP
 from hyperscale.kafka.dlq.headers import decode_headers
 from hyperscale.kafka.dlq.results import Dialect
 from tests.conftest import invoke
-from tests.kafka.support import create_topic
+from tests.kafka.support import commit, create_topic
 from tests.support import free_port
 
 pytestmark = pytest.mark.kafka
@@ -32,6 +33,18 @@ def group_ids(bootstrap: str) -> set[str]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     listing = admin.list_consumer_groups(request_timeout=10).result(timeout=15)
     return {g.group_id for g in listing.valid}
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, Any]:
+    """Partition -> the group's committed offset on ``topic`` (None where it has none)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        found = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], 10)
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset if tp.offset >= 0 else None for tp in found}
 
 
 def inspect_json(app: AppContext, *args: str) -> tuple[int, dict[str, Any]]:
@@ -109,7 +122,8 @@ def test_three_dialects_are_counted_and_decoded_without_moving_offsets(
 ) -> None:
     topic = create_topic(bootstrap, f"{prefix}.dlq", 2, KEEP)
     produce(bootstrap, topic, dead_letters(prefix))
-    assert "hyperscale-dlq-inspect" not in group_ids(bootstrap)
+    reader = f"{prefix}-dlq-reader"  # a group that consumes the DLQ: inspect must not move it
+    commit(bootstrap, reader, {(topic, 0): 1, (topic, 1): 2})
 
     code, document = inspect_json(isolated_app, topic, "--samples", "10")
 
@@ -176,11 +190,12 @@ def test_three_dialects_are_counted_and_decoded_without_moving_offsets(
         "encoding": "base64",
     }
 
-    # read-only: no group appeared, and the client's placeholder group has nothing committed
-    # Inspect reads with assigned partitions: its client id never becomes a group on the broker
-    # (other tests' groups may come and go meanwhile, so only its own id is checked).
-    assert "hyperscale-dlq-inspect" not in group_ids(bootstrap)
-    assert "hyperscale-dlq-inspect" not in group_ids(bootstrap)
+    # Read-only: the DLQ's consumer group is where it was; inspect reads with assigned
+    # partitions, so its placeholder group never joined (it is not a group on the broker) and
+    # committed nothing on the topic.
+    assert committed_offsets(bootstrap, reader, topic, 2) == {0: 1, 1: 2}
+    assert INSPECT_GROUP not in group_ids(bootstrap)
+    assert committed_offsets(bootstrap, INSPECT_GROUP, topic, 2) == {0: None, 1: None}
 
 
 def test_samples_are_capped_and_the_default_finds_dlq_topics_by_suffix(

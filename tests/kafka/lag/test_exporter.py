@@ -22,29 +22,41 @@ from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
 from tests.kafka.support import commit, create_topic, produce
+from tests.support import wait_for
 
 pytestmark = pytest.mark.kafka
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def answers(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on (host, port)."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 @dataclass
 class Exporter:
     process: subprocess.Popen[str]
+    host: str
     port: int
 
     def scrape(self) -> Samples:
         from prometheus_client.parser import text_string_to_metric_families
 
-        url = f"http://127.0.0.1:{self.port}/metrics"
-        with urllib.request.urlopen(url, timeout=30) as response:
+        where = f"[{self.host}]" if ":" in self.host else self.host
+        with urllib.request.urlopen(f"http://{where}:{self.port}/metrics", timeout=30) as response:
             text = response.read().decode()
         return {
             (s.name, frozenset(s.labels.items())): s.value
@@ -60,8 +72,13 @@ class Exporter:
 
 
 @contextmanager
-def exporter(app: AppContext, tmp_path: Path, *args: str) -> Iterator[Exporter]:
-    port = free_port()
+def exporter(
+    app: AppContext, tmp_path: Path, *args: str, host: str = "127.0.0.1", listen: str = ""
+) -> Iterator[Exporter]:
+    """`kafka lag --serve` on a free port of ``host``: ``listen`` is the address given
+    (``{port}`` replaced), HOST:PORT by default."""
+    port = free_port(host)
+    address = (listen or "{host}:{port}").format(host=host, port=port)
     environ = {
         **os.environ,
         "HYPERSCALE_ENVIRONMENTS_DIR": str(app.environments_dir),
@@ -70,23 +87,21 @@ def exporter(app: AppContext, tmp_path: Path, *args: str) -> Iterator[Exporter]:
     }
     argv = [sys.executable, "-m", "hyperscale", "kafka", "lag"]
     process = subprocess.Popen(
-        [*argv, "--serve", f"127.0.0.1:{port}", *args],
+        [*argv, "--serve", address, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=environ,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the exporter did not listen within 30 s"
-                time.sleep(0.1)
-        yield Exporter(process, port)
+        wait_for(
+            lambda: process.poll() is not None or answers(host, port),
+            30,
+            f"the exporter to listen on {address}",
+            0.1,
+        )
+        assert process.poll() is None, process.communicate()[1]
+        yield Exporter(process, host, port)
     finally:
         if process.poll() is None:
             process.kill()
@@ -124,6 +139,51 @@ def test_each_scrape_measures_the_broker_and_sigterm_exits_0(
     assert code == ExitCode.OK
     assert f"serving consumer lag on http://127.0.0.1:{served.port}/metrics" in err
     assert "2 measurement(s), 0 failed" in out
+
+
+@pytest.fixture
+def three_behind(bootstrap: str, prefix: str) -> tuple[str, str]:
+    """(group, topic): the group 3 messages behind on the topic's one partition."""
+    topic = create_topic(bootstrap, f"{prefix}-t", 1)
+    produce(bootstrap, topic, 0, [int(time.time() * 1000)] * 4)
+    group = f"{prefix}-g"
+    commit(bootstrap, group, {(topic, 0): 1})
+    return group, topic
+
+
+def test_a_bare_port_serves_on_ipv4_loopback_only(
+    three_behind: tuple[str, str], isolated_app: AppContext, tmp_path: Path
+) -> None:
+    group, topic = three_behind
+    with exporter(isolated_app, tmp_path, "-g", group, listen="{port}") as served:
+        scraped = served.scrape()
+        # Bound to 127.0.0.1, not to every address: another loopback address finds nothing.
+        elsewhere = answers("127.0.0.2", served.port)
+        code, out, err = served.stop()
+
+    assert lag_of(scraped, group, topic, 0) == 3
+    assert elsewhere is False
+    assert code == ExitCode.OK
+    assert f"serving consumer lag on http://127.0.0.1:{served.port}/metrics" in err
+    assert f"stopped serving on 127.0.0.1:{served.port}: 1 measurement(s), 0 failed" in out
+
+
+def test_an_ipv6_address_in_brackets_is_served_there(
+    three_behind: tuple[str, str], isolated_app: AppContext, tmp_path: Path
+) -> None:
+    group, topic = three_behind
+    with exporter(
+        isolated_app, tmp_path, "-g", group, host="::1", listen="[{host}]:{port}"
+    ) as served:
+        scraped = served.scrape()
+        on_ipv4 = answers("127.0.0.1", served.port)
+        code, out, err = served.stop()
+
+    assert lag_of(scraped, group, topic, 0) == 3
+    assert on_ipv4 is False  # where it was asked, only
+    assert code == ExitCode.OK
+    assert f"serving consumer lag on http://[::1]:{served.port}/metrics" in err
+    assert f"stopped serving on [::1]:{served.port}: 1 measurement(s), 0 failed" in out
 
 
 def test_the_exporter_has_the_metric_names_of_output_prometheus(

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hyperscale.config.loader import load_environment
 from hyperscale.context import AppContext
@@ -48,6 +49,84 @@ def test_piped_json_is_one_envelope_per_line_and_refresh(
     documents = [json.loads(line) for line in lines]
     assert {d["command"] for d in documents} == {"kafka lag"}
     assert [d["data"]["groups"][0]["lag_messages"] for d in documents] == [3, 3, 3]
+
+
+def test_piped_yaml_is_one_document_per_refresh(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    args = ("-g", lagging_group, "--watch", "--count", "2", "--interval", "0", "-o", "yaml")
+    outcome = invoke(isolated_app, "kafka", "lag", *args)
+
+    assert outcome.exit_code == ExitCode.OK
+    documents = list(yaml.safe_load_all(outcome.stdout))
+    assert len(documents) == 2
+    assert {d["command"] for d in documents} == {"kafka lag"}
+    assert [d["data"]["groups"][0]["lag_messages"] for d in documents] == [3, 3]
+
+
+def test_piped_prometheus_is_one_exposition_per_refresh(
+    lagging_group: str, isolated_app: AppContext
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    args = ("-g", lagging_group, "--watch", "--count", "2", "--interval", "0", "-o", "prometheus")
+    outcome = invoke(isolated_app, "kafka", "lag", *args)
+
+    assert outcome.exit_code == ExitCode.OK
+    expositions = [text for text in outcome.stdout.split("\n\n") if text.strip()]
+    assert len(expositions) == 2
+    for text in expositions:
+        lags = [
+            (s.labels["group"], s.value)
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "hyperscale_kafka_consumer_lag_messages"
+        ]
+        assert lags == [(lagging_group, 3)]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "first_line"),
+    [("yaml", "---"), ("prometheus", "# HELP hyperscale_kafka_consumer_lag_messages ")],
+    ids=["yaml", "prometheus"],
+)
+def test_a_reader_that_goes_away_ends_the_watch_with_exit_0(
+    lagging_group: str, isolated_app: AppContext, tmp_path: Path, fmt: str, first_line: str
+) -> None:
+    """`hyperscale kafka lag --watch -o FMT | head -n 3`: once head has its lines and exits,
+    the next refresh finds the pipe closed and the watch ends, exit 0, nothing on stderr."""
+    environ = {
+        **os.environ,
+        "HYPERSCALE_ENVIRONMENTS_DIR": str(isolated_app.environments_dir),
+        "HYPERSCALE_STATE_DIR": str(tmp_path / "state"),
+    }
+    argv = [sys.executable, "-m", "hyperscale", "kafka", "lag", "-g", lagging_group]
+    watching = subprocess.Popen(
+        [*argv, "--watch", "--interval", "0.1", "-o", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+    )
+    head = subprocess.Popen(
+        ["head", "-n", "3"], stdin=watching.stdout, stdout=subprocess.PIPE, text=True
+    )
+    assert watching.stdout is not None
+    watching.stdout.close()  # head holds the only reading end, as in a shell pipeline
+    try:
+        lines, _ = head.communicate(timeout=60)
+        _, err = watching.communicate(timeout=60)
+    finally:
+        for process in (watching, head):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+    assert head.returncode == 0
+    assert len(lines.splitlines()) == 3
+    assert lines.startswith(first_line)
+    assert watching.returncode == ExitCode.OK
+    assert err == ""
 
 
 def test_a_bounded_watch_exits_as_its_last_report(

@@ -221,6 +221,40 @@ def test_fewer_partitions_and_another_replication_factor_are_refused(
     assert topic_configs(bootstrap, orders) == {"retention.ms": WEEK_MS}
 
 
+def test_dry_run_exits_1_when_something_is_refused_and_changes_nothing(
+    bootstrap: str, isolated_app: AppContext, tmp_path: Path, prefix: str
+) -> None:
+    orders = create_topic(bootstrap, f"{prefix}-orders", 4)
+    fresh = f"{prefix}-fresh"
+    wanted = [
+        {"name": orders, "partitions": 2, "config": {"retention.ms": WEEK_MS}},
+        {"name": fresh, "partitions": 1},
+    ]
+    use_template(isolated_app, tmp_path, prefix, wanted)
+
+    table = invoke(isolated_app, "kafka", "topics", "apply", "--dry-run")
+    code, document = topics_json(isolated_app, "apply", "--dry-run")
+
+    assert table.exit_code == ExitCode.CHECK_FAILED
+    text = " ".join(table.stdout.split())
+    assert f"refused {orders}: partitions 4 -> 2: Kafka cannot remove partitions" in text
+    assert "not applied (dry-run): 1 to create, 1 to update" in text
+    assert (code, document["status"], document["exit_code"]) == (ExitCode.CHECK_FAILED, "failed", 1)
+    assert (document["data"]["mode"], document["data"]["applied"]) == ("dry-run", False)
+    planned = {t["topic"]: t for t in document["data"]["topics"]}
+    assert len(planned[orders]["refused"]) == 1
+    assert (planned[orders]["action"], planned[fresh]["action"]) == ("update", "create")
+    # nothing changed: neither what could be done nor what cannot
+    on_broker = broker_topics(bootstrap)
+    assert (on_broker[orders], fresh in on_broker) == (4, False)
+    assert topic_configs(bootstrap, orders) == {}
+
+    # The exit 1 is the refusal's: the same plan without it is a dry run that exits 0.
+    wanted[0]["partitions"] = 4
+    use_template(isolated_app, tmp_path, prefix, wanted)
+    assert invoke(isolated_app, "kafka", "topics", "apply", "--dry-run").exit_code == ExitCode.OK
+
+
 def test_diff_exits_1_on_drift_and_0_in_sync(
     bootstrap: str, isolated_app: AppContext, tmp_path: Path, prefix: str
 ) -> None:
@@ -272,19 +306,33 @@ def test_prune_deletes_only_managed_topics_and_only_with_yes(
 def test_internal_topics_are_never_in_the_prune_scope(
     bootstrap: str, isolated_app: AppContext, tmp_path: Path, prefix: str
 ) -> None:
+    """A glob that matches every topic, and one that names an `_` topic outright: the
+    broker's own topics and the `_` ones tools keep are never pruned, the others are."""
     listed = create_topic(bootstrap, f"{prefix}-a", 1)
+    orphan = create_topic(bootstrap, f"{prefix}-b", 1)
+    tools = create_topic(bootstrap, f"_{prefix}-schemas", 1)  # as _schemas, _confluent-*...
     commit(bootstrap, f"{prefix}-g", {(listed, 0): 0})  # __consumer_offsets exists
+    assert "__consumer_offsets" in broker_topics(bootstrap)
     use_template(isolated_app, tmp_path, prefix, [{"name": listed, "partitions": 1}])
     template = tmp_path / "templates" / "kafka" / "topics.yaml.j2"
-    template.write_text(template.read_text() + '  - "*"\n', encoding="utf-8")  # every topic
+    managed = template.read_text()
+    template.write_text(managed + '  - "*"\n', encoding="utf-8")  # every topic
 
     code, dry = topics_json(isolated_app, "apply", "--prune", "--dry-run")
 
     assert code == ExitCode.OK
     deleting = [t for t, action in actions(dry).items() if action == "delete"]
-    assert deleting  # the glob matches other tests' topics: that is what --dry-run is for
-    assert not [t for t in deleting if t.startswith("_")]
-    assert "__consumer_offsets" in broker_topics(bootstrap)
+    assert orphan in deleting  # the glob does reach the topics it may
+    assert [t for t in deleting if t.startswith("_")] == []
+    assert tools not in actions(dry)
+
+    # Applied for real, with a glob naming the test's own `_` topic: it is still there after.
+    template.write_text(managed + f'  - "_{prefix}-*"\n', encoding="utf-8")
+    code, pruned = topics_json(isolated_app, "apply", "--prune", "--yes")
+    assert (code, actions(pruned)) == (ExitCode.OK, {listed: "unchanged", orphan: "delete"})
+    on_broker = broker_topics(bootstrap)
+    assert orphan not in on_broker
+    assert tools in on_broker
 
 
 def test_a_protected_environment_needs_yes(

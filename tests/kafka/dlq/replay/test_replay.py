@@ -11,6 +11,9 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +21,20 @@ from platform_events.dlq import DeadLetterHeaders
 
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.kafka.dlq.replay.routing import PARKED_REASON
+from hyperscale.kafka.dlq.replay.routing import PARKED_FROM, PARKED_REASON
 from tests.conftest import invoke
-from tests.kafka.support import Record, committed_total, create_topic, produce_records, read_all
+from tests.kafka.support import (
+    OpenRanges,
+    OpenTransactions,
+    Record,
+    committed_in,
+    committed_total,
+    create_topic,
+    high_watermarks,
+    java_partition,
+    produce_records,
+    read_all,
+)
 from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -32,7 +46,13 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def ours(origin: str, partition: int, offset: int, exception: str = "KeyError") -> list[Any]:
+def ours(
+    origin: str,
+    partition: int,
+    offset: int,
+    exception: str = "KeyError",
+    message: str | None = None,
+) -> list[Any]:
     return DeadLetterHeaders(
         original_topic=origin,
         original_partition=partition,
@@ -40,7 +60,7 @@ def ours(origin: str, partition: int, offset: int, exception: str = "KeyError") 
         original_timestamp_ms=now_ms() - 60_000,
         consumer_group="orders-svc",
         exception_class=exception,
-        exception_message=f"failed on {offset}",
+        exception_message=message or f"failed on {offset}",
         attempts=3,
         failed_at_ms=now_ms() - 30_000,
     ).encode()
@@ -98,11 +118,18 @@ def test_records_go_back_to_their_topic_and_partition_byte_for_byte_once(
     assert len(read_all(bootstrap, origin)) == 41
 
 
-def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_once(
+#: Kills that must land inside an open transaction, and the runs allowed to get them.
+KILLS_INSIDE = 5
+RUNS_AT_MOST = 12
+
+
+def test_sigkill_inside_open_transactions_then_resume_sends_each_record_exactly_once(
     bootstrap: str, prefix: str
 ) -> None:
-    """Five runs killed with SIGKILL at random moments, then one run to the end: a
-    read_committed reader sees every dead letter once, with its key, value and headers."""
+    """Runs killed with SIGKILL at random points of their progress until five kills are seen
+    to have landed inside an open transaction (its records on the broker, uncommitted) that the
+    next run then aborted; that next run goes to the end. A read_committed reader sees every
+    dead letter once, with its key, value and headers."""
     total = 20_000
     origin = create_topic(bootstrap, f"{prefix}-orders", 3)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 3)
@@ -120,28 +147,56 @@ def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_onc
     produce_records(bootstrap, dlq, records)
     seed = int(os.environ.get("REPLAY_KILL_SEED", time.time()))
     rng = random.Random(seed)
+    group = f"{prefix}-replay"
     command = [
         sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq,
-        "--group", f"{prefix}-replay", "--rate", "2000", "--transaction-size", "400",
-        "-o", "json",
+        "--group", group, "--rate", "2000", "--transaction-size", "400", "-o", "json",
     ]  # fmt: skip
-    checkpoints = []
-    for _ in range(5):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 2.2))
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        checkpoints.append(committed_total(bootstrap, f"{prefix}-replay", dlq, 3))
+    transactions = OpenTransactions(bootstrap, origin)
+    inside: list[OpenRanges] = []  # the kills that landed inside a transaction, now aborted
+    killed_in: OpenRanges = {}  # the last kill's open transaction, until the next run ends it
+    history: list[str] = []
 
-    final = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    def checkpoint() -> int:
+        return committed_total(bootstrap, group, dlq, 3)
 
-    context = f"seed {seed} (REPLAY_KILL_SEED), checkpoints after each kill {checkpoints}"
-    assert final.returncode == ExitCode.OK, f"{context}: {final.stderr}"
-    assert any(0 < c < total for c in checkpoints), f"no kill landed mid-replay: {context}"
-    assert checkpoints[-1] < total, f"the replay finished before the last kill: {context}"
+    def context() -> str:
+        return f"seed {seed} (REPLAY_KILL_SEED); runs: {history}"
+
+    for _run in range(RUNS_AT_MOST):
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        # A random point of progress; reaching it means this run committed, so it has fenced
+        # the killed run and aborted its transaction (or seen it commit) first.
+        point = checkpoint() + rng.randint(1, 1000)
+        until(process, lambda point=point: checkpoint() >= point, "progress", 0.02)
+        assert process.poll() is None, f"{process.communicate()[1]}\n{context()}"
+        if killed_in:
+            wait_for(partial(transactions.ended, killed_in), 30, "the killed run's transaction")
+            aborted = not committed_in(bootstrap, origin, killed_in)
+            history.append(f"killed inside {killed_in}: {'aborted' if aborted else 'committed'}")
+            if aborted:
+                inside.append(killed_in)
+        if len(inside) == KILLS_INSIDE:
+            break  # this run goes to the end
+        # ... and a random depth into a transaction (of 400 records at most).
+        depth = rng.randint(1, 300)
+        until(process, lambda depth=depth: open_records(transactions) >= depth, "depth", 0.005)
+        process.kill()
+        process.communicate(timeout=30)
+        # Still open after the kill: the run died inside it (else it had just ended).
+        killed_in = transactions.ranges()
+        history.append(f"checkpoint {checkpoint()}, open {killed_in or 'none'}")
+    else:
+        pytest.fail(f"fewer than {KILLS_INSIDE} kills inside a transaction: {context()}")
+
+    _out, err = process.communicate(timeout=120)
+
+    assert process.returncode == ExitCode.OK, f"{context()}: {err}"
     replayed = read_all(bootstrap, origin, read_committed=True)
     ids = sorted(int(dict(r[2])["id"]) for r in replayed)
-    assert ids == list(range(total)), f"lost or doubled records: {context}"
+    assert ids == list(range(total)), f"lost or doubled records: {context()}"
     originals = {r[0]: r for r in records}
     for key, value, headers, timestamp, partition in replayed:
         assert key is not None
@@ -152,39 +207,117 @@ def test_sigkill_at_five_random_points_then_resume_sends_each_record_exactly_onc
             o_timestamp,
         )
         assert partition == int(dict(o_headers)["hyperscale.dlq.original-partition"])
-    assert committed_total(bootstrap, f"{prefix}-replay", dlq, 3) == total
-    # Aborted transactions left records in the log that read_uncommitted readers see: the
-    # kills really interrupted open transactions (else this test would prove nothing).
-    assert len(read_all(bootstrap, origin, read_committed=False)) > total
+    assert checkpoint() == total
 
 
-def test_ctrl_c_commits_what_was_sent_exits_130_and_the_rerun_finishes(
-    bootstrap: str, prefix: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_commits_what_was_sent_and_exits_130_with_the_report(
+    bootstrap: str, prefix: str, stop: signal.Signals
 ) -> None:
+    total, rate = 3000, 50
     origin = create_topic(bootstrap, f"{prefix}-orders", 1)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
     produce_records(
-        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(3000)]
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
     )
-    command = [
-        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "1000",
-        "-o", "json",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "-o", "json"]
+    # The rate limit keeps this run going for (total - burst) / rate seconds at least after
+    # it starts, so a signal sent sooner lands inside it: checked below, not assumed.
+    shortest_run = (total - rate * 0.1) / rate
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [*command, "--rate", str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     group = _group_of(dlq)
-    wait_for(lambda: committed_total(bootstrap, group, dlq, 1) > 0, 30, "the first checkpoint")
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    until(process, lambda: committed_total(bootstrap, group, dlq, 1) > 0, "a checkpoint", 0.2)
+    process.send_signal(stop)
+    signalled_after = time.monotonic() - started
+    out, err = process.communicate(timeout=60)
 
+    assert signalled_after < shortest_run, "the signal came too late to prove anything"
     assert process.returncode == ExitCode.INTERRUPTED, (out, err)
     first = json.loads(out)["data"]
     assert first["interrupted"] is True
-    assert 0 < first["sent"] < 3000
-    assert len(read_all(bootstrap, origin)) == first["sent"]
-    rest = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    sent = first["sent"]
+    assert 0 < sent < total
+    assert (first["to_read"], first["read"], first["remaining"]) == (total, sent, total - sent)
+    assert committed_total(bootstrap, group, dlq, 1) == sent  # its checkpoint is committed
+    assert len(read_all(bootstrap, origin)) == sent
+    # The same selection without the rate limit: the same checkpoint, so it goes on from it.
+    rest = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert rest.returncode == ExitCode.OK, rest.stderr
-    assert json.loads(rest.stdout)["data"]["sent"] == 3000 - first["sent"]
-    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(3000))
+    finished = json.loads(rest.stdout)["data"]
+    assert (finished["sent"], finished["remaining"]) == (total - sent, 0)
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
+
+
+def open_records(transactions: OpenTransactions) -> int:
+    """Records on the broker in transactions not ended yet."""
+    return sum(high - stable for stable, high in transactions.ranges().values())
+
+
+def until(
+    process: subprocess.Popen[str], condition: Callable[[], Any], what: str, interval: float
+) -> None:
+    """Wait until ``condition`` holds or ``process`` has ended."""
+    wait_for(lambda: process.poll() is not None or condition(), 60, what, interval)
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler for ``signum`` (Linux: SigCgt in /proc/PID/status)."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
+
+
+def test_a_second_ctrl_c_aborts_the_open_transaction(bootstrap: str, prefix: str) -> None:
+    """The first Ctrl-C asks the run to stop after the record it is on; the second does not
+    wait: the open transaction is aborted at once (not left open for the broker to time out),
+    so nothing of it is visible and the checkpoint did not move."""
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    total = 20
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
+    )
+    command = [sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq]
+    transactions = OpenTransactions(bootstrap, origin)
+    # At 0.05 records/s the first record goes at once, in a new transaction, and the second
+    # waits 20 s for its turn: the first Ctrl-C finds the run there, transaction open.
+    process = subprocess.Popen(
+        [*command, "--rate", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    opened = wait_for(
+        lambda: process.poll() is not None or transactions.ranges(), 60, "an open transaction"
+    )
+    assert process.poll() is None, process.communicate()
+    assert catches(process.pid, signal.SIGTERM)  # the replay's stop handler is in place
+    process.send_signal(signal.SIGINT)
+    # The first Ctrl-C was handled when the handler gave SIGTERM back to its default.
+    wait_for(
+        lambda: process.poll() is not None or not catches(process.pid, signal.SIGTERM),
+        30,
+        "the first Ctrl-C to be handled",
+        0.01,
+    )
+    still_open = transactions.ranges()
+    assert process.poll() is None, "the run ended before a second Ctrl-C"
+    assert still_open == opened, "the transaction ended before a second Ctrl-C"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == ExitCode.INTERRUPTED, (out, err)
+    assert err.strip().splitlines() == ["error: interrupted by the user"]
+    # Aborted by the run itself: a transaction it had left open would stay open for its 60 s
+    # timeout, as a SIGKILL leaves it.
+    wait_for(lambda: not transactions.ranges(), 15, "the open transaction to be aborted", 0.05)
+    assert read_all(bootstrap, origin) == []
+    [(start, end)] = opened.values()
+    assert len(read_all(bootstrap, origin, read_committed=False)) == end - start  # written
+    assert committed_total(bootstrap, _group_of(dlq), dlq, 1) == 0
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == ExitCode.OK, rerun.stderr
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
 
 
 def test_dry_run_shows_each_record_and_its_destination_and_moves_nothing(
@@ -389,24 +522,227 @@ def test_waiting_for_the_checkpoint_survives_a_parallel_replay_fence(
 ) -> None:
     """Two replays of the same selection at once: the second fences the first, which stops
     with exit 3 and one line; together they still send every record once."""
+    total, rate = 2000, 20
     origin = create_topic(bootstrap, f"{prefix}-orders", 1)
     dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
     produce_records(
-        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(2000)]
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(total)]
     )
     command = [
-        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq, "--rate", "500",
+        sys.executable, "-m", "hyperscale", "kafka", "dlq", "replay", dlq,
         "--transaction-size", "100",
     ]  # fmt: skip
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: committed_total(bootstrap, _group_of(dlq), dlq, 1) > 0, 30, "first commit")
-    second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    out, err = first.communicate(timeout=30)
+    # The first is held back by its rate limit: it cannot be done sooner than this after it
+    # starts, so a second run over before then met it mid-replay (checked, not assumed). The
+    # second, without --rate, is the same selection: the same checkpoint group.
+    shortest_run = (total - rate * 0.1) / rate
+    started = time.monotonic()
+    first = subprocess.Popen(
+        [*command, "--rate", str(rate)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    until(first, lambda: committed_total(bootstrap, _group_of(dlq), dlq, 1) > 0, "a commit", 0.2)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    second_done = time.monotonic() - started
+    out, err = first.communicate(timeout=60)
 
+    assert second_done < shortest_run, "the second run ended too late to prove anything"
     assert second.returncode == ExitCode.OK, second.stderr
     assert first.returncode == ExitCode.EXTERNAL, (out, err)
     assert "took over" in out + err
-    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(2000))
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == list(range(total))
+
+
+def test_to_sends_every_record_to_that_topic_placed_by_key_as_java_does(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    orders = create_topic(bootstrap, f"{prefix}-orders", 4)
+    payments = create_topic(bootstrap, f"{prefix}-payments", 2)
+    retry = create_topic(bootstrap, f"{prefix}-retry", 3)
+    dlq = create_topic(bootstrap, f"{prefix}-mixed.dlq", 1)
+    records: list[Record] = [
+        *[(b"order-%d" % i, b"o%d" % i, ours(orders, 3, i), now_ms(), 0) for i in range(12)],
+        *[(b"pay-%d" % i, b"p%d" % i, ours(payments, 1, i), now_ms(), 0) for i in range(6)],
+        (b"no-origin", b"n", [("trace", b"t")], now_ms(), 0),  # --to is where it goes
+        (b"gone", b"g", ours(f"{prefix}-deleted", 0, 1), now_ms(), 0),
+        (b"tired", b"t", [*ours(orders, 0, 2), (REPLAY_COUNT, b"3")], now_ms(), 0),
+    ]
+    produce_records(bootstrap, dlq, records)
+
+    code, document = replay(isolated_app, dlq, "--to", retry)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert data["target"] == retry
+    assert data["sent_by_topic"] == {retry: 20}
+    assert data["parked_by_reason"] == {"max-attempts": 1}  # the loop guard still holds
+    assert data["group"] != _group_of(dlq)  # --to is part of the selection
+    assert read_all(bootstrap, orders) == read_all(bootstrap, payments) == []
+    originals = {r[0]: r for r in records}
+    landed = read_all(bootstrap, retry)
+    assert sorted(r[0] or b"" for r in landed) == sorted(r[0] or b"" for r in records[:-1])
+    for key, value, headers, timestamp, partition in landed:
+        assert key is not None
+        _k, o_value, o_headers, o_timestamp, _p = originals[key]
+        assert (value, without_replay_count(headers), timestamp) == (
+            o_value,
+            o_headers,
+            o_timestamp,
+        )
+        assert dict(headers)[REPLAY_COUNT] == b"1"
+        # Not its original partition (another topic): where Kafka's Java producer puts the key.
+        assert partition == java_partition(key, 3), key
+
+
+def test_at_least_once_replays_without_transactions_and_resumes_from_its_checkpoint(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 2)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    records = [(b"%d" % i, b"v%d" % i, ours(origin, i % 2, i), now_ms(), 0) for i in range(30)]
+    produce_records(bootstrap, dlq, records)
+
+    code, first = replay(isolated_app, dlq, "--at-least-once", "--limit", "10")
+    assert code == ExitCode.OK, first
+    assert (first["data"]["exactly_once"], first["data"]["sent"]) == (False, 10)
+    assert committed_total(bootstrap, first["data"]["group"], dlq, 1) == 10
+    code, rest = replay(isolated_app, dlq, "--at-least-once")
+    assert code == ExitCode.OK, rest
+    assert (rest["data"]["group"], rest["data"]["sent"]) == (first["data"]["group"], 20)
+
+    landed = read_all(bootstrap, origin, read_committed=False)
+    assert sorted(int(r[0] or b"") for r in landed) == list(range(30))
+    assert all(r[4] == int(r[0] or b"") % 2 for r in landed)  # back to their partitions
+    # No transaction touched the topic: its log holds the records and no commit markers.
+    assert sum(high_watermarks(bootstrap, origin).values()) == 30
+    assert committed_total(bootstrap, first["data"]["group"], dlq, 1) == 30
+
+
+def test_parked_records_go_to_the_parking_topic_given_and_say_where_they_came_from(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    two_weeks = {"retention.ms": str(14 * 24 * 3600 * 1000)}
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 2, two_weeks)
+    parking = f"{prefix}-quarantine"
+    records: list[Record] = [
+        (b"fine", b"1", ours(origin, 0, 1), now_ms(), 0),
+        (b"tired", b"2", [*ours(origin, 0, 2), (REPLAY_COUNT, b"3")], now_ms() - 1, 0),
+        (b"orphan", b"3", [("trace", b"x")], now_ms() - 2, 1),
+        (b"loop", b"4", ours(dlq, 1, 4), now_ms() - 3, 1),
+    ]
+    produce_records(bootstrap, dlq, records)
+    # where each record sits in the DLQ: (partition, offset), as produced
+    positions = {b"fine": (0, 0), b"tired": (0, 1), b"orphan": (1, 0), b"loop": (1, 1)}
+
+    code, document = replay(isolated_app, dlq, "--parking-topic", parking)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert (data["sent"], data["parking_topic"], data["created_topics"]) == (1, parking, [parking])
+    assert data["parked_by_reason"] == {"max-attempts": 1, "no-origin": 1, "origin-is-dlq": 1}
+    assert f"{dlq}.parking" not in topic_names(bootstrap)
+    # made like its DLQ: the same partitions and retention
+    assert len(high_watermarks(bootstrap, parking)) == 2
+    assert topic_config(bootstrap, parking, "retention.ms") == two_weeks["retention.ms"]
+    reasons = {b"tired": b"max-attempts", b"orphan": b"no-origin", b"loop": b"origin-is-dlq"}
+    originals = {r[0]: r for r in records}
+    parked = read_all(bootstrap, parking)
+    assert sorted(r[0] or b"" for r in parked) == sorted(reasons)
+    for key, value, headers, timestamp, _partition in parked:
+        assert key is not None
+        _k, o_value, o_headers, o_timestamp, _p = originals[key]
+        partition, offset = positions[key]
+        # unchanged but for two headers: why, and the DLQ record it was
+        assert (value, timestamp) == (o_value, o_timestamp)
+        assert headers == [
+            *o_headers,
+            (PARKED_REASON, reasons[key]),
+            (PARKED_FROM, f"{dlq}[{partition}]@{offset}".encode()),
+        ]
+
+
+def test_partition_and_message_filters_pick_by_original_partition_and_exception_message(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    origin = create_topic(bootstrap, f"{prefix}-orders", 4)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    timeout, schema = "timeout calling inventory", "schema mismatch on field total"
+    records: list[Record] = [
+        (b"%d" % i, b"v", ours(origin, i % 4, i, message=schema if i % 3 else timeout), now_ms(), 0)
+        for i in range(12)
+    ]
+    produce_records(bootstrap, dlq, records)
+
+    code, timeouts = replay(isolated_app, dlq, "--message", "^timeout")
+    assert code == ExitCode.OK, timeouts
+    assert (timeouts["data"]["sent"], timeouts["data"]["skipped_by_filter"]) == (4, 8)
+    # the class is KeyError for all: --message looks at the message only
+    code, by_class = replay(isolated_app, dlq, "--message", "^KeyError", "--dry-run")
+    assert (code, by_class["data"]["sent"]) == (ExitCode.OK, 0)
+    odd = ("--partition", "1", "--partition", "3")
+    code, picked = replay(isolated_app, dlq, *odd, "--message", "schema")
+    assert code == ExitCode.OK, picked
+    assert (picked["data"]["sent"], picked["data"]["skipped_by_filter"]) == (4, 8)
+
+    landed = sorted((int(r[0] or b""), r[4]) for r in read_all(bootstrap, origin))
+    # i % 3 == 0 (the timeouts), then odd original partitions among the others
+    assert landed == [(i, i % 4) for i in (0, 1, 3, 5, 6, 7, 9, 11)]
+
+
+def test_records_lost_to_retention_and_those_remaining_are_reported(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    origin = create_topic(bootstrap, f"{prefix}-orders", 1)
+    dlq = create_topic(bootstrap, f"{prefix}-orders.dlq", 1)
+    produce_records(
+        bootstrap, dlq, [(b"%d" % i, b"v", ours(origin, 0, i), now_ms(), 0) for i in range(10)]
+    )
+
+    code, first = replay(isolated_app, dlq, "--limit", "3")
+    assert code == ExitCode.OK, first
+    assert (first["data"]["to_read"], first["data"]["read"], first["data"]["remaining"]) == (
+        10,
+        3,
+        7,
+    )
+    assert first["data"]["lost_to_retention"] == 0
+    # Retention deletes offsets 0-6 before the next run: 3-6 were never replayed.
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    [deleted] = admin.delete_records([TopicPartition(dlq, 0, 7)]).values()
+    deleted.result(timeout=30)
+
+    table = invoke(isolated_app, "kafka", "dlq", "replay", dlq, "--dry-run")
+    assert table.exit_code == ExitCode.OK, table.stderr
+    said = " ".join(table.stdout.split())
+    assert "4 record(s) were deleted by retention before they could be replayed" in said
+    code, rest = replay(isolated_app, dlq)
+
+    assert code == ExitCode.OK, rest
+    data = rest["data"]
+    assert (data["lost_to_retention"], data["to_read"], data["read"], data["remaining"]) == (
+        4,
+        3,
+        3,
+        0,
+    )
+    assert sorted(int(r[0] or b"") for r in read_all(bootstrap, origin)) == [0, 1, 2, 7, 8, 9]
+
+
+def topic_names(bootstrap: str) -> set[str]:
+    from confluent_kafka.admin import AdminClient
+
+    return set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
+
+
+def topic_config(bootstrap: str, topic: str, key: str) -> str:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    [future] = admin.describe_configs([ConfigResource("topic", topic)]).values()
+    return str(future.result(timeout=15)[key].value)
 
 
 def _group_of(dlq: str) -> str:
