@@ -1,0 +1,1 @@
+"""`hyperscale images`: a base image from Debian packages, builds tagged by git sha, pushes, cleanup."""
