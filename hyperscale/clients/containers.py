@@ -20,6 +20,9 @@ from hyperscale.templating import render_to_file
 RUNC = "/usr/sbin/runc"
 #: Lowered, never raised: the process lacks CAP_SYS_RESOURCE.
 ULIMITS = ("nofile=1024:1024", "nproc=4096:4096")
+#: The host's CA bundle, mounted (read-only) into build steps only: pip inside a build trusts what
+#: the host trusts (a TLS-inspecting proxy's CA, say) and no image carries the host's CAs.
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 #: A registry on this machine speaks plain HTTP.
 _LOOPBACK_PREFIXES = ("127.0.0.1:", "localhost:")
 
@@ -64,7 +67,9 @@ class Containers:
 
     # -- images --------------------------------------------------------------------------
     def image_exists(self, ref: str) -> bool:
-        result = self._run(["podman", "image", "exists", ref], what="podman image exists", check=False)
+        result = self._run(
+            ["podman", "image", "exists", ref], what="podman image exists", check=False
+        )
         return result.returncode == 0
 
     def image_id(self, ref: str) -> str:
@@ -113,6 +118,8 @@ class Containers:
             argv += ["--label", f"{key}={value}"]
         if ignore_file is not None:
             argv += ["--ignorefile", str(ignore_file)]
+        if HOST_CA_BUNDLE.is_file():
+            argv += ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
         out = self._run([*argv, str(context)], what=f"build of {tags[0]}", timeout=timeout)
         lines = [line for line in out.stdout.splitlines() if line.strip()]
         return lines[-1].strip() if lines else self.image_id(tags[0])
@@ -125,7 +132,9 @@ class Containers:
         argv += _tls_flags(destination)
         if auth_file is not None:
             argv += ["--authfile", str(auth_file)]
-        self._run([*argv, ref, f"docker://{destination}"], what=f"push to {destination}", timeout=1800)
+        self._run(
+            [*argv, ref, f"docker://{destination}"], what=f"push to {destination}", timeout=1800
+        )
         return digest_file.read_text(encoding="utf-8").strip()
 
     def remote_digest(self, ref: str, *, auth_file: Path | None = None) -> str | None:
@@ -133,7 +142,9 @@ class Containers:
         argv = ["skopeo", "inspect", "--format", "{{.Digest}}", *_tls_flags(ref)]
         if auth_file is not None:
             argv += ["--authfile", str(auth_file)]
-        out = self._run([*argv, f"docker://{ref}"], what=f"skopeo inspect {ref}", check=False, timeout=120)
+        out = self._run(
+            [*argv, f"docker://{ref}"], what=f"skopeo inspect {ref}", check=False, timeout=120
+        )
         if out.returncode != 0:
             text = (out.stderr or out.stdout).lower()
             if "manifest unknown" in text or "not found" in text or "name unknown" in text:
@@ -146,11 +157,20 @@ class Containers:
 
     # -- containers ----------------------------------------------------------------------
     def run_detached(
-        self, image: str, name: str, *, command: Sequence[str], env: Mapping[str, str]
+        self,
+        image: str,
+        name: str,
+        *,
+        command: Sequence[str],
+        env: Mapping[str, str],
+        volumes: Mapping[Path, str] | None = None,
     ) -> str:
+        """Start a container in the background (host network: it binds what ``command`` says)."""
         argv = ["podman", "run", "--detach", "--name", name, "--replace"]
         for key, value in env.items():
             argv += ["--env", f"{key}={value}"]
+        for source, target in (volumes or {}).items():
+            argv += ["--volume", f"{source}:{target}:ro"]
         out = self._run([*argv, image, *command], what=f"podman run {image}", timeout=120)
         return out.stdout.strip()
 
@@ -160,12 +180,17 @@ class Containers:
             argv += ["--user", user]
         return self._run([*argv, image, *command], what=f"podman run {image}", timeout=120).stdout
 
+    def exec(self, name: str, command: Sequence[str]) -> str:
+        return self._run(["podman", "exec", name, *command], what=f"podman exec {name}").stdout
+
     def logs(self, name: str) -> str:
         out = self._run(["podman", "logs", name], what=f"podman logs {name}", check=False)
         return out.stdout + out.stderr
 
     def remove_container(self, name: str) -> None:
-        self._run(["podman", "rm", "--force", "--time", "5", name], what=f"podman rm {name}", check=False)
+        self._run(
+            ["podman", "rm", "--force", "--time", "5", name], what=f"podman rm {name}", check=False
+        )
 
 
 def _tls_flags(ref: str) -> list[str]:

@@ -18,6 +18,9 @@ from typing import Any
 from hyperscale.config.models import Aws
 from hyperscale.errors import ExternalSystemError
 
+HTTP_OK = 200
+HTTP_NOT_FOUND = 404
+
 #: Manifest kinds a v2 registry may hold; asked for in this order so the digest is the pushed one.
 MANIFEST_TYPES = ", ".join(
     (
@@ -67,13 +70,13 @@ class RegistryClient:
 
     def _json(self, path: str) -> Any:
         status, _, body = self._request("GET", path)
-        if status != 200:
+        if status != HTTP_OK:
             raise ExternalSystemError(f"registry GET {path} answered HTTP {status}")
         return json.loads(body)
 
     def check(self) -> str:
         status, headers, _ = self._request("GET", "/v2/")
-        if status != 200:
+        if status != HTTP_OK:
             raise ExternalSystemError(f"registry at {self.base_url} answered /v2/ with {status}")
         version = headers.get("Docker-Distribution-Api-Version", "registry/2.0")
         return f"{version} at {self.base_url}"
@@ -83,9 +86,9 @@ class RegistryClient:
 
     def tags(self, repository: str) -> list[str]:
         status, _, body = self._request("GET", f"/v2/{repository}/tags/list")
-        if status == 404:
+        if status == HTTP_NOT_FOUND:
             return []
-        if status != 200:
+        if status != HTTP_OK:
             raise ExternalSystemError(f"registry tags of {repository} answered HTTP {status}")
         return sorted(json.loads(body).get("tags") or [])
 
@@ -94,9 +97,9 @@ class RegistryClient:
         status, headers, body = self._request(
             "GET", f"/v2/{repository}/manifests/{reference}", {"Accept": MANIFEST_TYPES}
         )
-        if status == 404:
+        if status == HTTP_NOT_FOUND:
             return None
-        if status != 200:
+        if status != HTTP_OK:
             raise ExternalSystemError(f"registry manifest {repository}:{reference}: HTTP {status}")
         return headers.get("Docker-Content-Digest", ""), json.loads(body)
 
@@ -125,7 +128,7 @@ class RegistryClient:
 
     def delete(self, repository: str, digest: str) -> None:
         status, _, body = self._request("DELETE", f"/v2/{repository}/manifests/{digest}")
-        if status not in (200, 202, 404):
+        if status not in (HTTP_OK, 202, HTTP_NOT_FOUND):
             raise ExternalSystemError(
                 f"registry refused to delete {repository}@{digest}: HTTP {status}"
                 f" {body[:200].decode(errors='replace')}",
@@ -187,9 +190,7 @@ def ecr_ensure_repository(
 
     client = _ecr(aws, credentials)
     try:
-        client.create_repository(
-            repositoryName=repository, imageTagMutability="IMMUTABLE"
-        )
+        client.create_repository(repositoryName=repository, imageTagMutability="IMMUTABLE")
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "RepositoryAlreadyExistsException":
             raise _ecr_error("create_repository", exc) from None
@@ -213,8 +214,10 @@ def ecr_images(
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        pages = _ecr(aws, credentials).get_paginator("describe_images").paginate(
-            repositoryName=repository
+        pages = (
+            _ecr(aws, credentials)
+            .get_paginator("describe_images")
+            .paginate(repositoryName=repository)
         )
         return [
             RegistryImage(

@@ -1,1 +1,1 @@
-"""`hyperscale images`: a base image from Debian packages, builds tagged by git sha, pushes, cleanup."""
+"""`hyperscale images`: a Debian base image, builds tagged by git sha, pushes, cleanup."""

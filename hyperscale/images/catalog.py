@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,5 +114,5 @@ def save_record(app: AppContext, record: dict[str, Any]) -> Path:
     for target in (path, records_dir(app) / "latest.json"):
         partial = target.with_suffix(".partial")
         partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
+        partial.replace(target)
     return path

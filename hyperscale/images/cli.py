@@ -41,7 +41,7 @@ def base_cmd(
     ] = False,
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Build localhost/hyperscale/python:3.11-bookworm from Debian packages (cached by their hash)."""
+    """Build localhost/hyperscale/python:3.11-bookworm from Debian packages (cached by hash)."""
     from hyperscale.images import core
 
     def body(app_ctx: AppContext) -> Result:
@@ -55,7 +55,9 @@ def base_cmd(
 def build(
     ctx: typer.Context,
     service: ServiceOption = None,
-    push: Annotated[bool, typer.Option("--push", help="Push to the environment's registry.")] = False,
+    push: Annotated[
+        bool, typer.Option("--push", help="Push to the environment's registry.")
+    ] = False,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
@@ -75,7 +77,9 @@ def push_cmd(
     service: ServiceOption = None,
     tag: Annotated[
         str | None,
-        typer.Option("--tag", help="The build to push. Default: the latest build.", show_default=False),
+        typer.Option(
+            "--tag", help="The build to push. Default: the latest build.", show_default=False
+        ),
     ] = None,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,

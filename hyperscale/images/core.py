@@ -87,9 +87,7 @@ def build(
         "dirty": rev.dirty,
         "created": created,
         "base": {"ref": base_image.pinned_ref, "image_id": base_image.image_id},
-        "images": {
-            i.name: {"ref": i.ref, "image_id": i.image_id, "registries": {}} for i in built
-        },
+        "images": {i.name: {"ref": i.ref, "image_id": i.image_id, "registries": {}} for i in built},
     }
     previous = load_record(app, rev.tag)
     if previous is not None:  # keep pushes of an identical earlier build of this tag
@@ -147,7 +145,10 @@ def push(
             progress(f"pushing {name} to {destination}")
             digest = containers.remote_digest(destination, auth_file=auth_file)
             state = "present"
-            if digest is None:
+            known = entry.get("registries", {}).get(destination)
+            # A commit's tag is immutable: the registry having it means this build is there.
+            # A dirty tag is rebuilt in place, so it is pushed unless this very build was.
+            if digest is None or (record.get("dirty") and known != digest):
                 if registry.kind == "ecr":
                     from hyperscale.clients.registry import ecr_ensure_repository
 
@@ -174,7 +175,13 @@ def push(
             )
     path = str(app.state_dir / "images" / "builds" / f"{record['tag']}.json")
     return BuildResult(
-        "push", env.name, str(record["tag"]), str(record["revision"]), bool(record["dirty"]), path, results
+        "push",
+        env.name,
+        str(record["tag"]),
+        str(record["revision"]),
+        bool(record["dirty"]),
+        path,
+        results,
     )
 
 
@@ -193,7 +200,9 @@ def _require_local_registry(registry: RegistryTarget) -> None:
 
 
 @contextlib.contextmanager
-def _auth_file(env: Environment, app: AppContext, registry: RegistryTarget) -> Iterator[Path | None]:
+def _auth_file(
+    env: Environment, app: AppContext, registry: RegistryTarget
+) -> Iterator[Path | None]:
     """ECR: a login from get_authorization_token in a 0600 file the tools read, removed after.
 
     The token never appears on a command line or in a log.
