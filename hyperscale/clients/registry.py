@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from hyperscale.errors import ExternalSystemError
 
 HTTP_OK = 200
 HTTP_NOT_FOUND = 404
+CATALOG_PAGE = 1000
 
 #: Manifest kinds a v2 registry may hold; asked for in this order so the digest is the pushed one.
 MANIFEST_TYPES = ", ".join(
@@ -82,7 +84,16 @@ class RegistryClient:
         return f"{version} at {self.base_url}"
 
     def repositories(self) -> list[str]:
-        return sorted(self._json("/v2/_catalog?n=10000").get("repositories") or [])
+        """Every repository, a page at a time (the registry caps a page at 1000)."""
+        found: list[str] = []
+        last = ""
+        while True:
+            query = f"?n={CATALOG_PAGE}" + (f"&last={urllib.parse.quote(last)}" if last else "")
+            page: list[str] = self._json(f"/v2/_catalog{query}").get("repositories") or []
+            found += page
+            if len(page) < CATALOG_PAGE:
+                return sorted(found)
+            last = page[-1]
 
     def tags(self, repository: str) -> list[str]:
         status, _, body = self._request("GET", f"/v2/{repository}/tags/list")
@@ -249,22 +260,3 @@ def ecr_delete(
             raise _ecr_error(f"batch_delete_image in {repository}", exc) from None
         failed += [f["imageId"].get("imageDigest", "?") for f in answer.get("failures", [])]
     return failed
-
-
-def ecr_put_manifest(
-    aws: Aws,
-    repository: str,
-    manifest: str,
-    tag: str,
-    credentials: Mapping[str, str] | None = None,
-) -> str:
-    """Store a manifest under a tag (seeding a repository without a push); its digest."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        answer = _ecr(aws, credentials).put_image(
-            repositoryName=repository, imageManifest=manifest, imageTag=tag
-        )
-    except (BotoCoreError, ClientError) as exc:
-        raise _ecr_error(f"put_image in {repository}", exc) from None
-    return str(answer["image"]["imageId"]["imageDigest"])

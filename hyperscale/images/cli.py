@@ -92,3 +92,51 @@ def push_cmd(
             return core.push(environment, app_ctx, service, tag=tag, progress=progress)
 
     run_env_command(ctx, "images push", output, env, body)
+
+
+@app.command()
+def cleanup(
+    ctx: typer.Context,
+    keep: Annotated[
+        int, typer.Option("--keep", min=1, help="Always keep the newest N per repository.")
+    ] = 10,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Grace period: keep anything pushed more recently (30d, 12h, 2w).",
+        ),
+    ] = "30d",
+    repository: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--repository",
+            metavar="REPO",
+            help="Only this repository (repeatable). Default: every hyperscale/* repository.",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Delete. Without it: a dry run that deletes nothing.")
+    ] = False,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Delete old images from the environment's registry (dry run unless --yes).
+
+    Never deleted: the newest N per repository, release (semver) tags, anything referenced by
+    a Deployment, ReplicaSet, StatefulSet, DaemonSet, CronJob, Job or Pod of the environment's
+    cluster, and anything pushed within the grace period. Deletions are written to a JSON audit
+    under the state directory.
+    """
+    from hyperscale.images.cleanup import CleanupOptions
+    from hyperscale.images.cleanup import cleanup as run_cleanup
+
+    options = CleanupOptions(keep, older_than, yes, repository or [])
+
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
+        with progress_spinner(app_ctx, "images cleanup") as progress:
+            return run_cleanup(environment, app_ctx, options, progress)
+
+    run_env_command(ctx, "images cleanup", output, env, body)
