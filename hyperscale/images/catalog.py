@@ -34,7 +34,7 @@ IMAGES: dict[str, ImageSpec] = {
     for spec in (
         ImageSpec("api", "services/api/Dockerfile"),
         ImageSpec("consumer", "services/consumer/Dockerfile"),
-        ImageSpec("cli", "Dockerfile"),
+        ImageSpec("cli", "Dockerfile.cli"),
     )
 }
 #: What `images build` builds when no --service is given.

@@ -90,10 +90,14 @@ def build(
         "images": {i.name: {"ref": i.ref, "image_id": i.image_id, "registries": {}} for i in built},
     }
     previous = load_record(app, rev.tag)
-    if previous is not None:  # keep pushes of an identical earlier build of this tag
-        for name, entry in record["images"].items():
-            old = previous.get("images", {}).get(name)
-            if old and old.get("image_id") == entry["image_id"]:
+    if previous is not None:
+        # A build of some services keeps the others of this tag; an identical image keeps the
+        # pushes already recorded for it.
+        for name, old in previous.get("images", {}).items():
+            entry = record["images"].get(name)
+            if entry is None:
+                record["images"][name] = old
+            elif old.get("image_id") == entry["image_id"]:
                 entry["registries"] = old.get("registries", {})
     path = save_record(app, record)
     if push_after:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hyperscale.clients.containers import Containers
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
@@ -54,8 +55,9 @@ def test_build_push_records_the_digest_skopeo_reads_back(built: dict[str, Any]) 
     assert built["revision"] == _git_head()
     assert built["tag"].startswith(_git_head()[:12])
     record = json.loads(Path(built["record"]).read_text())
-    assert set(record["images"]) == {"api", "consumer"}
-    for name, entry in record["images"].items():
+    assert {"api", "consumer"} <= set(record["images"])
+    for name in ("api", "consumer"):
+        entry = record["images"][name]
         ((ref, digest),) = entry["registries"].items()
         assert ref.endswith(f"/hyperscale/{name}:{built['tag']}")
         assert digest.startswith("sha256:")
@@ -203,3 +205,18 @@ def test_a_refused_push_is_exit_3_and_not_recorded(
         (isolated_app.state_dir / "images" / "builds" / f"{built['tag']}.json").read_text()
     )
     assert not any(str(refusing_registry) in ref for ref in record["images"]["api"]["registries"])
+
+
+@containers
+def test_the_cli_image_runs_the_cli_as_non_root(built: dict[str, Any]) -> None:
+    app = AppContext.from_os()
+    outcome = invoke(app, "images", "build", "--service", "cli", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stderr
+    data = json.loads(outcome.stdout)["data"]
+    (image,) = data["images"]
+    record = json.loads(Path(data["record"]).read_text())
+    assert {"api", "consumer", "cli"} <= set(record["images"])  # the others of the tag stay
+    adapter = Containers(app)
+    assert adapter.run_once(image["ref"], ["--version"]).startswith("hyperscale ")
+    assert adapter.run_once(image["ref"], ["images", "cleanup", "--help"]).startswith("Usage:")
+    assert adapter.image_inspect(image["ref"])["Config"]["User"] == "10001:10001"
