@@ -72,6 +72,14 @@ class Containers:
         )
         return result.returncode == 0
 
+    def image_facts(self, ref: str) -> tuple[str, list[str]] | None:
+        """The id and the tags of a local image, None if there is none (one podman call)."""
+        out = self._run(["podman", "image", "inspect", ref], what=f"inspect {ref}", check=False)
+        if out.returncode != 0:
+            return None
+        data: list[dict[str, Any]] = json.loads(out.stdout)
+        return str(data[0]["Id"]), list(data[0].get("RepoTags") or [])
+
     def image_id(self, ref: str) -> str:
         out = self._run(
             ["podman", "image", "inspect", "--format", "{{.Id}}", ref], what=f"inspect {ref}"

@@ -77,7 +77,8 @@ def ensure_base(app: AppContext, *, rebuild: bool = False, progress: Progress = 
     digest = package_hash()
     pinned = f"{BASE_REPOSITORY}:pkgs-{digest}"
     source = "cached"
-    if rebuild or not containers.image_exists(pinned):
+    facts = None if rebuild else containers.image_facts(pinned)
+    if facts is None:
         tarball = app.cache_dir / "images" / f"rootfs-{digest}.tar"
         source = "imported"
         if rebuild or not tarball.is_file():
@@ -86,10 +87,11 @@ def ensure_base(app: AppContext, *, rebuild: bool = False, progress: Progress = 
             source = "built"
         progress(f"importing {pinned}")
         containers.import_rootfs(tarball, pinned, CHANGES)
-    containers.tag(pinned, BASE_IMAGE)
-    return BaseImage(
-        BASE_IMAGE, pinned, containers.image_id(pinned), digest, source, time.monotonic() - started
-    )
+        facts = (containers.image_id(pinned), [])
+    image_id, tags = facts
+    if BASE_IMAGE not in tags:
+        containers.tag(pinned, BASE_IMAGE)
+    return BaseImage(BASE_IMAGE, pinned, image_id, digest, source, time.monotonic() - started)
 
 
 def _build_rootfs(app: AppContext, tarball: Path) -> None:
