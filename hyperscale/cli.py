@@ -9,6 +9,7 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.images.cli import app as images_app
 from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
@@ -25,6 +26,7 @@ app.add_typer(local_app, name="local")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(infra_app, name="infra")
 app.add_typer(migrate_app, name="migrate")
+app.add_typer(images_app, name="images")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)

@@ -16,6 +16,12 @@ APT_PACKAGES=(
   prometheus-alertmanager # amtool: `hyperscale render` checks the Alertmanager configuration
   subversion              # `hyperscale migrate svn`: svn, svnadmin, svnrdump (and svnserve, svnmucc for tests)
   git-svn                 # the baseline `benchmarks/migrate_svn.py` measures against
+  podman                  # `hyperscale images`: imports the base image, runs the built images
+  buildah                 # `hyperscale images build`: builds the Dockerfiles (no Docker engine)
+  skopeo                  # `hyperscale images push`: reads digests back from registries
+  runc                    # the OCI runtime that works here (crun refuses hybrid cgroups)
+  debootstrap             # `hyperscale images base`: the base image from Debian packages
+  docker-registry         # `hyperscale local up registry`: the CNCF distribution registry
 )
 
 missing=()
@@ -29,9 +35,10 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Only promtool and amtool are wanted: the packages' servers (listening on every interface)
+# Only promtool and amtool are wanted (and the registry binary, which `local up` runs on loopback):
+# the packages' servers (listening on every interface)
 # must not run or start at boot.
-for unit in prometheus prometheus-alertmanager; do
+for unit in prometheus prometheus-alertmanager docker-registry; do
   if command -v systemctl >/dev/null && systemctl is-enabled "$unit" >/dev/null 2>&1; then
     ${sudo:-} systemctl disable --now "$unit" >/dev/null 2>&1 || ${sudo:-} systemctl disable "$unit" >/dev/null 2>&1 || true
   fi

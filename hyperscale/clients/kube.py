@@ -78,3 +78,62 @@ def server_get(base_url: str, path: str, ca_file: Path, timeout: float = 2.0) ->
         raise ExternalSystemError(f"{url} answered {exc.code}: {exc.read()[:200]!r}") from None
     except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
         raise ExternalSystemError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+
+
+#: Every kind whose pods may run an image: cleanup must not delete what any of them references.
+IMAGE_HOLDERS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod")
+
+
+def _pod_spec_images(spec: Any) -> list[str]:
+    if spec is None:
+        return []
+    containers = [
+        *(spec.containers or []),
+        *(spec.initContainers or []),
+        *(getattr(spec, "ephemeralContainers", None) or []),
+    ]
+    return [c.image for c in containers if c.image]
+
+
+def referenced_images(kubeconfig: Path, context: str) -> dict[str, list[str]]:
+    """Image reference -> the objects (``Kind namespace/name``) that use it, in every namespace.
+
+    A Pod's running image ID (a digest) counts too: a tag moved since it started does not free
+    the image it runs.
+    """
+    import httpx2
+    from lightkube import ApiError
+    from lightkube.resources.apps_v1 import DaemonSet, Deployment, ReplicaSet, StatefulSet
+    from lightkube.resources.batch_v1 import CronJob, Job
+    from lightkube.resources.core_v1 import Pod
+
+    found: dict[str, list[str]] = {}
+
+    def note(kind: str, obj: Any, images: list[str]) -> None:
+        where = f"{kind} {obj.metadata.namespace}/{obj.metadata.name}"
+        for image in images:
+            found.setdefault(image, []).append(where)
+
+    with KubeClient(kubeconfig, context) as kube:
+        try:
+            for kind in (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job):
+                for obj in kube.client.list(kind, namespace="*"):
+                    held: Any = obj
+                    note(kind.__name__, held, _pod_spec_images(held.spec.template.spec))
+            for cron in kube.client.list(CronJob, namespace="*"):
+                cron_spec: Any = cron.spec
+                note("CronJob", cron, _pod_spec_images(cron_spec.jobTemplate.spec.template.spec))
+            for pod in kube.client.list(Pod, namespace="*"):
+                statuses: Any = (pod.status.containerStatuses or []) if pod.status else []
+                running = [s.imageID for s in statuses if s.imageID]
+                note("Pod", pod, _pod_spec_images(pod.spec) + running)
+        except ApiError as exc:
+            raise ExternalSystemError(
+                f"cannot list workloads in context {context}: {exc.status.message}"
+            ) from None
+        except (httpx2.HTTPError, OSError) as exc:
+            raise ExternalSystemError(
+                f"cannot reach the cluster of context {context}: {exc}",
+                hint="is it running? `hyperscale local cluster up` for the sandbox",
+            ) from None
+    return found

@@ -368,6 +368,8 @@ class LocalRuntime(Strict):
 
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap_mb: int = Field(default=512, ge=128, le=8192)
+    #: The container registry `hyperscale local up registry` starts (loopback, plain HTTP).
+    registry_port: int = Field(default=15500, ge=1, le=65535)
     #: Consumer processes `hyperscale deploy` runs (each its own group member and metrics port).
     consumers: int = Field(default=2, ge=1, le=16)
     cluster: LocalCluster = LocalCluster()

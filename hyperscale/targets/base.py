@@ -107,3 +107,7 @@ class Target(Protocol):
     def stop(self) -> bool:
         """Take every workload down; False when nothing was running."""
         ...
+
+    def referenced_images(self) -> dict[str, list[str]]:
+        """Image reference -> what uses it there; registry cleanup never deletes these."""
+        ...

@@ -33,6 +33,14 @@ class KubernetesTarget:
             " manifests a GitOps controller can apply",
         )
 
+    def referenced_images(self) -> dict[str, list[str]]:
+        from hyperscale.clients.kube import referenced_images
+
+        target = self.env.target
+        default = self.app.environ.get("KUBECONFIG", "~/.kube/config")
+        kubeconfig = self.app.expand_path(target.kubeconfig or default)
+        return referenced_images(kubeconfig, target.context or "")
+
     def preflight(self) -> None:
         self._not_built("deploying")
 

@@ -76,6 +76,10 @@ class LocalTarget:
     def description(self) -> str:
         return f"supervisord on this machine ({self.home})"
 
+    def referenced_images(self) -> dict[str, list[str]]:
+        """The local target runs the services from source: it pins no image."""
+        return {}
+
     def preflight(self) -> None:
         """The local target deploys wherever the backing services run; nothing to check."""
 

@@ -7,11 +7,19 @@ from hyperscale.local.services.kafka import KafkaService
 from hyperscale.local.services.mariadb import MariaDBService
 from hyperscale.local.services.moto import MotoService
 from hyperscale.local.services.redis import RedisService
+from hyperscale.local.services.registry import RegistryService
 from hyperscale.local.services.smtp import SmtpSinkService
 
 SERVICE_TYPES: dict[str, type[BackingService]] = {
     cls.name: cls
-    for cls in (KafkaService, MariaDBService, RedisService, MotoService, SmtpSinkService)
+    for cls in (
+        KafkaService,
+        MariaDBService,
+        RedisService,
+        MotoService,
+        SmtpSinkService,
+        RegistryService,
+    )
 }
 
 __all__ = ["SERVICE_TYPES", "BackingService", "ProbeError"]

@@ -1,0 +1,1 @@
+"""`hyperscale images`: a Debian base image, builds tagged by git sha, pushes, cleanup."""

@@ -1,0 +1,155 @@
+"""The built images run here under podman (runc, cgroupfs, lowered rlimits: the adapter's
+containers.conf) as their non-root user, against the local backing services."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hyperscale.clients.containers import Containers
+from hyperscale.clients.http import http_status
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.targets.local import LocalTarget, Program
+from tests.support import free_port, wait_for
+
+pytestmark = [pytest.mark.containers, pytest.mark.services]
+
+SECRET_IN_CONTAINER = "/run/secrets/hyperscale/mysql-password"
+
+
+def _body(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        return str(exc.read().decode())
+
+
+def _ref(built: dict[str, Any], name: str) -> str:
+    return str(next(i["ref"] for i in built["images"] if i["name"] == name))
+
+
+def _program(env: Environment, app: AppContext, kind: str) -> Program:
+    return next(p for p in LocalTarget(env, app).programs() if p.name.startswith(kind))
+
+
+def _readable_secret(program: Program, tmp_path: Path) -> Path:
+    """The MySQL password file, owned by the image's user (10001) and readable by it alone."""
+    copy = tmp_path / "mysql-password"
+    shutil.copyfile(program.environment["MYSQL_PASSWORD_FILE"], copy)
+    copy.chmod(0o400)
+    import os
+
+    os.chown(copy, 10001, 10001)
+    return copy
+
+
+def _container_env(program: Program, **extra: str) -> dict[str, str]:
+    skip = {"PATH", "LANG", "MYSQL_PASSWORD_FILE"}
+    env = {k: v for k, v in program.environment.items() if k not in skip}
+    return {**env, "MYSQL_PASSWORD_FILE": SECRET_IN_CONTAINER, **extra}
+
+
+@pytest.fixture(scope="module")
+def platform_data(local_services: Environment) -> Environment:
+    """The schema and the topics, as `hyperscale deploy` applies them (the containers are the
+    workloads here, so the deploy's own processes are not started)."""
+    from hyperscale.clients.mysql import apply_migrations
+    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+
+    app = AppContext.from_os()
+    apply_migrations(local_services, app, app.services_dir / "schema" / "migrations")
+    assert not reconcile_topics(local_services, app, TopicsRequest(yes=True)).refused
+    return local_services
+
+
+@pytest.fixture
+def running() -> Iterator[list[str]]:
+    """Names of the containers a test starts; removed afterwards, logs shown on failure."""
+    names: list[str] = []
+    yield names
+    adapter = Containers(AppContext.from_os())
+    for name in names:
+        adapter.remove_container(name)
+
+
+def test_the_api_image_answers_healthz_and_readyz_as_non_root(
+    built: dict[str, Any], platform_data: Environment, tmp_path: Path, running: list[str]
+) -> None:
+    app = AppContext.from_os()
+    adapter = Containers(app)
+    api = _program(platform_data, app, "api")
+    port = free_port()
+    name = f"hyperscale-test-api-{uuid.uuid4().hex[:8]}"
+    running.append(name)
+    adapter.run_detached(
+        _ref(built, "api"),
+        name,
+        # Loopback only: the container shares the host's network namespace.
+        command=["python", "-m", "platform_api", "--host", "127.0.0.1", "--port", str(port)],
+        env=_container_env(api),
+        volumes={_readable_secret(api, tmp_path): SECRET_IN_CONTAINER},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        return http_status(f"{base}/readyz") == 200
+
+    try:
+        wait_for(ready, 60, "the API container's /readyz")
+    except AssertionError:
+        pytest.fail(f"{_body(base + '/readyz')}\n{adapter.logs(name)[-3000:]}", pytrace=False)
+    assert http_status(f"{base}/healthz") == 200
+    assert adapter.exec(name, ["id", "-u"]).strip() == "10001"
+
+
+def test_the_consumer_image_starts_and_joins_its_group(
+    built: dict[str, Any], platform_data: Environment, tmp_path: Path, running: list[str]
+) -> None:
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    app = AppContext.from_os()
+    adapter = Containers(app)
+    consumer = _program(platform_data, app, "consumer")
+    group = f"test-image-consumer-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    name = f"hyperscale-test-consumer-{uuid.uuid4().hex[:8]}"
+    running.append(name)
+    adapter.run_detached(
+        _ref(built, "consumer"),
+        name,
+        command=["python", "-m", "platform_consumer"],
+        env=_container_env(
+            consumer,
+            CONSUMER_GROUP=group,
+            CONSUMER_METRICS_HOST="127.0.0.1",
+            CONSUMER_METRICS_PORT=str(port),
+        ),
+        volumes={_readable_secret(consumer, tmp_path): SECRET_IN_CONTAINER},
+    )
+    admin = AdminClient({"bootstrap.servers": platform_data.kafka.bootstrap})
+
+    def members() -> int:
+        try:
+            described = admin.describe_consumer_groups([group])[group].result(10)
+        except KafkaException:  # NOT_COORDINATOR while the group's coordinator loads
+            return 0
+        return len(described.members)
+
+    try:
+        wait_for(lambda: members() >= 1, 60, f"a member in consumer group {group}")
+    except AssertionError:
+        pytest.fail(adapter.logs(name)[-3000:], pytrace=False)
+    status = http_status(f"http://127.0.0.1:{port}/healthz")
+    assert status == 200, json.dumps({"status": status})
