@@ -452,8 +452,12 @@ def _local_problems(env: Environment) -> list[str]:
         problems.append("infra: applies only to environments with a real AWS account")
     if "kubernetes" in env.model_fields_set:
         problems.append("kubernetes: applies only to a kubernetes target (`hyperscale render`)")
-    if env.mysql.reader != env.mysql.writer:
-        problems.append("mysql.reader: the local MariaDB is one server; make it equal mysql.writer")
+    reader, writer = env.mysql.reader, env.mysql.writer
+    if reader != writer and reader.port == writer.port:
+        problems.append(
+            "mysql.reader: the local replica needs a port of its own (or make mysql.reader"
+            " equal mysql.writer for no replica)"
+        )
     if env.kafka.security.protocol != "PLAINTEXT":
         problems.append("kafka.security.protocol: the local broker speaks PLAINTEXT only")
     problems += [

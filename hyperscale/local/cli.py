@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from hyperscale.config.models import Environment
 
 app = command_group(
-    "The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP."
+    "The platform's backing services on this machine: Kafka, MariaDB and its read replica,"
+    " Redis, AWS, SMTP."
 )
 
 app.add_typer(cluster_app, name="cluster")
@@ -24,7 +25,7 @@ app.add_typer(cluster_app, name="cluster")
 ServicesArg = Annotated[
     list[str] | None,
     typer.Argument(
-        help="Services to act on (kafka, mysql, redis, aws, smtp); default: all.",
+        help="Services to act on (kafka, mysql, mysql-replica, redis, aws, smtp); default: all.",
         show_default=False,
     ),
 ]

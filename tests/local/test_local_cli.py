@@ -103,7 +103,10 @@ def test_a_port_taken_by_another_process_is_a_clear_error(private_app: AppContex
 def test_unknown_service_is_a_usage_error(private_app: AppContext) -> None:
     outcome = invoke(private_app, "local", "up", "postgres")
     assert outcome.exit_code == ExitCode.USAGE
-    assert "unknown service postgres (choose from kafka, mysql, redis, aws, smtp)" in outcome.stderr
+    assert (
+        "unknown service postgres (choose from kafka, mysql, mysql-replica, redis, aws, smtp)"
+        in outcome.stderr
+    )
 
 
 def test_local_commands_refuse_a_kubernetes_environment(private_app: AppContext) -> None:
