@@ -9,6 +9,7 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.health import cli as health_cli
 from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
@@ -27,6 +28,7 @@ app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)
 app.command(name="render")(render_cli.render)
+app.command(name="health")(health_cli.health)
 
 
 def _print_version(value: bool) -> None:

@@ -7,15 +7,17 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl, model_validator
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+from hyperscale.config.base import NAME_PATTERN, STRICT
+from hyperscale.config.health import HealthSettings
+
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
 _CRON = r"^(\S+\s+){4}\S+$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class Endpoint(Strict):
@@ -391,6 +393,8 @@ class Environment(Strict):
     kubernetes: KubernetesPlatform = KubernetesPlatform()
     #: The Terraform roots' settings; only environments with a real AWS account have it.
     infra: Infra | None = None
+    #: How `hyperscale health` judges endpoints, and endpoints beyond the workloads.
+    health: HealthSettings = HealthSettings()
 
     @model_validator(mode="after")
     def _target_rules(self) -> Environment:
