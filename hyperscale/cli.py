@@ -13,6 +13,7 @@ from hyperscale.health import cli as health_cli
 from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
+from hyperscale.metrics.cli import app as metrics_app
 from hyperscale.options import command_group
 from hyperscale.render import cli as render_cli
 from hyperscale.smoke import cli as smoke_cli
@@ -24,6 +25,7 @@ app = command_group(
 app.add_typer(local_app, name="local")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(infra_app, name="infra")
+app.add_typer(metrics_app, name="metrics")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)

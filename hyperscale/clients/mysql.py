@@ -295,8 +295,7 @@ class MonitorConnection:
                 names = ", ".join(f"'{n}'" for n in _SAMPLED_VARIABLES)
                 cur.execute(f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})")
                 variables = {str(k).lower(): str(v) for k, v in cur.fetchall()}
-                cur.execute("SELECT @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos")
-                row = cur.fetchone() or ("", "")
+                row = self._gtid_positions(cur)
                 replication, replication_error = self._replication(cur)
         except pymysql.MySQLError as exc:
             raise ExternalSystemError(
@@ -306,6 +305,17 @@ class MonitorConnection:
         return ServerSample(
             taken_at, status, variables, replication, replication_error, binlog_pos, slave_pos
         )
+
+    @staticmethod
+    def _gtid_positions(cur: Any) -> tuple[Any, ...]:
+        """MariaDB's GTID positions; MySQL (RDS) has other variables: then none."""
+        import pymysql
+
+        try:
+            cur.execute("SELECT @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos")
+        except pymysql.err.OperationalError:
+            return ("", "")
+        return tuple(cur.fetchone() or ("", ""))
 
     @staticmethod
     def _replication(cur: Any) -> tuple[ReplicationStatus | None, str | None]:
@@ -329,15 +339,21 @@ _ACCESS_DENIED = 1227
 
 
 def replication_status(row: dict[str, Any]) -> ReplicationStatus:
-    """A SHOW SLAVE STATUS row (column name -> value) as a ReplicationStatus."""
-    behind = row.get("Seconds_Behind_Master")
+    """A SHOW SLAVE STATUS row (column name -> value) as a ReplicationStatus; MySQL 8.4's
+    SHOW REPLICA STATUS names (Source_*, Replica_*) are read too."""
+
+    def get(*names: str) -> Any:
+        return next((row[n] for n in names if row.get(n) is not None), None)
+
+    behind = get("Seconds_Behind_Master", "Seconds_Behind_Source")
+    host, port = get("Master_Host", "Source_Host") or "", get("Master_Port", "Source_Port") or ""
     return ReplicationStatus(
-        source=f"{row.get('Master_Host', '')}:{row.get('Master_Port', '')}",
-        io_running=str(row.get("Slave_IO_Running") or "No"),
-        sql_running=str(row.get("Slave_SQL_Running") or "No"),
+        source=f"{host}:{port}",
+        io_running=str(get("Slave_IO_Running", "Replica_IO_Running") or "No"),
+        sql_running=str(get("Slave_SQL_Running", "Replica_SQL_Running") or "No"),
         seconds_behind=None if behind is None else int(behind),
-        io_state=str(row.get("Slave_IO_State") or ""),
-        sql_state=str(row.get("Slave_SQL_Running_State") or ""),
+        io_state=str(get("Slave_IO_State", "Replica_IO_State") or ""),
+        sql_state=str(get("Slave_SQL_Running_State", "Replica_SQL_Running_State") or ""),
         last_io_errno=int(row.get("Last_IO_Errno") or 0),
         last_io_error=str(row.get("Last_IO_Error") or ""),
         last_sql_errno=int(row.get("Last_SQL_Errno") or 0),
