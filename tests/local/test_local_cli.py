@@ -204,7 +204,7 @@ def test_install_names_what_each_service_needs(isolated_app: AppContext) -> None
     outcome = invoke(isolated_app, "local", "install", "-o", "json")
     assert outcome.exit_code == 0, outcome.stderr
     services = {s["name"]: s["paths"] for s in json.loads(outcome.stdout)["data"]["services"]}
-    assert set(services) == {"kafka", "mysql", "redis", "aws", "smtp"}
+    assert set(services) == {"kafka", "mysql", "mysql-replica", "redis", "aws", "smtp"}
     jars = Path(services["kafka"]["jars"])
     assert any(jars.glob("kafka_2.13-*.jar")), f"the broker's jar is not in {jars}"
     assert all(Path(p["home"]).parent.parent == isolated_app.state_dir for p in services.values())
