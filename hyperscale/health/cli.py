@@ -107,8 +107,7 @@ def health(
 
     Each endpoint is UP, DEGRADED (a warning: slow, certificate close to expiry, or flapping)
     or DOWN (failure-threshold attempts in a row failed). Exit 0 when none is DOWN, 1 when one
-    is (or DEGRADED with --fail-on-degraded), 2 on bad input, 3 when the environment's
-    workloads cannot be listed.
+    is (or DEGRADED with --fail-on-degraded), 2 on bad input.
     """
     from hyperscale.health.core import HealthOptions, checker_for
 
