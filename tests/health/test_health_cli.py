@@ -296,3 +296,17 @@ def test_a_kubernetes_environment_s_workloads_are_its_ingress_and_consumer_servi
         "api": ("api", "https://api.staging.hyperscale.example.com/readyz"),
         "consumer": ("consumer", "https://consumer.staging.hyperscale.example.com/healthz"),
     }
+
+
+def test_a_bad_health_section_names_the_file_and_key(isolated_app: AppContext) -> None:
+    path = isolated_app.environments_dir / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["health"] = {
+        "endpoints": [{"name": "cdn", "url": "https://cdn.example", "status": ["99x"]}]
+    }
+    path.write_text(yaml.safe_dump(data))
+    outcome = invoke(isolated_app, "health", "--env", "local")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert f"{path}:" in outcome.stderr
+    assert "health.endpoints.0.status" in outcome.stderr
+    assert "status must be codes like 200, 2xx or 200-204 (got 99x)" in outcome.stderr
