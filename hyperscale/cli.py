@@ -9,10 +9,12 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.health import cli as health_cli
 from hyperscale.images.cli import app as images_app
 from hyperscale.infra.cli import app as infra_app
 from hyperscale.kafka.cli import app as kafka_app
 from hyperscale.local.cli import app as local_app
+from hyperscale.metrics.cli import app as metrics_app
 from hyperscale.migrate.cli import app as migrate_app
 from hyperscale.options import command_group
 from hyperscale.render import cli as render_cli
@@ -27,10 +29,12 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(infra_app, name="infra")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(images_app, name="images")
+app.add_typer(metrics_app, name="metrics")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)
 app.command(name="render")(render_cli.render)
+app.command(name="health")(health_cli.health)
 
 
 def _print_version(value: bool) -> None:

@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   mariadb-server          # MySQL for the local environment
+  mariadb-client          # mariadb-dump and mariadb: `local up` seeds the read replica with them
   redis-server            # Redis for the local environment
   maven                   # fetches the Kafka jars from Maven Central
   openjdk-17-jre-headless # runs the Kafka broker
   kcat                    # Kafka benchmarks' baseline
+  curl                    # benchmarks/health_endpoints.py's baseline (a sequential curl loop)
   python3-venv            # the project's .venv
   prometheus              # promtool: `hyperscale render` checks and unit-tests the alert rules
   prometheus-alertmanager # amtool: `hyperscale render` checks the Alertmanager configuration

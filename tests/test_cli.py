@@ -20,6 +20,8 @@ HEAVY = [
     "pymysql",
     "redis",
     "moto",
+    "aiohttp",
+    "jsonpath_ng",
 ]
 
 

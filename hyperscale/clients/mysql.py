@@ -193,11 +193,15 @@ def server_version(endpoint: Endpoint, user: str, password: str, database: str) 
 def ensure_platform_user(
     socket_path: str, os_user: str, database: str, user: str, password: str
 ) -> None:
-    """The platform's database and its user on every loopback host, with this password."""
+    """The platform's database and its user on every loopback host, with this password.
+
+    Account statements stay out of the binary log: each server (the primary and the local
+    replica) has its own accounts, and the replica replicates only the platform's data."""
     import pymysql
 
     try:
         with _admin(socket_path, os_user) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4")
             for host in ("127.0.0.1", "localhost", "::1"):
                 cur.execute(
@@ -205,6 +209,8 @@ def ensure_platform_user(
                 )
                 cur.execute(f"ALTER USER '{user}'@'{host}' IDENTIFIED BY %s", (password,))
                 cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO '{user}'@'{host}'")
+                # `metrics db` reads SHOW SLAVE STATUS as this user; it grants no data access.
+                cur.execute(f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'{host}'")
             conn.commit()
     except pymysql.MySQLError as exc:
         raise ExternalSystemError(f"mysql: cannot create the platform user: {exc}") from None
@@ -219,3 +225,177 @@ def _admin(socket_path: str, os_user: str) -> Any:
 
 def _first(row: tuple[Any, ...] | None) -> str:
     return str(row[0]) if row else "unknown"
+
+
+# -- what an SRE reads from a server (`hyperscale metrics db`) ---------------------------------
+
+#: The server variables a monitoring sample keeps (SHOW GLOBAL VARIABLES is hundreds of rows).
+_SAMPLED_VARIABLES = ("max_connections", "read_only", "version", "log_bin", "server_id")
+
+
+@dataclass(frozen=True)
+class ReplicationStatus:
+    """One row of SHOW SLAVE STATUS, the fields an operator acts on."""
+
+    source: str
+    #: Yes, No, or Connecting (MariaDB's words)
+    io_running: str
+    sql_running: str
+    #: None while the SQL thread is stopped or the I/O thread is not connected (the server's rule).
+    seconds_behind: int | None
+    io_state: str
+    sql_state: str
+    last_io_errno: int
+    last_io_error: str
+    last_sql_errno: int
+    last_sql_error: str
+    using_gtid: str
+    gtid_io_pos: str
+
+
+@dataclass(frozen=True)
+class ServerSample:
+    """Counters and gauges of one server at one moment."""
+
+    #: time.monotonic() when the status was read: rates divide by the gap between two samples.
+    taken_at: float
+    #: SHOW GLOBAL STATUS, the numeric ones, by lower-case name.
+    status: dict[str, int]
+    variables: dict[str, str]
+    #: None when the server replicates from nothing.
+    replication: ReplicationStatus | None
+    #: Why replication could not be read (a privilege missing), else None.
+    replication_error: str | None
+    #: The GTIDs this server has written (a primary) and applied (a replica).
+    gtid_binlog_pos: str
+    gtid_slave_pos: str
+
+
+class MonitorConnection:
+    """A connection that reads status, never data; opened once, sampled several times."""
+
+    def __init__(self, conn: Any, where: str) -> None:
+        self._conn = conn
+        self.where = where
+
+    def sample(self) -> ServerSample:
+        import time
+
+        import pymysql
+
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute("SHOW GLOBAL STATUS")
+                taken_at = time.monotonic()
+                status = {
+                    str(name).lower(): int(value)
+                    for name, value in cur.fetchall()
+                    if isinstance(value, str | int) and str(value).lstrip("-").isdigit()
+                }
+                names = ", ".join(f"'{n}'" for n in _SAMPLED_VARIABLES)
+                cur.execute(f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({names})")
+                variables = {str(k).lower(): str(v) for k, v in cur.fetchall()}
+                row = self._gtid_positions(cur)
+                replication, replication_error = self._replication(cur)
+        except pymysql.MySQLError as exc:
+            raise ExternalSystemError(
+                f"reading status from MySQL at {self.where} failed: {_mysql_reason(exc)}"
+            ) from None
+        binlog_pos, slave_pos = (str(value or "") for value in row)
+        return ServerSample(
+            taken_at, status, variables, replication, replication_error, binlog_pos, slave_pos
+        )
+
+    @staticmethod
+    def _gtid_positions(cur: Any) -> tuple[Any, ...]:
+        """MariaDB's GTID positions; MySQL (RDS) has other variables: then none."""
+        import pymysql
+
+        try:
+            cur.execute("SELECT @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos")
+        except pymysql.err.OperationalError:
+            return ("", "")
+        return tuple(cur.fetchone() or ("", ""))
+
+    @staticmethod
+    def _replication(cur: Any) -> tuple[ReplicationStatus | None, str | None]:
+        import pymysql
+
+        try:
+            cur.execute("SHOW SLAVE STATUS")
+        except pymysql.err.OperationalError as exc:
+            # 1227: access denied; a missing SLAVE MONITOR (REPLICATION CLIENT) privilege.
+            if exc.args and exc.args[0] == _ACCESS_DENIED:
+                return None, f"cannot read replication: {exc.args[1]}"
+            raise
+        columns = [d[0] for d in cur.description or []]
+        row = cur.fetchone()
+        if row is None:
+            return None, None
+        return replication_status(dict(zip(columns, row, strict=True))), None
+
+
+_ACCESS_DENIED = 1227
+
+
+def replication_status(row: dict[str, Any]) -> ReplicationStatus:
+    """A SHOW SLAVE STATUS row (column name -> value) as a ReplicationStatus; MySQL 8.4's
+    SHOW REPLICA STATUS names (Source_*, Replica_*) are read too."""
+
+    def get(*names: str) -> Any:
+        return next((row[n] for n in names if row.get(n) is not None), None)
+
+    behind = get("Seconds_Behind_Master", "Seconds_Behind_Source")
+    host, port = get("Master_Host", "Source_Host") or "", get("Master_Port", "Source_Port") or ""
+    return ReplicationStatus(
+        source=f"{host}:{port}",
+        io_running=str(get("Slave_IO_Running", "Replica_IO_Running") or "No"),
+        sql_running=str(get("Slave_SQL_Running", "Replica_SQL_Running") or "No"),
+        seconds_behind=None if behind is None else int(behind),
+        io_state=str(get("Slave_IO_State", "Replica_IO_State") or ""),
+        sql_state=str(get("Slave_SQL_Running_State", "Replica_SQL_Running_State") or ""),
+        last_io_errno=int(row.get("Last_IO_Errno") or 0),
+        last_io_error=str(row.get("Last_IO_Error") or ""),
+        last_sql_errno=int(row.get("Last_SQL_Errno") or 0),
+        last_sql_error=str(row.get("Last_SQL_Error") or ""),
+        using_gtid=str(row.get("Using_Gtid") or "No"),
+        gtid_io_pos=str(row.get("Gtid_IO_Pos") or ""),
+    )
+
+
+@contextlib.contextmanager
+def monitor_connection(env: Environment, app: AppContext, role: str) -> Iterator[MonitorConnection]:
+    """A status-reading connection to the environment's ``writer`` or ``reader`` endpoint as the
+    platform's user. An unreachable server is an ExternalSystemError naming the endpoint."""
+    import pymysql
+
+    cfg = env.mysql
+    endpoint = cfg.writer if role == "writer" else cfg.reader
+    where = f"{endpoint} ({role})"
+    password = resolve_secret(app, cfg.password, env.aws)
+    try:
+        conn = pymysql.connect(
+            host=endpoint.host,
+            port=endpoint.port,
+            user=cfg.user,
+            password=password,
+            database=cfg.database,
+            connect_timeout=5,
+            read_timeout=10,
+            ssl={"check_hostname": True} if cfg.tls else None,
+        )
+    except pymysql.MySQLError as exc:
+        raise ExternalSystemError(
+            f"cannot connect to MySQL at {where}: {_mysql_reason(exc)}",
+            hint="is the server up? (`hyperscale local status` on the local target)",
+        ) from None
+    try:
+        yield MonitorConnection(conn, where)
+    finally:
+        conn.close()
+
+
+def _mysql_reason(exc: Exception) -> str:
+    """PyMySQL's (code, message) as the message alone."""
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    return str(args[-1]) if args else str(exc)

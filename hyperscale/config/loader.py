@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hyperscale.config.models import NAME_PATTERN, Environment
+from hyperscale.config.base import NAME_PATTERN
+from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ConfigError
 from hyperscale.yaml_lines import line_of

@@ -7,15 +7,17 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl, model_validator
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+from hyperscale.config.base import NAME_PATTERN, STRICT
+from hyperscale.config.health import HealthSettings
+
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
 _CRON = r"^(\S+\s+){4}\S+$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class Endpoint(Strict):
@@ -393,6 +395,8 @@ class Environment(Strict):
     kubernetes: KubernetesPlatform = KubernetesPlatform()
     #: The Terraform roots' settings; only environments with a real AWS account have it.
     infra: Infra | None = None
+    #: How `hyperscale health` judges endpoints, and endpoints beyond the workloads.
+    health: HealthSettings = HealthSettings()
 
     @model_validator(mode="after")
     def _target_rules(self) -> Environment:
@@ -454,8 +458,12 @@ def _local_problems(env: Environment) -> list[str]:
         problems.append("infra: applies only to environments with a real AWS account")
     if "kubernetes" in env.model_fields_set:
         problems.append("kubernetes: applies only to a kubernetes target (`hyperscale render`)")
-    if env.mysql.reader != env.mysql.writer:
-        problems.append("mysql.reader: the local MariaDB is one server; make it equal mysql.writer")
+    reader, writer = env.mysql.reader, env.mysql.writer
+    if reader != writer and reader.port == writer.port:
+        problems.append(
+            "mysql.reader: the local replica needs a port of its own (or make mysql.reader"
+            " equal mysql.writer for no replica)"
+        )
     if env.kafka.security.protocol != "PLAINTEXT":
         problems.append("kafka.security.protocol: the local broker speaks PLAINTEXT only")
     problems += [

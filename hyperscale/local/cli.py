@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from hyperscale.config.models import Environment
 
 app = command_group(
-    "The platform's backing services on this machine: Kafka, MariaDB, Redis, AWS, SMTP, a registry."
+    "The platform's backing services on this machine: Kafka, MariaDB and its read replica,"
+    " Redis, AWS, SMTP, a registry."
 )
 
 app.add_typer(cluster_app, name="cluster")
@@ -24,7 +25,8 @@ app.add_typer(cluster_app, name="cluster")
 ServicesArg = Annotated[
     list[str] | None,
     typer.Argument(
-        help="Services to act on (kafka, mysql, redis, aws, smtp, registry); default: all.",
+        help="Services to act on (kafka, mysql, mysql-replica, redis, aws, smtp, registry);"
+        " default: all.",
         show_default=False,
     ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
@@ -26,8 +26,10 @@ from hyperscale.targets import for_env, require_local
 
 
 def select_services(
-    env: Environment, app: AppContext, names: Sequence[str]
+    env: Environment, app: AppContext, names: Sequence[str], *, with_requirements: bool = False
 ) -> list[BackingService]:
+    """The named services (default: every one the environment has), in start order; with
+    ``with_requirements`` also those they need running first (the replica needs its primary)."""
     require_local(
         env,
         app,
@@ -39,8 +41,17 @@ def select_services(
         raise UsageError(
             f"unknown service {', '.join(unknown)}", hint=f"choose from {', '.join(SERVICE_TYPES)}"
         )
-    chosen = [n for n in SERVICE_TYPES if not names or n in names]
-    return [SERVICE_TYPES[n](env, app) for n in chosen]
+    present = {n: cls for n, cls in SERVICE_TYPES.items() if cls.applies_to(env)}
+    absent = [n for n in names if n not in present]
+    if absent:
+        raise UsageError(SERVICE_TYPES[absent[0]].absent_reason(env))
+    wanted = set(names) or set(present)
+    while with_requirements:
+        needed = {r for n in wanted for r in present[n].requires} - wanted
+        if not needed:
+            break
+        wanted |= needed
+    return [cls(env, app) for n, cls in present.items() if n in wanted]
 
 
 def install(env: Environment, app: AppContext, names: Sequence[str] = ()) -> InstallResult:
@@ -53,13 +64,17 @@ def install(env: Environment, app: AppContext, names: Sequence[str] = ()) -> Ins
 def up(
     env: Environment, app: AppContext, names: Sequence[str] = (), progress: Progress = quiet
 ) -> LocalUpResult:
-    """Bring the services up in parallel; reuse what already runs; clean up stale pid files."""
-    services = select_services(env, app, names)
+    """Bring the services up in parallel (each after those it requires); reuse what already
+    runs; clean up stale pid files."""
+    services = select_services(env, app, names, with_requirements=True)
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=len(services))
     try:
-        futures = [pool.submit(ensure_running, s, progress, stop) for s in services]
-        outcomes = [f.result() for f in futures]
+        futures: dict[str, Future[ServiceOutcome]] = {}
+        for service in services:
+            first = [futures[r] for r in service.requires if r in futures]
+            futures[service.name] = pool.submit(_after, first, service, progress, stop)
+        outcomes = [f.result() for f in futures.values()]
     except KeyboardInterrupt:
         # Ctrl-C: tell the workers to stop waiting and leave without joining them.
         stop.set()
@@ -67,6 +82,21 @@ def up(
         raise
     pool.shutdown()
     return LocalUpResult(env.name, outcomes)
+
+
+def _after(
+    first: list[Future[ServiceOutcome]],
+    service: BackingService,
+    progress: Progress,
+    stop: threading.Event,
+) -> ServiceOutcome:
+    """``ensure_running`` once the services it requires answer; failed with them otherwise."""
+    started = time.monotonic()
+    failed = [o.name for o in (f.result() for f in first) if not o.state.healthy]
+    if failed:
+        detail = f"not started: it needs {', '.join(failed)}, which did not start"
+        return _outcome(service, ServiceState.FAILED, detail, None, started, tail=[])
+    return ensure_running(service, progress, stop)
 
 
 def ensure_running(

@@ -21,6 +21,8 @@ class Workload:
     role: str
     #: Where it listens (its base URL or metrics URL), as an operator would reach it.
     address: str
+    #: Where it answers whether it can serve (readiness), for `hyperscale health`.
+    health_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """The Kubernetes target: a kubeconfig context (the sandbox cluster here, EKS for staging and
 prod). Deploying, reading status and rolling back on it are not built yet; each method says so
-in one line instead of pretending, and nothing is changed before it does."""
+in one line instead of pretending, and nothing is changed before it does. What a deploy puts
+there (the workloads, and where an operator reaches them) is known from the environment."""
 
 from __future__ import annotations
 
 from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
@@ -45,7 +47,16 @@ class KubernetesTarget:
         self._not_built("deploying")
 
     def workloads(self) -> list[Workload]:
-        self._not_built("listing the workloads")
+        """The API and the consumers, as an operator reaches them: through the ingress and the
+        consumers' service (the environment's services URLs), whatever the replica count."""
+        services = self.env.services
+        api = str(services.api_url).rstrip("/")
+        metrics = urlsplit(str(services.consumer_metrics_url))
+        consumer_health = urlunsplit((metrics.scheme, metrics.netloc, "/healthz", "", ""))
+        return [
+            Workload("api", "api", api, f"{api}/readyz"),
+            Workload("consumer", "consumer", str(services.consumer_metrics_url), consumer_health),
+        ]
 
     def deploy(self, progress: Progress) -> Rollout:
         self._not_built("deploying")

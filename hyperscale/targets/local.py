@@ -84,7 +84,7 @@ class LocalTarget:
         """The local target deploys wherever the backing services run; nothing to check."""
 
     def workloads(self) -> list[Workload]:
-        return [Workload(p.name, p.kind, p.address) for p in self.programs()]
+        return [Workload(p.name, p.kind, p.address, p.ready_url) for p in self.programs()]
 
     def programs(self) -> list[Program]:
         env = self.env

@@ -131,7 +131,8 @@ def test_local_target_refuses_non_loopback_addresses(isolated_app: AppContext) -
 
 def test_cross_field_rules_point_at_their_own_keys(isolated_app: AppContext) -> None:
     def two_rules(d: dict) -> None:
-        d["mysql"]["reader"] = "127.0.0.1:13307"
+        port = d["mysql"]["writer"].rsplit(":", 1)[1]
+        d["mysql"]["reader"] = f"localhost:{port}"  # the writer's port: the same server
         d["kafka"]["security"] = {
             "protocol": "SASL_SSL",
             "sasl_mechanism": "SCRAM-SHA-512",
@@ -142,8 +143,11 @@ def test_cross_field_rules_point_at_their_own_keys(isolated_app: AppContext) -> 
     path = _edit(isolated_app, "local", two_rules)
     lines = _error(isolated_app).lines()
     text = path.read_text().splitlines()
-    reader_line = next(i for i, t in enumerate(text, 1) if "13307" in t)
-    assert f"{path}:{reader_line}: mysql.reader: the local MariaDB is one server" in lines[0]
+    reader_line = next(i for i, t in enumerate(text, 1) if "localhost:" in t)
+    assert (
+        f"{path}:{reader_line}: mysql.reader: the local replica needs a port of its own"
+        in (lines[0])
+    )
     assert any(
         "kafka.security.protocol: the local broker speaks PLAINTEXT only" in x for x in lines
     )

@@ -104,8 +104,8 @@ def test_unknown_service_is_a_usage_error(private_app: AppContext) -> None:
     outcome = invoke(private_app, "local", "up", "postgres")
     assert outcome.exit_code == ExitCode.USAGE
     assert (
-        "unknown service postgres (choose from kafka, mysql, redis, aws, smtp, registry)"
-        in outcome.stderr
+        "unknown service postgres"
+        " (choose from kafka, mysql, mysql-replica, redis, aws, smtp, registry)" in outcome.stderr
     )
 
 
@@ -204,7 +204,7 @@ def test_install_names_what_each_service_needs(isolated_app: AppContext) -> None
     outcome = invoke(isolated_app, "local", "install", "-o", "json")
     assert outcome.exit_code == 0, outcome.stderr
     services = {s["name"]: s["paths"] for s in json.loads(outcome.stdout)["data"]["services"]}
-    assert set(services) == {"kafka", "mysql", "redis", "aws", "smtp", "registry"}
+    assert set(services) == {"kafka", "mysql", "mysql-replica", "redis", "aws", "smtp", "registry"}
     jars = Path(services["kafka"]["jars"])
     assert any(jars.glob("kafka_2.13-*.jar")), f"the broker's jar is not in {jars}"
     assert all(Path(p["home"]).parent.parent == isolated_app.state_dir for p in services.values())

@@ -4,8 +4,9 @@ for `kafka lag --serve` (a prometheus-client collector), so both expose the same
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from hyperscale.exposition import GaugeFamily, exposition_text
 
 if TYPE_CHECKING:
     from hyperscale.kafka.lag.results import GroupLag, LagReport, PartitionLag
@@ -48,15 +49,6 @@ _GROUP_GAUGES: list[tuple[str, str, Callable[[GroupLag], float]]] = [
 ]
 
 
-@dataclass(frozen=True)
-class GaugeFamily:
-    name: str
-    help: str
-    label_names: tuple[str, ...]
-    #: (label values in ``label_names`` order, value)
-    samples: list[tuple[tuple[str, ...], float]]
-
-
 def gauge_families(report: LagReport) -> list[GaugeFamily]:
     """Every gauge of the report; a value that is unknown (no committed offset) has no sample,
     and ``status`` exists only for a sampled report."""
@@ -81,20 +73,4 @@ def gauge_families(report: LagReport) -> list[GaugeFamily]:
 
 def prometheus_text(report: LagReport) -> str:
     """The text exposition format (version 0.0.4)."""
-    lines: list[str] = []
-    for family in gauge_families(report):
-        lines += [f"# HELP {family.name} {family.help}", f"# TYPE {family.name} gauge"]
-        for values, value in family.samples:
-            labels = ",".join(
-                f'{k}="{_escape_label(v)}"' for k, v in zip(family.label_names, values, strict=True)
-            )
-            lines.append(f"{family.name}{{{labels}}} {_number(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    return repr(float(value)) if isinstance(value, float) else str(value)
+    return exposition_text(gauge_families(report))

@@ -1,10 +1,12 @@
-"""The backing services `hyperscale local` manages, in start order."""
+"""The backing services `hyperscale local` manages, in start order (a service comes after
+those it requires; `local down` stops them in the reverse order)."""
 
 from __future__ import annotations
 
 from hyperscale.local.services.base import BackingService, ProbeError
 from hyperscale.local.services.kafka import KafkaService
 from hyperscale.local.services.mariadb import MariaDBService
+from hyperscale.local.services.mariadb_replica import MariaDBReplicaService
 from hyperscale.local.services.moto import MotoService
 from hyperscale.local.services.redis import RedisService
 from hyperscale.local.services.registry import RegistryService
@@ -15,6 +17,7 @@ SERVICE_TYPES: dict[str, type[BackingService]] = {
     for cls in (
         KafkaService,
         MariaDBService,
+        MariaDBReplicaService,
         RedisService,
         MotoService,
         SmtpSinkService,

@@ -27,6 +27,18 @@ class BackingService(ABC):
     description: ClassVar[str]
     #: How long a cold start may take before `local up` gives up.
     startup_timeout: ClassVar[float] = 60.0
+    #: Services that must answer before this one starts (`local up` starts them too).
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def applies_to(cls, env: Environment) -> bool:
+        """Whether the environment has this service at all (the replica is optional)."""
+        return True
+
+    @classmethod
+    def absent_reason(cls, env: Environment) -> str:
+        """Why the environment has no such service, and how to give it one."""
+        return f"environment {env.name} has no {cls.name} service"
 
     def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env

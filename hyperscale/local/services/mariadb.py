@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 
 from hyperscale.clients.secrets import resolve_secret
-from hyperscale.config.models import Endpoint
+from hyperscale.config.models import Endpoint, Environment
 from hyperscale.config.secrets import ensure_generated_secret
+from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.runner import run
@@ -15,7 +16,7 @@ from hyperscale.templating import render_to_file
 
 class MariaDBService(BackingService):
     name = "mysql"
-    description = "MariaDB (MySQL writer and reader)"
+    description = "MariaDB (MySQL writer; the reader too without a replica)"
     startup_timeout = 60.0
 
     @property
@@ -83,12 +84,17 @@ class MariaDBService(BackingService):
         ensure_platform_user(self.socket_path, getpass.getuser(), cfg.database, cfg.user, password)
 
     def probe(self) -> str:
+        return self.probe_endpoint(self.env, self.app, self.endpoint)
+
+    @staticmethod
+    def probe_endpoint(env: Environment, app: AppContext, endpoint: Endpoint) -> str:
+        """Log in over TCP as the platform's user, as the services do; the server's version."""
         from hyperscale.clients.mysql import server_version
 
-        cfg = self.env.mysql
+        cfg = env.mysql
         try:
-            password = resolve_secret(self.app, cfg.password, self.env.aws)
-            version = server_version(self.endpoint, cfg.user, password, cfg.database)
+            password = resolve_secret(app, cfg.password, env.aws)
+            version = server_version(endpoint, cfg.user, password, cfg.database)
         except ExternalSystemError as exc:
             raise ProbeError(exc.message) from None
         except Exception as exc:  # noqa: BLE001 - a missing secret means the platform cannot log in

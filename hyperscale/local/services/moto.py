@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from urllib.parse import urlsplit
 
+from hyperscale.clients.aws import LOCAL_AWS_CREDENTIALS
 from hyperscale.config.models import Endpoint
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError
 
-#: moto accepts any credentials; these keep boto3 from looking for real ones.
-LOCAL_AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+__all__ = ["LOCAL_AWS_CREDENTIALS", "MotoService"]
 
 
 class MotoService(BackingService):

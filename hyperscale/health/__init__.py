@@ -1,0 +1,1 @@
+"""`hyperscale health`: endpoint checks with thresholds, three states and exit codes."""

@@ -1,0 +1,1 @@
+"""`hyperscale metrics alb|db`: the load balancer's and the database's figures, with thresholds."""

@@ -1,0 +1,1 @@
+"""`hyperscale metrics db`: MySQL status sampled twice, and the RDS CloudWatch figures."""
