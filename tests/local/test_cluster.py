@@ -159,8 +159,12 @@ def test_pdb_with_headroom_allows_one_eviction(kube: Any, namespace: str) -> Non
     wait_for(lambda: _pdb_observed(kube, namespace, 3), 60, "the disruption controller")
 
     pod = ready_pods(kube, namespace, "web")[0].metadata.name
-    _evict(kube, namespace, pod)
-    assert kube.get(Pod, pod, namespace=namespace).metadata.deletionTimestamp is not None
+    _evict(kube, namespace, pod)  # refused (429) would raise: the budget allowed it
+    try:  # being deleted, or, as kwok finishes deletions at once, already gone
+        going = kube.get(Pod, pod, namespace=namespace).metadata.deletionTimestamp is not None
+    except ApiError as exc:
+        going = exc.status.code == 404
+    assert going
 
 
 def test_a_job_triggered_from_a_cronjob_completes(kube: Any, namespace: str) -> None:

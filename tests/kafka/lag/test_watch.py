@@ -164,17 +164,24 @@ def test_ctrl_c_ends_the_watch_with_exit_0(
         "HYPERSCALE_STATE_DIR": str(tmp_path / "state"),
     }
     argv = [sys.executable, "-m", "hyperscale", "kafka", "lag", "-g", lagging_group]
+    # --timeout bounds each Kafka request: Ctrl-C ends the watch once the request in flight
+    # returns, so the exit is bounded by it, whatever the machine's load.
     process = subprocess.Popen(
-        [*argv, "--watch", "--interval", "0.2", "-o", "ndjson"],
+        [*argv, "--watch", "--interval", "0.2", "--timeout", "3", "-o", "ndjson"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=environ,
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()  # a refresh arrived: the watch is running
-    process.send_signal(signal.SIGINT)
-    _rest, err = process.communicate(timeout=20)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # a refresh arrived: the watch is running
+        process.send_signal(signal.SIGINT)
+        _rest, err = process.communicate(timeout=60)  # far above the bound: a hang fails
+    finally:
+        if process.poll() is None:  # never leave it running into the next test
+            process.kill()
+            process.communicate()
 
     assert json.loads(first)["group"] == lagging_group
     assert process.returncode == ExitCode.OK
