@@ -88,7 +88,11 @@ def test_pushing_what_the_registry_has_is_a_no_op(built: dict[str, Any]) -> None
     assert outcome.exit_code == 0, outcome.stderr
     images = json.loads(outcome.stdout)["data"]["images"]
     before = {i["name"]: i["pushed"] for i in built["images"]}
-    assert {i["name"]: i["pushed"] for i in images} == before
+    # The tag's record is shared by the session (and by an earlier run of the same commit):
+    # it may hold other images of this tag too, the CLI's say. Those built here must be
+    # pushed under the same digests, and nothing may need pushing again.
+    pushed = {i["name"]: i["pushed"] for i in images}
+    assert {name: pushed.get(name) for name in before} == before
     if not built["tag"].endswith("-dirty"):
         assert {i["push_state"] for i in images} == {"present"}
 
