@@ -14,6 +14,7 @@ from hyperscale.output import OutputFormat
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
+    from hyperscale.health.results import HealthReport
 
 
 def _many(help_text: str, metavar: str) -> Any:
@@ -138,11 +139,19 @@ def health(
             raise UsageError("--count needs --watch: it bounds the number of rounds")
         checker = checker_for(environment, app_ctx, options)
         if watch:
-            from hyperscale.health.view import display
-            from hyperscale.health.watch import watch as watch_health
+            from hyperscale.health.view import health_lines, health_text
+            from hyperscale.watching import display
+            from hyperscale.watching import watch as watch_reports
 
-            with display(app_ctx, output, interval) as show:
-                return watch_health(checker, show, interval, count)
+            def as_text(report: HealthReport) -> str:
+                return health_text(app_ctx, report, output)
+
+            def lines(report: HealthReport) -> list[str]:
+                return health_lines(app_ctx, report)
+
+            live = output is HealthOutput.table
+            with display(app_ctx, live, interval, lines, as_text) as show:
+                return watch_reports(checker.run_round, show, interval, count, "rounds")
         return HealthView(checker.run_round(), output)
 
     textual = watch or output is HealthOutput.prometheus

@@ -156,11 +156,17 @@ def lag(
 
             return serve_metrics(app_ctx, serve, measure, interval)
         if watch:
-            from hyperscale.kafka.lag.watch import display
-            from hyperscale.kafka.lag.watch import watch as watch_lag
+            from hyperscale.kafka.lag.table import report_renderables
+            from hyperscale.kafka.lag.view import lag_text
+            from hyperscale.watching import display
+            from hyperscale.watching import watch as watch_reports
 
-            with display(app_ctx, output.value, interval) as show:
-                return watch_lag(measure, show, interval, count)
+            def as_text(report: LagReport) -> str:
+                return lag_text(app_ctx, report, output)
+
+            live = output is LagOutput.table
+            with display(app_ctx, live, interval, report_renderables, as_text) as show:
+                return watch_reports(measure, show, interval, count, "refreshes")
         report = (
             measure()
             if sample is None
