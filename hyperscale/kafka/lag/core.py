@@ -116,6 +116,9 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
         if offset is not None and offset < marks[tp].log_end
     }
     records = admin.first_records(lagging, timeout=query.timeout)
+    # The probe read from the committed offset to the log end and found no record there: only
+    # transaction markers lie in between (per offset: groups on one partition differ).
+    markers_only = {w for w in lagging if w in records and records[w] is None}
     unreadable = sorted({(t, p) for t, p, o in lagging if _read_at(records, t, p, o) is None})
     newest = admin.max_timestamps(unreadable)
 
@@ -126,6 +129,8 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
             _partition_lag(
                 group, tp, offset, marks[tp], records, newest.get(tp), now, description.assigned
             )
+            if offset is None or (*tp, offset) not in markers_only
+            else _caught_up_at_markers(group, tp, offset, marks[tp], description.assigned)
             for tp, offset in sorted(rows[group].items())
         ]
         groups.append(
@@ -197,6 +202,31 @@ def _partition_lag(
         lag_seconds=None if seconds is None else round(seconds, 3),
         time_lag_method=method,
         client_id=assigned.get(tp),
+    )
+
+
+def _caught_up_at_markers(
+    group: str,
+    tp: TopicPartitionKey,
+    committed: int,
+    marks: Watermarks,
+    assigned: dict[TopicPartitionKey, str],
+) -> PartitionLag:
+    """A partition whose committed offset is followed by transaction markers only: the group
+    read everything there is to read (lag 0 messages, 0 s); the markers are counted apart."""
+    topic, partition = tp
+    return PartitionLag(
+        group=group,
+        topic=topic,
+        partition=partition,
+        committed_offset=committed,
+        log_start_offset=marks.log_start,
+        log_end_offset=marks.log_end,
+        lag_messages=0,
+        lag_seconds=0.0,
+        time_lag_method=TimeLagMethod.NONE,
+        client_id=assigned.get(tp),
+        transaction_markers=marks.log_end - committed,
     )
 
 

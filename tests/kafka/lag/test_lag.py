@@ -129,40 +129,6 @@ def test_time_lag_is_the_age_of_the_record_at_the_committed_offset(
     assert document["data"]["groups"][0]["lag_seconds"] == behind["lag_seconds"]
 
 
-def test_a_transaction_marker_at_the_committed_offset_is_interpolated(
-    bootstrap: str, isolated_app: AppContext, prefix: str
-) -> None:
-    """Offsets 0..3 are records, 4 is the commit marker: a group at 4 lags 1 unreadable offset."""
-    from confluent_kafka import Producer
-
-    topic = create_topic(bootstrap, f"{prefix}-tx", 1)
-    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"{prefix}-tx"})
-    producer.init_transactions(30)
-    producer.begin_transaction()
-    now_ms = int(time.time() * 1000)
-    for i in range(4):
-        producer.produce(topic, value=b"x", partition=0, timestamp=now_ms - 60_000 + i * 1000)
-    committing = time.time()
-    producer.commit_transaction(30)
-    committed = time.time()
-    group = f"{prefix}-g"
-    commit(bootstrap, group, {(topic, 0): 4})
-
-    before = time.time()
-    code, document = lag_json(isolated_app, "--group", group, "--max-seconds", "3600")
-    after = time.time()
-
-    row = rows(document)[(group, topic, 0)]
-    assert code == ExitCode.OK
-    assert (row["committed_offset"], row["log_end_offset"], row["lag_messages"]) == (4, 5, 1)
-    assert row["time_lag_method"] == "interpolated"
-    # The broker stamps the marker with the time it wrote it, and reports it as the partition's
-    # newest timestamp (ListOffsets max_timestamp): offset 4 is as old as the commit, measured
-    # at some moment of the run. Not the 57 s of the last record before it.
-    lag = row["lag_seconds"]
-    assert before - committed - 0.002 <= lag <= after - committing + 0.002, (lag, before, after)
-
-
 def test_retention_loss_and_missing_commits_are_flagged(
     bootstrap: str, isolated_app: AppContext, prefix: str
 ) -> None:
@@ -329,7 +295,7 @@ def test_the_json_envelope(lagging: Lagging, isolated_app: AppContext) -> None:
     assert set(only["partitions"][0]) == {
         "group", "topic", "partition", "committed_offset", "log_start_offset", "log_end_offset",
         "lag_messages", "lag_seconds", "time_lag_method", "client_id", "no_committed_offset",
-        "retention_loss",
+        "retention_loss", "transaction_markers",
     }  # fmt: skip
     assert only["lag_messages"] == 5
     assert [p["topic"] for p in only["partitions"]] == [topic, topic]
