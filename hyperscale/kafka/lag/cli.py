@@ -60,6 +60,22 @@ def lag(
             show_default=False,
         ),
     ] = None,
+    offset_reset: Annotated[
+        str,
+        typer.Option(
+            "--offset-reset",
+            help="The group's auto.offset.reset (earliest|latest): for a partition it has no"
+            " committed offset on, where it would start, so the lag shown as lag_if_reset.",
+            metavar="earliest|latest",
+        ),
+    ] = "latest",
+    count_uncommitted: Annotated[
+        bool,
+        typer.Option(
+            "--count-uncommitted",
+            help="Count that lag in the partition's and the group's figures and thresholds.",
+        ),
+    ] = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     sample: Annotated[
@@ -142,6 +158,8 @@ def lag(
         bootstrap=bootstrap,
         timeout=timeout,
         statuses=status or [],
+        offset_reset=offset_reset,
+        count_uncommitted=count_uncommitted,
     )
     streaming = watch or serve is not None
 

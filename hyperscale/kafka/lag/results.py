@@ -104,6 +104,9 @@ class PartitionLag:
     #: everything commits the offset of its last record + 1, which is the marker's, so without
     #: this every partition written in transactions would show a lag of 1 that never goes.
     transaction_markers: int = 0
+    #: Without a committed offset: the lag the group would have on the partition if it started
+    #: where its auto.offset.reset puts it (--offset-reset); None when it has an offset.
+    lag_if_reset: int | None = None
 
     @property
     def no_committed_offset(self) -> bool:
@@ -142,6 +145,7 @@ class PartitionLag:
             "no_committed_offset": self.no_committed_offset,
             "retention_loss": self.retention_loss,
             "transaction_markers": self.transaction_markers,
+            "lag_if_reset": self.lag_if_reset,
             **(self.trend.to_data() if self.trend is not None else {}),
         }
 
