@@ -138,6 +138,8 @@ class LocalTarget:
                     environment={
                         **common,
                         "CONSUMER_GROUP": env.kafka.consumer_group,
+                        # Static membership: the program's name survives its restarts.
+                        "CONSUMER_INSTANCE_ID": f"{env.kafka.consumer_group}-{index + 1}",
                         "CONSUMER_METRICS_HOST": "127.0.0.1",
                         "CONSUMER_METRICS_PORT": str(port),
                     },

@@ -400,6 +400,13 @@ def consumer_config(settings: ConsumerSettings, errors: KafkaErrors) -> dict[str
         "auto.offset.reset": "earliest",
         # Scaling out moves only the partitions that must move; the others keep consuming.
         "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": settings.consumer_session_timeout_ms,
+        "heartbeat.interval.ms": max(1_000, settings.consumer_session_timeout_ms // 4),
+        **(
+            {"group.instance.id": settings.consumer_instance_id}
+            if settings.consumer_instance_id
+            else {}
+        ),
         # Prefetch bound: 16 MiB is tens of thousands of events, seconds of work, and keeps the
         # memory flat however far behind the group is (librdkafka's default is 64 MiB).
         "queued.max.messages.kbytes": 16_384,
