@@ -196,6 +196,8 @@ class EmailReport(Strict):
     sender: str = Field(pattern=_EMAIL)
     recipients: list[str] = Field(min_length=1)
     smtp: Smtp
+    #: How `hyperscale report email` sends: through ``smtp``, or Amazon SES (SendRawEmail).
+    via: Literal["smtp", "ses"] = "smtp"
     #: Five-field cron expression (minute hour day-of-month month day-of-week), UTC.
     schedule: str = Field(default="0 7 * * 1-5", pattern=_CRON)
 

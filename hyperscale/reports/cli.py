@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hyperscale.options import command_group
 from hyperscale.reports.cost.cli import cost
+from hyperscale.reports.email.cli import email
 
 app = command_group("Reports: Cost Explorer figures, the e-mailed digest, and its schedule.")
 app.command()(cost)
+app.command()(email)

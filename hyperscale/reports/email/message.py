@@ -1,0 +1,94 @@
+"""The digest as a message: multipart/alternative with a plain-text part and an HTML part;
+the HTML part is multipart/related with each chart attached as a PNG by Content-ID."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from hyperscale.clients.charts import chart_png
+from hyperscale.context import AppContext
+from hyperscale.reports.email.digest import Digest
+from hyperscale.reports.email.sections import Chart
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    #: Content-ID (without brackets) -> PNG bytes.
+    images: dict[str, bytes]
+
+
+def subject_of(digest: Digest) -> str:
+    failed = f", {len(digest.failed)} not collected" if digest.failed else ""
+    day = dt.datetime.fromtimestamp(digest.generated_at, dt.UTC).strftime("%Y-%m-%d")
+    return f"[{digest.overall.label}] hyperscale {digest.environment} digest {day}{failed}"
+
+
+def _stamp(moment: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime(fmt)
+
+
+def render_digest(app: AppContext, digest: Digest) -> Rendered:
+    from hyperscale.templating import render, render_html
+
+    subject = subject_of(digest)
+    sections = [
+        {
+            "key": s.key,
+            "title": s.title,
+            "status": s.status,
+            "headline": s.headline,
+            "error": s.error,
+            "notes": s.notes,
+            "tables": s.tables,
+            "charts": s.charts,
+            "seconds": s.seconds,
+            "collected": _stamp(s.collected_at, "%H:%M:%S"),
+        }
+        for s in digest.sections
+    ]
+    values: dict[str, Any] = {
+        "subject": subject,
+        "environment": digest.environment,
+        "generated": _stamp(digest.generated_at) + " UTC",
+        "overall": digest.overall,
+        "sections": sections,
+        "changes": digest.changes,
+        "previous": None if digest.previous_at is None else _stamp(digest.previous_at),
+    }
+    html = render_html(app, "reports/digest.html.j2", **values)
+    text = render(app, "reports/digest.txt.j2", **values)
+    return Rendered(subject, text, html, draw_charts(digest.charts))
+
+
+def draw_charts(charts: list[Chart]) -> dict[str, bytes]:
+    """Every chart at once (matplotlib's Agg canvases are independent; no pyplot state)."""
+    if not charts:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(charts)) as pool:
+        pngs = pool.map(lambda c: chart_png(c.title, c.kind, c.labels, c.series, c.unit), charts)
+        return {c.content_id: png for c, png in zip(charts, pngs, strict=True)}
+
+
+def compose(rendered: Rendered, sender: str, recipients: list[str]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    html_part = message.get_body(preferencelist=("html",))
+    if not isinstance(html_part, EmailMessage):  # pragma: no cover - set just above
+        raise TypeError("the HTML part went missing")
+    for cid, png in rendered.images.items():
+        html_part.add_related(png, "image", "png", cid=f"<{cid}>", filename=f"{cid}.png")
+    return message
