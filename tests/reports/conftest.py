@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import mailbox
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -19,7 +18,7 @@ from hyperscale.context import AppContext
 
 
 @pytest.fixture
-def report_app(shared_app: AppContext, tmp_path: Path) -> Iterator[AppContext]:
+def report_app(shared_app: AppContext, tmp_path: Path) -> AppContext:
     """The shared context (its services, secrets and running platform), but with a state
     directory whose ``reports/`` is this test's own: every other entry links to the shared one."""
     state = tmp_path / "state"
@@ -28,7 +27,7 @@ def report_app(shared_app: AppContext, tmp_path: Path) -> Iterator[AppContext]:
     for entry in shared_app.state_dir.iterdir():
         if entry.name != "reports":
             (state / entry.name).symlink_to(entry)
-    yield dataclasses.replace(
+    return dataclasses.replace(
         shared_app, state_dir=state, stdout=io.StringIO(), stderr=io.StringIO(), environ={}
     )
 
@@ -43,8 +42,9 @@ def mails_to(app: AppContext, address: str) -> list[EmailMessage]:
     if not path.exists():
         return []
     found = []
-    for key in mailbox.Maildir(path, create=False).keys():
-        raw = mailbox.Maildir(path, create=False).get_bytes(key)
+    box = mailbox.Maildir(path, create=False)
+    for key in box.iterkeys():
+        raw = box.get_bytes(key)
         message = BytesParser(policy=policy.default).parsebytes(raw)
         if address in str(message.get("X-Envelope-To", "")):
             assert isinstance(message, EmailMessage)
@@ -55,4 +55,4 @@ def mails_to(app: AppContext, address: str) -> list[EmailMessage]:
 def raw_mails_to(app: AppContext, address: str) -> list[bytes]:
     path = maildir_of(app)
     box = mailbox.Maildir(path, create=False)
-    return [box.get_bytes(k) for k in box.keys() if address.encode() in box.get_bytes(k)[:500]]
+    return [box.get_bytes(k) for k in box.iterkeys() if address.encode() in box.get_bytes(k)[:500]]
