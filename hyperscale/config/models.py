@@ -200,9 +200,19 @@ class EmailReport(Strict):
     via: Literal["smtp", "ses"] = "smtp"
     #: Five-field cron expression (minute hour day-of-month month day-of-week), UTC.
     schedule: str = Field(default="0 7 * * 1-5", pattern=_CRON)
+    #: The IANA time zone the schedule is read in (the CronJob's timeZone).
+    timezone: str = "Etc/UTC"
 
     @model_validator(mode="after")
     def _recipients_are_addresses(self) -> EmailReport:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {self.timezone!r} is not an IANA time zone (Europe/Berlin, Etc/UTC)"
+            ) from None
         bad = [r for r in self.recipients if not re.match(_EMAIL, r)]
         if bad:
             raise ValueError(f"recipients must be email addresses (got {', '.join(bad)})")
