@@ -136,6 +136,6 @@ def test_the_cronjob_is_applied_and_a_job_from_it_is_tracked(
 
     from lightkube.resources.batch_v1 import Job
 
-    (made,) = [j for j in kube.list(Job, namespace=namespace)]  # type: ignore[attr-defined]
+    (made,) = list(kube.list(Job, namespace=namespace))  # type: ignore[attr-defined]
     assert made.metadata.name == job["name"]
     assert made.spec.template.spec.containers[0].args == ["report", "email", "--env", "sandbox"]
