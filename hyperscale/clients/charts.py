@@ -9,6 +9,13 @@ import io
 WIDTH_IN, HEIGHT_IN, DPI = 5.6, 2.2, 100
 
 
+def warm_up() -> None:
+    """Import matplotlib's Agg canvas (a second or more, the first time): done while the
+    digest's collectors wait on the network, it is not added after them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+
 def chart_png(
     title: str, kind: str, labels: list[str], series: dict[str, list[float | None]], unit: str
 ) -> bytes:

@@ -113,7 +113,15 @@ def cost_report(
         w,
         rows,
         unit=unit,
-        forecast=_forecast(env, make, w, rows, query.exclude_credits),
+        # One attempt: the forecast is optional (there is a fallback), and a retried 500 only
+        # delays the report.
+        forecast=_forecast(
+            env,
+            make_client or (lambda s: aws_client(env.aws, s, timeout=20, attempts=1)),
+            w,
+            rows,
+            query.exclude_credits,
+        ),
         fetched_at=fetched_at,
         from_cache=cached,
         findings=findings,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hyperscale.clients.charts import warm_up
 from hyperscale.errors import HyperscaleError
 from hyperscale.reports.email.collectors import Collector, ReportContext
 from hyperscale.reports.email.sections import Chart, Rag, Section, worst
@@ -106,9 +107,10 @@ def collect(
 ) -> list[Section]:
     """Every collector at once; those still running after ``timeout_s`` are reported as such
     (their threads are left to finish on their own: the report does not wait)."""
-    pool = futures.ThreadPoolExecutor(max_workers=max(1, len(collectors)))
+    pool = futures.ThreadPoolExecutor(max_workers=len(collectors) + 1)
     started = time.time()
     jobs = [pool.submit(_run, key, title, fn, ctx) for key, title, fn in collectors]
+    pool.submit(warm_up)  # the charts' library loads while the collectors wait
     done, _ = futures.wait(jobs, timeout=timeout_s)
     pool.shutdown(wait=False, cancel_futures=True)
     sections = []
