@@ -106,8 +106,16 @@ def test_the_digest_reaches_the_sink_with_every_section_and_its_charts(
     assert "<script" not in html
     assert "<link" not in html
     assert "http://" not in html.replace("http://127.0.0.1", "")
-    # The preview is the same HTML.
-    assert preview.read_text() == html.replace("\r\n", "\n")  # SMTP lines end in CRLF
+    # The preview is the same HTML with the charts inlined (a browser resolves no cid:).
+    shown = preview.read_text()
+    assert "cid:" not in shown
+    assert shown.count('src="data:image/png;base64,') == len(images)
+    for cid in images:
+        html = html.replace(f'src="cid:{cid}"', "")
+    assert re.sub(r' src="data:image/png;base64,[^"]+"', " ", shown) == html.replace(
+        "\r\n",
+        "\n",  # SMTP lines end in CRLF
+    )
     # No secret value anywhere in the message as sent.
     raw = b"".join(raw_mails_to(report_app, to))
     for secret in _secret_values(report_app):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import re
 import json
 import time
 from collections import defaultdict
@@ -201,7 +202,7 @@ def _forecast(
         )
     except HyperscaleError as exc:
         elapsed = (w.as_of - w.month_start).days
-        reason = " ".join(exc.message.split())
+        reason = " ".join(re.sub(r"<[^>]*>", " ", exc.message).split())  # an HTML error page
         reason = reason if len(reason) <= _NOTE_CHARS else reason[: _NOTE_CHARS - 3] + "..."
         note = f"Cost Explorer forecast unavailable: {reason}"
         if elapsed == 0:

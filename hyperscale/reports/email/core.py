@@ -26,7 +26,7 @@ from hyperscale.reports.email.digest import (
     save_history,
     with_history_charts,
 )
-from hyperscale.reports.email.message import compose, render_digest
+from hyperscale.reports.email.message import compose, preview_html, render_digest
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,7 +143,7 @@ def email_report(
     rendered = render_digest(app, digest)
     if options.out is not None:
         options.out.parent.mkdir(parents=True, exist_ok=True)
-        options.out.write_text(rendered.html, encoding="utf-8")
+        options.out.write_text(preview_html(rendered), encoding="utf-8")
     message = compose(rendered, settings.sender, recipients)
     message_id: str | None = str(message["Message-ID"])
     if not options.dry_run:

@@ -20,6 +20,8 @@ from hyperscale.reports.email.sections import Chart, Rag, Section, worst
 
 #: Digests kept per environment: the charts' history and the "what changed" baseline.
 HISTORY_KEPT = 30
+#: A headline figure that moved by less than this share of its last value is left out.
+CHANGE_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,14 @@ def changes_since(previous: dict[str, Any] | None, sections: list[Section]) -> l
         old_figures: dict[str, float] = old.get("figures", {})
         for name, value in s.figures.items():
             was = old_figures.get(name)
-            if was is not None and round(was, 2) != round(value, 2):
+            if was is not None and _moved(was, value):
                 lines.append(f"{s.title}: {_figure(name)} {was:,.2f} -> {value:,.2f}")
     return lines or ["nothing changed: every status and headline figure is as it was"]
+
+
+def _moved(was: float, now: float) -> bool:
+    """A change worth a line: a tenth or more of what it was (latency jitter is not news)."""
+    return abs(now - was) >= max(0.01, abs(was) * CHANGE_SHARE)
 
 
 def _figure(name: str) -> str:

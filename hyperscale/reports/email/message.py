@@ -77,6 +77,18 @@ def draw_charts(charts: list[Chart]) -> dict[str, bytes]:
         return {c.content_id: png for c, png in zip(charts, pngs, strict=True)}
 
 
+def preview_html(rendered: Rendered) -> str:
+    """The HTML for a browser (--out): each cid: image inlined as a data: URI, since only a
+    mail client resolves Content-IDs."""
+    import base64
+
+    html = rendered.html
+    for cid, png in rendered.images.items():
+        data = base64.b64encode(png).decode("ascii")
+        html = html.replace(f'src="cid:{cid}"', f'src="data:image/png;base64,{data}"')
+    return html
+
+
 def compose(rendered: Rendered, sender: str, recipients: list[str]) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = rendered.subject
