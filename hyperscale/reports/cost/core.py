@@ -8,8 +8,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
-import re
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
