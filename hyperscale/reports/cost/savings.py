@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 from hyperscale.clients.costs import (
+    Instance,
+    Snapshot,
+    Volume,
     addresses,
     balancers,
     instances,
@@ -47,11 +51,35 @@ def volume_month(size_gb: int, volume_type: str) -> Decimal:
 def savings_findings(
     env: Environment, make: Callable[[str], Any], now: float, snapshot_days: int
 ) -> list[Finding]:
+    """Every kind of finding; the inventory calls go out at once (each is a wait on AWS)."""
     ec2 = make("ec2")
-    found: list[Finding] = []
-    all_volumes = volumes(env.aws, ec2)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        all_volumes = pool.submit(volumes, env.aws, ec2)
+        snapshots = pool.submit(own_snapshots, env.aws, ec2)
+        eips = pool.submit(addresses, env.aws, ec2)
+        machines = pool.submit(instances, env.aws, ec2)
+        idle = pool.submit(_idle_balancers, env, make, now)
+        return (
+            _volume_findings(all_volumes.result(), machines.result())
+            + _snapshot_findings(snapshots.result(), now, snapshot_days)
+            + [
+                Finding(
+                    "unassociated-eip",
+                    a.allocation_id,
+                    f"{a.public_ip} is associated with nothing",
+                    EIP_HOUR * HOURS_PER_MONTH,
+                )
+                for a in eips.result()
+                if not a.associated
+            ]
+            + idle.result()
+        )
+
+
+def _volume_findings(all_volumes: list[Volume], machines: list[Instance]) -> list[Finding]:
+    """Unattached volumes, and stopped instances (whose volumes are still billed)."""
     by_id = {v.id: v for v in all_volumes}
-    found += [
+    found = [
         Finding(
             "unattached-volume",
             v.id,
@@ -61,28 +89,7 @@ def savings_findings(
         for v in all_volumes
         if v.state == "available"
     ]
-    cutoff = dt.datetime.fromtimestamp(now, dt.UTC) - dt.timedelta(days=snapshot_days)
-    found += [
-        Finding(
-            "old-snapshot",
-            s.id,
-            f"{s.size_gb} GB, taken {s.started.date().isoformat()} (over {snapshot_days} days)",
-            Decimal(s.size_gb) * SNAPSHOT_GB_MONTH,
-        )
-        for s in own_snapshots(env.aws, ec2)
-        if s.started < cutoff
-    ]
-    found += [
-        Finding(
-            "unassociated-eip",
-            a.allocation_id,
-            f"{a.public_ip} is associated with nothing",
-            EIP_HOUR * HOURS_PER_MONTH,
-        )
-        for a in addresses(env.aws, ec2)
-        if not a.associated
-    ]
-    for i in instances(env.aws, ec2):
+    for i in machines:
         if i.state != "stopped":
             continue
         attached = [by_id[v] for v in i.volume_ids if v in by_id]
@@ -96,8 +103,21 @@ def savings_findings(
                 storage,
             )
         )
-    found += _idle_balancers(env, make, now)
     return found
+
+
+def _snapshot_findings(snapshots: list[Snapshot], now: float, days: int) -> list[Finding]:
+    cutoff = dt.datetime.fromtimestamp(now, dt.UTC) - dt.timedelta(days=days)
+    return [
+        Finding(
+            "old-snapshot",
+            s.id,
+            f"{s.size_gb} GB, taken {s.started.date().isoformat()} (over {days} days)",
+            Decimal(s.size_gb) * SNAPSHOT_GB_MONTH,
+        )
+        for s in snapshots
+        if s.started < cutoff
+    ]
 
 
 def _idle_balancers(env: Environment, make: Callable[[str], Any], now: float) -> list[Finding]:
