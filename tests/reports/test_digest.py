@@ -12,7 +12,7 @@ from hyperscale.config.loader import load_environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.reports.email.collectors import COLLECTORS, ReportContext
-from hyperscale.reports.email.digest import Digest, changes_since, collect, with_history_charts
+from hyperscale.reports.email.digest import Digest, changes_since, collect, with_history_chart
 from hyperscale.reports.email.message import compose, render_digest
 from hyperscale.reports.email.sections import Collected, Rag, Table
 
@@ -84,8 +84,8 @@ def test_changes_name_status_moves_and_figures(isolated_app: AppContext) -> None
     assert changes_since(None, first) == [
         "first report for this environment: nothing to compare with yet"
     ]
-    charted = with_history_charts(second, [previous], time.time())
-    (chart,) = charted[0].charts
+    charted = with_history_chart(second[0], [previous], time.time())
+    (chart,) = charted.charts
     assert chart.series == {"orders": [3.0, 40.0]}
 
 

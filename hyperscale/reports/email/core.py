@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +24,10 @@ from hyperscale.reports.email.digest import (
     collect,
     load_history,
     save_history,
-    with_history_charts,
+    with_history_chart,
 )
-from hyperscale.reports.email.message import compose, preview_html, render_digest
+from hyperscale.reports.email.message import compose, drawn, preview_html, render_digest
+from hyperscale.reports.email.sections import Section
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,13 +119,18 @@ def build_digest(
     moment = time.time() if now is None else now
     ctx = ReportContext(env, app, moment, cost_as_of=options.cost_as_of)
     chosen = chosen_collectors(options.only) if collectors is None else collectors
-    sections = collect(ctx, chosen, options.collector_timeout_s)
     history = load_history(app.state_dir, env.name)
     previous = history[-1] if history else None
+
+    def finish(section: Section) -> Section:
+        charted = with_history_chart(section, history, moment)
+        return replace(charted, charts=[drawn(c) for c in charted.charts])
+
+    sections = collect(ctx, chosen, options.collector_timeout_s, finish)
     return Digest(
         env.name,
         moment,
-        with_history_charts(sections, history, moment),
+        sections,
         changes_since(previous, sections),
         None if previous is None else float(previous["generated_at"]),
     )

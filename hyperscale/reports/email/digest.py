@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -76,7 +77,13 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def _run(key: str, title: str, collector: Collector, ctx: ReportContext) -> Section:
+def _run(
+    key: str,
+    title: str,
+    collector: Collector,
+    ctx: ReportContext,
+    finish: Callable[[Section], Section],
+) -> Section:
     started_wall, started = time.time(), time.perf_counter()
     try:
         got = collector(ctx)
@@ -90,7 +97,7 @@ def _run(key: str, title: str, collector: Collector, ctx: ReportContext) -> Sect
             time.perf_counter() - started,
             error=_reason(exc),
         )
-    return Section(
+    collected = Section(
         key,
         title,
         got.status,
@@ -102,16 +109,28 @@ def _run(key: str, title: str, collector: Collector, ctx: ReportContext) -> Sect
         got.charts,
         got.notes,
     )
+    try:
+        return finish(collected)
+    except Exception as exc:  # noqa: BLE001 - a chart that cannot be drawn leaves the figures
+        return replace(collected, charts=[], notes=[*collected.notes, f"no chart: {_reason(exc)}"])
+
+
+def _as_is(section: Section) -> Section:
+    return section
 
 
 def collect(
-    ctx: ReportContext, collectors: list[tuple[str, str, Collector]], timeout_s: float
+    ctx: ReportContext,
+    collectors: list[tuple[str, str, Collector]],
+    timeout_s: float,
+    finish: Callable[[Section], Section] = _as_is,
 ) -> list[Section]:
-    """Every collector at once; those still running after ``timeout_s`` are reported as such
-    (their threads are left to finish on their own: the report does not wait)."""
+    """Every collector at once, each section then passed through ``finish`` in its collector's
+    thread (charts are drawn while other collectors still wait); those still running after
+    ``timeout_s`` are reported as such (their threads finish on their own, unwaited)."""
     pool = futures.ThreadPoolExecutor(max_workers=len(collectors) + 1)
     started = time.time()
-    jobs = [pool.submit(_run, key, title, fn, ctx) for key, title, fn in collectors]
+    jobs = [pool.submit(_run, key, title, fn, ctx, finish) for key, title, fn in collectors]
     pool.submit(warm_up)  # the charts' library loads while the collectors wait
     done, _ = futures.wait(jobs, timeout=timeout_s)
     pool.shutdown(wait=False, cancel_futures=True)
@@ -190,52 +209,36 @@ def _figure(name: str) -> str:
     return f"{what.replace('_', ' ')} ({whom})" if whom else what.replace("_", " ")
 
 
-def with_history_charts(
-    sections: list[Section], history: list[dict[str, Any]], now: float
-) -> list[Section]:
-    """Charts over the stored reports and this one: consumer lag per group (Kafka section),
-    endpoint latency and ALB p95 (health section)."""
-    plans = {
-        "kafka_lag": ("lag", "Consumer lag per group (messages)", ["lag_messages:"], "messages"),
-        "health": ("latency", "Latency by report (ms)", ["latency_ms:", "p95_ms"], "ms"),
-    }
-    by_key = {s.key: s for s in sections}
-    points = [
-        *history,
-        {"generated_at": now, "sections": {s.key: {"figures": s.figures} for s in sections}},
-    ]
+#: The charts drawn over the stored reports and this one, by section key: (chart key, title,
+#: figure-name prefixes, unit).
+HISTORY_CHARTS = {
+    "kafka_lag": ("lag", "Consumer lag per group (messages)", ("lag_messages:",), "messages"),
+    "health": ("latency", "Endpoint latency by report (ms)", ("latency_ms:",), "ms"),
+    "alb": ("alb-latency", "ALB p95 and p99 by report (ms)", ("p95_ms", "p99_ms"), "ms"),
+}
+
+
+def with_history_chart(section: Section, history: list[dict[str, Any]], now: float) -> Section:
+    """The section with its chart over the stored reports and this one, when it has one (lag
+    per group, endpoint latency, ALB percentiles). Needs only this section and the history,
+    so it is drawn as soon as the section's collector returns."""
+    plan = HISTORY_CHARTS.get(section.key)
+    if plan is None or section.status is Rag.failed:
+        return section
+    chart_key, title, prefixes, unit = plan
+    mine = {section.key: {"figures": section.figures}}
+    points = [*history, {"generated_at": now, "sections": mine}]
     labels = [
         dt.datetime.fromtimestamp(p["generated_at"], dt.UTC).strftime("%m-%d %H:%M") for p in points
     ]
-    out = []
-    for s in sections:
-        plan = plans.get(s.key)
-        if plan is None or s.status is Rag.failed:
-            out.append(s)
-            continue
-        chart_key, title, prefixes, unit = plan
-        sources = [by_key[s.key]] + (
-            [by_key["alb"]] if s.key == "health" and "alb" in by_key else []
-        )
-        names = sorted(
-            {n for src in sources for n in src.figures if any(n.startswith(p) for p in prefixes)}
-        )
-        series: dict[str, list[float | None]] = {}
-        for name in names:
-            values = [_point(p, name) for p in points]
-            series[name.partition(":")[2] or name] = values
-        if not series:
-            out.append(s)
-            continue
-        out.append(
-            replace(s, charts=[*s.charts, Chart(chart_key, title, "line", labels, series, unit)])
-        )
-    return out
+    names = sorted(n for n in section.figures if n.startswith(prefixes))
+    series = {n.partition(":")[2] or n: [_point(p, section.key, n) for p in points] for n in names}
+    if not series:
+        return section
+    chart = Chart(chart_key, title, "line", labels, series, unit)
+    return replace(section, charts=[*section.charts, chart])
 
 
-def _point(point: dict[str, Any], name: str) -> float | None:
-    for section in point.get("sections", {}).values():
-        value = section.get("figures", {}).get(name)
-        if value is not None:
-            return float(value)
-    return None
+def _point(point: dict[str, Any], key: str, name: str) -> float | None:
+    value = point.get("sections", {}).get(key, {}).get("figures", {}).get(name)
+    return None if value is None else float(value)

@@ -4,8 +4,7 @@ the HTML part is multipart/related with each chart attached as a PNG by Content-
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -68,13 +67,18 @@ def render_digest(app: AppContext, digest: Digest) -> Rendered:
     return Rendered(subject, text, html, draw_charts(digest.charts))
 
 
+def drawn(chart: Chart) -> Chart:
+    """The chart with its PNG."""
+    if chart.png is not None:
+        return chart
+    return replace(
+        chart, png=chart_png(chart.title, chart.kind, chart.labels, chart.series, chart.unit)
+    )
+
+
 def draw_charts(charts: list[Chart]) -> dict[str, bytes]:
-    """Every chart at once (matplotlib's Agg canvases are independent; no pyplot state)."""
-    if not charts:
-        return {}
-    with ThreadPoolExecutor(max_workers=len(charts)) as pool:
-        pngs = pool.map(lambda c: chart_png(c.title, c.kind, c.labels, c.series, c.unit), charts)
-        return {c.content_id: png for c, png in zip(charts, pngs, strict=True)}
+    """Content-ID -> PNG of every chart (drawn now if the collector's thread has not)."""
+    return {c.content_id: drawn(c).png or b"" for c in charts}
 
 
 def preview_html(rendered: Rendered) -> str:

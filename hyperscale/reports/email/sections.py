@@ -62,6 +62,8 @@ class Chart:
     labels: list[str]
     series: dict[str, list[float | None]]
     unit: str
+    #: The drawn PNG, once drawn (in the collector's thread, see digest.collect).
+    png: bytes | None = None
 
     @property
     def content_id(self) -> str:
