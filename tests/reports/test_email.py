@@ -86,6 +86,9 @@ def test_the_digest_reaches_the_sink_with_every_section_and_its_charts(
 
     (message,) = wait_for(lambda: mails_to(report_app, to), 20, "the digest in the sink")
     assert "hyperscale local digest" in str(message["Subject"])
+    status = str(message["X-Hyperscale-Status"])
+    assert status in {"GREEN", "AMBER", "RED"}
+    assert str(message["Subject"]).startswith(f"[{status}] ")
     text, html, images = _parts(message)
     for title in TITLES:
         assert title in text
@@ -212,6 +215,12 @@ def test_dry_run_writes_the_preview_and_sends_and_stores_nothing(
     assert preview.read_text().startswith("<!DOCTYPE html>")
     assert mails_to(report_app, to) == []
     assert not (report_app.state_dir / "reports" / "local" / "digests.json").exists()
+
+
+def test_a_bad_recipient_is_a_usage_error(report_app: AppContext) -> None:
+    outcome = invoke(report_app, "report", "email", "--to", "sre at example", "--dry-run")
+    assert outcome.exit_code == 2
+    assert outcome.stderr.startswith("error: --to sre at example: not an e-mail address")
 
 
 def test_an_unknown_section_is_a_usage_error(report_app: AppContext) -> None:

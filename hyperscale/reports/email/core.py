@@ -5,6 +5,7 @@ and store the digest for the next comparison. Never prints."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -143,6 +144,9 @@ def email_report(
     recipients = options.recipients or settings.recipients
     if options.via not in ("smtp", "ses"):
         raise UsageError(f"--via {options.via}: smtp or ses")
+    bad = [r for r in recipients if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+", r)]
+    if bad:
+        raise UsageError(f"--to {', '.join(bad)}: not an e-mail address")
     progress("collecting")
     digest = build_digest(env, app, options)
     progress("rendering")

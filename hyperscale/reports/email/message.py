@@ -18,6 +18,8 @@ from hyperscale.reports.email.sections import Chart
 @dataclass(frozen=True)
 class Rendered:
     subject: str
+    #: The overall status: GREEN, AMBER or RED.
+    status: str
     text: str
     html: str
     #: Content-ID (without brackets) -> PNG bytes.
@@ -64,7 +66,7 @@ def render_digest(app: AppContext, digest: Digest) -> Rendered:
     }
     html = render_html(app, "reports/digest.html.j2", **values)
     text = render(app, "reports/digest.txt.j2", **values)
-    return Rendered(subject, text, html, draw_charts(digest.charts))
+    return Rendered(subject, digest.overall.label, text, html, draw_charts(digest.charts))
 
 
 def drawn(chart: Chart) -> Chart:
@@ -100,6 +102,8 @@ def compose(rendered: Rendered, sender: str, recipients: list[str]) -> EmailMess
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+    # For mail filters: the overall status without parsing the subject.
+    message["X-Hyperscale-Status"] = rendered.status
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     html_part = message.get_body(preferencelist=("html",))

@@ -11,14 +11,12 @@ import shlex
 import sys
 import time
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hyperscale.clients.crontab import read_crontab, write_crontab
 from hyperscale.clients.kube_jobs import (
-    CronJobState,
-    JobState,
     apply_documents,
     create_job_from_cronjob,
     cronjob_state,
@@ -27,6 +25,7 @@ from hyperscale.clients.kube_jobs import (
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import UsageError
+from hyperscale.reports.schedule.results import ScheduleResult
 from hyperscale.safety import confirm_protected
 from hyperscale.targets import for_env
 from hyperscale.targets.local import LocalTarget
@@ -53,74 +52,6 @@ class ScheduleOptions:
     run_now: bool = False
     run_now_wait_s: float = 30.0
     runs: int = 5
-
-
-@dataclass(frozen=True)
-class ScheduleResult:
-    environment: str
-    cron: str
-    timezone: str
-    next_runs: list[dt.datetime]
-    #: crontab or kubernetes.
-    where: str
-    #: printed, installed, unchanged, applied, dry-run.
-    action: str
-    #: The crontab block, or the rendered manifests.
-    text: str
-    applied: list[str] = field(default_factory=list)
-    cronjob: CronJobState | None = None
-    job: JobState | None = None
-
-    @property
-    def exit_code(self) -> Any:
-        from hyperscale.exit_codes import ExitCode
-
-        return ExitCode.OK
-
-    def to_data(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return {
-            "environment": self.environment,
-            "cron": self.cron,
-            "timezone": self.timezone,
-            "next_runs": [r.isoformat() for r in self.next_runs],
-            "where": self.where,
-            "action": self.action,
-            "text": self.text,
-            "applied": self.applied,
-            "cronjob": None if self.cronjob is None else asdict(self.cronjob),
-            "job": None if self.job is None else asdict(self.job),
-        }
-
-    def render(self, console: Any) -> None:
-        console.print(
-            f"{self.cron} ({self.timezone}): next {len(self.next_runs)} runs", markup=False
-        )
-        for run in self.next_runs:
-            console.print(f"  {run.strftime('%a %Y-%m-%d %H:%M %Z')}", markup=False)
-        if self.action in ("printed", "dry-run"):
-            console.file.write(self.text if self.text.endswith("\n") else self.text + "\n")
-            console.file.flush()
-        for line in self.applied:
-            console.print(f"applied {line}", markup=False)
-        if self.where == "crontab" and self.action != "printed":
-            console.print(f"crontab entry {self.action}", markup=False)
-        if self.cronjob is not None:
-            c = self.cronjob
-            console.print(
-                f"CronJob {c.namespace}/{c.name}: {c.schedule} {c.time_zone},"
-                f" concurrencyPolicy {c.concurrency_policy}, startingDeadlineSeconds"
-                f" {c.starting_deadline_s}, service account {c.service_account}, image {c.image}",
-                markup=False,
-            )
-        if self.job is not None:
-            j = self.job
-            console.print(
-                f"Job {j.namespace}/{j.name} from {j.owner}: started {j.started}, active"
-                f" {j.active}, succeeded {j.succeeded}, failed {j.failed}",
-                markup=False,
-            )
 
 
 def next_runs(cron: str, timezone: str, count: int, after: dt.datetime) -> list[dt.datetime]:
