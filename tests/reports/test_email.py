@@ -217,6 +217,23 @@ def test_dry_run_writes_the_preview_and_sends_and_stores_nothing(
     assert not (report_app.state_dir / "reports" / "local" / "digests.json").exists()
 
 
+def test_an_smtp_server_that_is_down_is_exit_3_and_nothing_is_stored(
+    local_services: Environment, report_app: AppContext, tmp_path: Path
+) -> None:
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    data = yaml.safe_load((report_app.environments_dir / "local.yaml").read_text())
+    dead = free_port()
+    data["reports"]["email"]["smtp"]["endpoint"] = f"127.0.0.1:{dead}"
+    (environments / "local.yaml").write_text(yaml.safe_dump(data))
+    report_app.environments_dir = environments
+    outcome = invoke(report_app, "report", "email", "--section", "images")
+    assert outcome.exit_code == 3
+    assert outcome.stderr.startswith(f"error: SMTP server 127.0.0.1:{dead}: ")
+    assert "Traceback" not in outcome.stderr
+    assert not (report_app.state_dir / "reports" / "local" / "digests.json").exists()
+
+
 def test_a_bad_recipient_is_a_usage_error(report_app: AppContext) -> None:
     outcome = invoke(report_app, "report", "email", "--to", "sre at example", "--dry-run")
     assert outcome.exit_code == 2
