@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hyperscale.config.models import Environment
@@ -24,7 +24,6 @@ class ReportContext:
     #: Seconds a database sample spans (two samples that far apart).
     db_interval_s: float = 1.0
     kafka_timeout_s: float = 10.0
-    options: dict[str, str] = field(default_factory=dict)
 
 
 Collector = Callable[[ReportContext], Collected]
