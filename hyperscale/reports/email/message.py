@@ -12,7 +12,7 @@ from typing import Any
 from hyperscale.clients.charts import chart_png
 from hyperscale.context import AppContext
 from hyperscale.reports.email.digest import Digest
-from hyperscale.reports.email.sections import Chart
+from hyperscale.reports.email.sections import Chart, Table
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,17 @@ def _stamp(moment: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return dt.datetime.fromtimestamp(moment, dt.UTC).strftime(fmt)
 
 
+def aligned(table: Table) -> list[str]:
+    """A table as plain-text lines, each column padded to its widest cell."""
+    rows = [table.columns, *table.rows]
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(len(table.columns))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)).rstrip() for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
 def render_digest(app: AppContext, digest: Digest) -> Rendered:
     from hyperscale.templating import render, render_html
 
@@ -49,6 +60,7 @@ def render_digest(app: AppContext, digest: Digest) -> Rendered:
             "error": s.error,
             "notes": s.notes,
             "tables": s.tables,
+            "text_tables": [aligned(t) for t in s.tables],
             "charts": s.charts,
             "seconds": s.seconds,
             "collected": _stamp(s.collected_at, "%H:%M:%S"),
