@@ -18,6 +18,7 @@ from hyperscale.metrics.cli import app as metrics_app
 from hyperscale.migrate.cli import app as migrate_app
 from hyperscale.options import command_group
 from hyperscale.render import cli as render_cli
+from hyperscale.reports.cli import app as report_app
 from hyperscale.smoke import cli as smoke_cli
 
 app = command_group(
@@ -30,6 +31,7 @@ app.add_typer(infra_app, name="infra")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(images_app, name="images")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(report_app, name="report")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)

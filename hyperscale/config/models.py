@@ -196,11 +196,23 @@ class EmailReport(Strict):
     sender: str = Field(pattern=_EMAIL)
     recipients: list[str] = Field(min_length=1)
     smtp: Smtp
+    #: How `hyperscale report email` sends: through ``smtp``, or Amazon SES (SendRawEmail).
+    via: Literal["smtp", "ses"] = "smtp"
     #: Five-field cron expression (minute hour day-of-month month day-of-week), UTC.
     schedule: str = Field(default="0 7 * * 1-5", pattern=_CRON)
+    #: The IANA time zone the schedule is read in (the CronJob's timeZone).
+    timezone: str = "Etc/UTC"
 
     @model_validator(mode="after")
     def _recipients_are_addresses(self) -> EmailReport:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {self.timezone!r} is not an IANA time zone (Europe/Berlin, Etc/UTC)"
+            ) from None
         bad = [r for r in self.recipients if not re.match(_EMAIL, r)]
         if bad:
             raise ValueError(f"recipients must be email addresses (got {', '.join(bad)})")
