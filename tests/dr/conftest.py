@@ -1,0 +1,84 @@
+"""A MariaDB of its own for the dr tests: restores in place, scratch servers and retention
+touch nothing the rest of the suite uses (its own state directory, ports and backups)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from hyperscale.clients.mysql import apply_migrations
+from hyperscale.clients.secrets import resolve_secret
+from hyperscale.config.loader import load_environment
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.local import core
+from tests.support import free_ports
+
+
+@dataclass
+class DrSite:
+    env: Environment
+    app: AppContext
+
+    def connect(self, port: int | None = None) -> Any:
+        """The platform's user over TCP (what the services do), on the writer or ``port``."""
+        import pymysql
+
+        cfg = self.env.mysql
+        return pymysql.connect(
+            host="127.0.0.1",
+            port=port or cfg.writer.port,
+            user=cfg.user,
+            password=resolve_secret(self.app, cfg.password),
+            database=cfg.database,
+            autocommit=True,
+        )
+
+
+def seed_orders(site: DrSite, count: int, customer: str) -> None:
+    """``count`` orders in one statement (MariaDB's sequence engine makes the rows)."""
+    with site.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO orders (order_id, customer_id, status, total_cents, currency, created_at)"
+            f" SELECT UUID(), %s, 'placed', seq * 7, 'EUR', NOW() FROM seq_1_to_{int(count)}",
+            (customer,),
+        )
+
+
+@pytest.fixture(scope="module")
+def dr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
+    """A primary without replica (reader = writer) on free ports, the platform schema applied."""
+    root = tmp_path_factory.mktemp("dr")
+    active = AppContext.from_os()
+    environments = root / "environments"
+    shutil.copytree(active.environments_dir, environments)
+    local = environments / "local.yaml"
+    document = yaml.safe_load(local.read_text())
+    (port,) = free_ports(1)
+    document["mysql"]["writer"] = document["mysql"]["reader"] = f"127.0.0.1:{port}"
+    local.write_text(yaml.safe_dump(document))
+    app = AppContext(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        state_dir=root / "state",
+        cache_dir=active.cache_dir,
+        environments_dir=environments,
+        environ=dict(active.environ),
+    )
+    env = load_environment(app, "local")
+    result = core.up(env, app, ["mysql"])
+    failed = [s for s in result.services if not s.state.healthy]
+    if failed:
+        pytest.fail(f"dr MariaDB did not start: {failed[0].detail}", pytrace=False)
+    apply_migrations(env, app, app.services_dir / "schema" / "migrations")
+    yield DrSite(env, app)
+    from hyperscale.dr.restore import discard
+
+    discard(env, app)
+    core.down(env, app, ["mysql"])
