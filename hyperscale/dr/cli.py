@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hyperscale.boundary import run_env_command
+from hyperscale.dr.drill_cli import app as drill_app
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 app = command_group(
     "Disaster recovery: verified backups and restores, and drills that measure RPO and RTO."
 )
+
+app.add_typer(drill_app, name="drill")
 
 BackupOption = Annotated[
     str | None,
