@@ -82,3 +82,22 @@ def dr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
 
     discard(env, app)
     core.down(env, app, ["mysql"])
+
+
+@pytest.fixture(scope="session")
+def dr_kafka(shared_app: AppContext) -> Iterator[Environment]:
+    """The `dr` environment's three Kafka nodes, started like `hyperscale local up kafka --env
+    dr`; left running afterwards when they were already running (or HYPERSCALE_KEEP_SERVICES)."""
+    import os
+
+    from hyperscale.local.results import ServiceState
+
+    env = load_environment(shared_app, "dr")
+    result = core.up(env, shared_app, ["kafka"])
+    failed = [s for s in result.services if not s.state.healthy]
+    if failed:
+        pytest.fail(f"dr Kafka did not start: {failed[0].detail}", pytrace=False)
+    yield env
+    started = [s.name for s in result.services if s.state is not ServiceState.REUSED]
+    if started and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
+        core.down(env, shared_app, started)
