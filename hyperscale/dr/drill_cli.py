@@ -54,3 +54,35 @@ def broker_loss(
             return drill(environment, app_ctx, settings, progress)
 
     run_env_command(ctx, "dr drill broker-loss", output, env, body)
+
+
+@app.command(name="restore")
+def restore_drill(
+    ctx: typer.Context,
+    rate: Annotated[
+        float, typer.Option(help="Orders per second while the backup runs.", min=1)
+    ] = 50.0,
+    before: Annotated[
+        float, typer.Option(help="Seconds of orders before the backup.", min=0)
+    ] = 2.0,
+    after: Annotated[
+        float, typer.Option(help="Seconds of orders after it, until the primary is lost.", min=0)
+    ] = 3.0,
+    keep: Annotated[int, typer.Option(help="Backup retention: keep the newest N.", min=1)] = 7,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Back up while orders flow, restore into a scratch MariaDB, verify; measure the RPO (what
+    the backup missed) and the RTO (restore + verification)."""
+    from hyperscale.dr.restore_drill import RestoreDrillSettings
+    from hyperscale.dr.restore_drill import restore_drill as drill
+
+    settings = RestoreDrillSettings(rate, before, after, keep)
+
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
+        from hyperscale.output import progress_spinner
+
+        with progress_spinner(app_ctx, "drill restore") as progress:
+            return drill(environment, app_ctx, settings, progress)
+
+    run_env_command(ctx, "dr drill restore", output, env, body)
