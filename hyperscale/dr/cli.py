@@ -39,12 +39,16 @@ def backup(
             " stays."
         ),
     ] = "14d",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Let retention delete on a protected environment.")
+    ] = False,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """A consistent backup of the platform database (mariadb-backup on the local target) into
-    the state directory, with a manifest: time, binary log position, size, and every table's
-    row count and CHECKSUM TABLE value. Then retention by count and age."""
+    """A consistent backup of the platform database: on the local target mariadb-backup into
+    the state directory, with a manifest (time, binary log position, size, every table's row
+    count and CHECKSUM TABLE value); on an environment with an AWS account a manual RDS
+    snapshot. Then retention by count and age (on a protected environment only with --yes)."""
     from hyperscale.dr.core import backup as take_backup
     from hyperscale.dr.core import parse_age
 
@@ -53,7 +57,9 @@ def backup(
 
         age = parse_age(max_age, "--max-age")
         with progress_spinner(app_ctx, "backing up") as progress:
-            return take_backup(environment, app_ctx, keep=keep, max_age=age, progress=progress)
+            return take_backup(
+                environment, app_ctx, keep=keep, max_age=age, progress=progress, yes=yes
+            )
 
     run_env_command(ctx, "dr backup", output, env, body)
 

@@ -39,9 +39,7 @@ def parse_age(text: str, option: str) -> dt.timedelta:
 
 def local_primary(env: Environment, app: AppContext, purpose: str) -> MariaDBService:
     """The environment's local MariaDB, running; a clear error otherwise."""
-    require_local(
-        env, app, purpose, hint="RDS snapshots for AWS targets are not built yet; use --env local"
-    )
+    require_local(env, app, purpose, hint="use --env local")
     primary = MariaDBService(env, app)
     if primary.process.running() is None or not Path(primary.socket_path).exists():
         raise ExternalSystemError(
@@ -58,10 +56,18 @@ def backup(
     keep: int,
     max_age: dt.timedelta | None,
     progress: Progress = quiet,
+    yes: bool = False,
 ) -> BackupResult:
-    """A consistent physical backup with its manifest, then retention."""
+    """A consistent backup with its manifest, then retention: on the local target a physical
+    copy of MariaDB; on an environment with an AWS account an RDS snapshot. Retention on a
+    protected environment deletes only with ``yes``."""
     if keep < 1:
         raise UsageError("--keep must be at least 1: retention never removes the newest backup")
+    if env.infra is not None:
+        from hyperscale.dr.rds import rds_backup
+
+        may_delete = yes or not env.protected
+        return rds_backup(env, app, keep=keep, max_age=max_age, prune=may_delete, progress=progress)
     primary = local_primary(env, app, "`dr backup` copies the local MariaDB's files")
     store = BackupStore(app, env.name)
     store.discard_partial()
@@ -118,4 +124,8 @@ def prune(
 
 
 def backups(env: Environment, app: AppContext) -> BackupListResult:
+    if env.infra is not None:
+        from hyperscale.dr.rds import rds_backups
+
+        return rds_backups(env, app)
     return BackupListResult(env.name, BackupStore(app, env.name).manifests())

@@ -70,7 +70,12 @@ def restore(
             f"{env.name} is protected: restoring it in place is refused, even with --yes",
             hint="restore into a scratch server (the default) and copy back what you need",
         )
-    require_local(env, app, "`dr restore` restores the local MariaDB", hint="use --env local")
+    require_local(
+        env,
+        app,
+        "`dr restore` restores the local MariaDB; restoring an RDS snapshot is not built yet",
+        hint="restore it with `aws rds restore-db-instance-from-db-snapshot`, or use --env local",
+    )
     manifest = BackupStore(app, env.name).get(backup_id)
     if in_place:
         return _in_place(env, app, manifest, yes=yes, dry_run=dry_run, progress=progress)
