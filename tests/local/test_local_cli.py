@@ -105,7 +105,8 @@ def test_unknown_service_is_a_usage_error(private_app: AppContext) -> None:
     assert outcome.exit_code == ExitCode.USAGE
     assert (
         "unknown service postgres"
-        " (choose from kafka, mysql, mysql-replica, redis, aws, smtp, registry)" in outcome.stderr
+        " (choose from kafka, kafka-2, kafka-3, mysql, mysql-replica, redis, aws, smtp, registry)"
+        in outcome.stderr
     )
 
 
