@@ -7,7 +7,7 @@ from hyperscale.clients.kafka.admin import KafkaAdmin
 from hyperscale.clients.kafka.health import ClusterState, brokers_answering, cluster_state
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.kafka.health.results import BrokerHealth, KafkaHealthReport, PartitionProblem
+from hyperscale.kafka.health.results import BrokerHealth, KafkaHealthReport
 
 
 def kafka_health(env: Environment, app: AppContext, timeout: float = 10.0) -> KafkaHealthReport:
@@ -39,10 +39,7 @@ def assess(
         for missing in sorted(assigned - known)
         if not any(b.id == missing for b in brokers)
     ]
-    problem = [
-        PartitionProblem(p.topic, p.partition, p.leader, p.replicas, p.isr, p.min_isr)
-        for p in state.partitions
-    ]
+    problem = state.partitions
     return KafkaHealthReport(
         bootstrap=bootstrap,
         cluster_id=state.cluster_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hyperscale.clients.kafka.health import PartitionState
 from hyperscale.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -27,25 +28,15 @@ class BrokerHealth:
 
 
 @dataclass(frozen=True)
-class PartitionProblem:
-    topic: str
-    partition: int
-    leader: int
-    replicas: list[int]
-    isr: list[int]
-    min_isr: int
-
-
-@dataclass(frozen=True)
 class KafkaHealthReport:
     bootstrap: str
     cluster_id: str
     controller: int | None
     brokers: list[BrokerHealth]
     partitions: int
-    under_replicated: list[PartitionProblem] = field(default_factory=list)
-    under_min_isr: list[PartitionProblem] = field(default_factory=list)
-    offline: list[PartitionProblem] = field(default_factory=list)
+    under_replicated: list[PartitionState] = field(default_factory=list)
+    under_min_isr: list[PartitionState] = field(default_factory=list)
+    offline: list[PartitionState] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
