@@ -196,3 +196,31 @@ def _admin(socket_path: str, os_user: str) -> Any:
     import pymysql
 
     return pymysql.connect(unix_socket=socket_path, user=os_user, connect_timeout=5)
+
+
+def promote_replica(replica_socket: str, os_user: str, timeout: float = 30.0) -> str:
+    """Make the replica the writer: let its SQL thread apply every transaction it received,
+    stop following, forget the primary, accept writes. Returns the GTID position it holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = replica_status(replica_socket, os_user)
+        applied = str(_query_one(replica_socket, os_user, "SELECT @@GLOBAL.gtid_slave_pos") or "")
+        if status is None or status.sql_running != "Yes" or status.gtid_io_pos in ("", applied):
+            break
+        if time.monotonic() > deadline:
+            raise ExternalSystemError(
+                f"the replica did not apply what it received within {timeout:g}s"
+                f" (received {status.gtid_io_pos}, applied {applied})"
+            )
+        time.sleep(0.1)
+    _execute(
+        replica_socket,
+        os_user,
+        ["STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF"],
+    )
+    return applied
+
+
+def set_read_only(socket_path: str, os_user: str) -> None:
+    """Back to what the replica's configuration says (read_only = ON), after a promotion."""
+    _execute(socket_path, os_user, ["SET GLOBAL read_only = ON"])

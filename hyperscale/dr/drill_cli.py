@@ -86,3 +86,30 @@ def restore_drill(
             return drill(environment, app_ctx, settings, progress)
 
     run_env_command(ctx, "dr drill restore", output, env, body)
+
+
+@app.command(name="replica-promotion")
+def replica_promotion(
+    ctx: typer.Context,
+    rate: Annotated[float, typer.Option(help="Orders per second.", min=1)] = 50.0,
+    before: Annotated[float, typer.Option(help="Seconds of orders before the crash.", min=0)] = 3.0,
+    after: Annotated[
+        float, typer.Option(help="Seconds of orders on the promoted replica.", min=0.5)
+    ] = 2.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Crash the primary under an order stream, promote the replica, write to it, and count
+    the orders the primary acknowledged that the promotion lost. The topology is put back."""
+    from hyperscale.dr.replica_promotion import PromotionSettings
+    from hyperscale.dr.replica_promotion import replica_promotion as drill
+
+    settings = PromotionSettings(rate, before, after)
+
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
+        from hyperscale.output import progress_spinner
+
+        with progress_spinner(app_ctx, "drill replica-promotion") as progress:
+            return drill(environment, app_ctx, settings, progress)
+
+    run_env_command(ctx, "dr drill replica-promotion", output, env, body)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,17 +53,17 @@ def seed_orders(site: DrSite, count: int, customer: str) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def dr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
-    """A primary without replica (reader = writer) on free ports, the platform schema applied."""
-    root = tmp_path_factory.mktemp("dr")
+def _site(root: Path, *, replica: bool) -> DrSite:
+    """The local environment on free ports with its state under ``root``; the reader is the
+    writer (no replica) unless ``replica``."""
     active = AppContext.from_os()
     environments = root / "environments"
     shutil.copytree(active.environments_dir, environments)
     local = environments / "local.yaml"
     document = yaml.safe_load(local.read_text())
-    (port,) = free_ports(1)
-    document["mysql"]["writer"] = document["mysql"]["reader"] = f"127.0.0.1:{port}"
+    writer, reader = free_ports(2)
+    document["mysql"]["writer"] = f"127.0.0.1:{writer}"
+    document["mysql"]["reader"] = f"127.0.0.1:{reader if replica else writer}"
     local.write_text(yaml.safe_dump(document))
     app = AppContext(
         stdout=io.StringIO(),
@@ -71,17 +73,38 @@ def dr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
         environments_dir=environments,
         environ=dict(active.environ),
     )
-    env = load_environment(app, "local")
-    result = core.up(env, app, ["mysql"])
+    return DrSite(load_environment(app, "local"), app)
+
+
+@contextmanager
+def _running(site: DrSite, services: list[str]) -> Iterator[DrSite]:
+    result = core.up(site.env, site.app, services)
     failed = [s for s in result.services if not s.state.healthy]
     if failed:
         pytest.fail(f"dr MariaDB did not start: {failed[0].detail}", pytrace=False)
-    apply_migrations(env, app, app.services_dir / "schema" / "migrations")
-    yield DrSite(env, app)
-    from hyperscale.dr.restore import discard
+    apply_migrations(site.env, site.app, site.app.services_dir / "schema" / "migrations")
+    try:
+        yield site
+    finally:
+        from hyperscale.dr.restore import discard
 
-    discard(env, app)
-    core.down(env, app, ["mysql"])
+        discard(site.env, site.app)
+        core.down(site.env, site.app, [s.name for s in result.services])
+
+
+@pytest.fixture(scope="module")
+def dr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
+    """A primary without replica (reader = writer) on free ports, the platform schema applied."""
+    with _running(_site(tmp_path_factory.mktemp("dr"), replica=False), ["mysql"]) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def dr_replicated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrSite]:
+    """A primary and its replica of their own, the platform schema applied (and replicated)."""
+    root = tmp_path_factory.mktemp("dr-replicated")
+    with _running(_site(root, replica=True), ["mysql", "mysql-replica"]) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
