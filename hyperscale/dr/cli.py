@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -91,6 +92,14 @@ def restore(
         int | None,
         typer.Option(help="The scratch server's port on 127.0.0.1. Default: a free one.", min=1),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Point in time: after the restore, replay the primary's binary logs up to this"
+            " time (ISO 8601; without a zone, local time). Into scratch only.",
+            show_default=False,
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Go ahead with --in-place.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the steps only.")] = False,
     env: EnvOption = None,
@@ -106,6 +115,7 @@ def restore(
 
         if into != "scratch":
             raise UsageError(f"--into {into!r}: only scratch is known", hint="or use --in-place")
+        point = _point_in_time(until)
         with progress_spinner(app_ctx, "restoring") as progress:
             return do_restore(
                 environment,
@@ -115,10 +125,25 @@ def restore(
                 yes=yes,
                 port=port,
                 dry_run=dry_run,
+                until=point,
                 progress=progress,
             )
 
     run_env_command(ctx, "dr restore", output, env, body)
+
+
+def _point_in_time(text: str | None) -> dt.datetime | None:
+    from hyperscale.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--until {text!r} is not a time", hint="ISO 8601, e.g. 2026-11-30T17:20:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 @app.command()

@@ -8,8 +8,9 @@ import getpass
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from hyperscale.clients.mysql_backup import TableFigures, copy_back, table_figures
+from hyperscale.clients.mysql_backup import TableFigures, copy_back, replay_binlogs, table_figures
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.dr.core import local_primary
@@ -25,6 +26,7 @@ from hyperscale.dr.store import BackupStore, Manifest
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.local.core import ensure_running
 from hyperscale.local.services.base import BackingService
+from hyperscale.local.services.mariadb import MariaDBService
 from hyperscale.progress import Progress, quiet
 from hyperscale.targets import require_local
 
@@ -62,9 +64,12 @@ def restore(
     yes: bool = False,
     port: int | None = None,
     dry_run: bool = False,
+    until: dt.datetime | None = None,
     progress: Progress = quiet,
 ) -> RestoreResult:
-    """Restore and verify. Every refusal comes before anything is touched."""
+    """Restore and verify; with ``until``, then replay the primary's binary logs up to that
+    time (point-in-time recovery, into scratch only). Every refusal comes before anything is
+    touched."""
     if in_place and env.protected:
         raise UsageError(
             f"{env.name} is protected: restoring it in place is refused, even with --yes",
@@ -77,9 +82,69 @@ def restore(
         hint="restore it with `aws rds restore-db-instance-from-db-snapshot`, or use --env local",
     )
     manifest = BackupStore(app, env.name).get(backup_id)
+    if until is not None:
+        _check_until(manifest, until, in_place=in_place)
     if in_place:
         return _in_place(env, app, manifest, yes=yes, dry_run=dry_run, progress=progress)
-    return _into_scratch(env, app, manifest, port=port, dry_run=dry_run, progress=progress)
+    result = _into_scratch(env, app, manifest, port=port, dry_run=dry_run, progress=progress)
+    if until is None or dry_run:
+        return result
+    return _replay(env, app, result, manifest, until, progress)
+
+
+def _check_until(manifest: Manifest, until: dt.datetime, *, in_place: bool) -> None:
+    if in_place:
+        raise UsageError(
+            "--until recovers into a scratch server only",
+            hint="leave out --in-place, then copy back what you need",
+        )
+    if not manifest.binlog_file:
+        raise UsageError(f"backup {manifest.id} has no binary log position to replay from")
+    if until.astimezone(dt.UTC) < manifest.created:
+        raise UsageError(
+            f"--until {until.isoformat()} is before backup {manifest.id} was taken"
+            f" ({manifest.finished_at})",
+            hint="choose an older backup with --backup",
+        )
+
+
+def _replay(
+    env: Environment,
+    app: AppContext,
+    result: RestoreResult,
+    manifest: Manifest,
+    until: dt.datetime,
+    progress: Progress,
+) -> RestoreResult:
+    """Verify first (the backup itself), then roll forward: after the replay the tables hold
+    more than the manifest, so the verification stays the backup's."""
+    primary = MariaDBService(env, app)
+    scratch = ScratchMariaDB.current(env, app)
+    if scratch is None:
+        raise ExternalSystemError("the scratch MariaDB vanished before the replay")
+    stop = until.astimezone().strftime("%Y-%m-%d %H:%M:%S")  # mariadb-binlog reads local time
+    progress(f"replaying the binary logs from {manifest.binlog_file}:{manifest.binlog_position}")
+    started = time.monotonic()
+    replayed = replay_binlogs(
+        primary.home / "data",
+        manifest.binlog_file,
+        manifest.binlog_position,
+        stop,
+        scratch[0].socket_path,
+        getpass.getuser(),
+    )
+    notes = [
+        f"rolled forward to {until.isoformat()}: {replayed} transactions replayed from the"
+        f" primary's binary logs in {time.monotonic() - started:.1f}s (verified before it)",
+        *result.notes,
+    ]
+    return replace(
+        result,
+        restore_seconds=result.restore_seconds + time.monotonic() - started,
+        recovered_until=until.isoformat(),
+        transactions_replayed=replayed,
+        notes=notes,
+    )
 
 
 def _into_scratch(

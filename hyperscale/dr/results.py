@@ -155,6 +155,9 @@ class RestoreResult:
     dry_run: bool = False
     plan: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Point-in-time recovery: the time the binary logs were replayed up to, and how much.
+    recovered_until: str | None = None
+    transactions_replayed: int = 0
 
     @property
     def exit_code(self) -> ExitCode:
@@ -177,6 +180,8 @@ class RestoreResult:
             "restore_seconds": round(self.restore_seconds, 3),
             "rto_seconds": round(self.rto_seconds, 3),
             "verification": self.verification.to_data() if self.verification else None,
+            "recovered_until": self.recovered_until,
+            "transactions_replayed": self.transactions_replayed,
             "notes": self.notes,
         }
 
