@@ -96,6 +96,12 @@ def replica_promotion(
     after: Annotated[
         float, typer.Option(help="Seconds of orders on the promoted replica.", min=0.5)
     ] = 2.0,
+    semi_sync: Annotated[
+        bool,
+        typer.Option(
+            "--semi-sync", help="Semi-synchronous replication (AFTER_SYNC) for the drill."
+        ),
+    ] = False,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
@@ -104,7 +110,7 @@ def replica_promotion(
     from hyperscale.dr.replica_promotion import PromotionSettings
     from hyperscale.dr.replica_promotion import replica_promotion as drill
 
-    settings = PromotionSettings(rate, before, after)
+    settings = PromotionSettings(rate, before, after, semi_sync)
 
     def body(environment: Environment, app_ctx: AppContext) -> Result:
         from hyperscale.output import progress_spinner

@@ -16,6 +16,9 @@ import uuid
 from dataclasses import dataclass
 
 from hyperscale.clients.mysql_replica import (
+    ReplicaSetup,
+    disable_semi_sync,
+    enable_semi_sync,
     promote_replica,
     replica_status,
     set_read_only,
@@ -40,6 +43,8 @@ class PromotionSettings:
     #: Seconds of orders before the crash, and on the promoted replica after it.
     before: float = 3.0
     after: float = 2.0
+    #: Semi-synchronous replication (AFTER_SYNC) for the drill: zero loss is then the design.
+    semi_sync: bool = False
 
 
 def replica_promotion(
@@ -62,6 +67,17 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: PromotionSetting
         ok = status is not None and status.io_running == "Yes" and status.sql_running == "Yes"
         if not run.check("replica replicating", ok, status.source if status else "not a replica"):
             return
+    if s.semi_sync:
+        with run.step("semi-synchronous replication (AFTER_SYNC)"):
+            setup = ReplicaSetup(
+                primary.socket_path, replica.socket_path, os_user, cfg.writer, cfg.database, ""
+            )
+            run.undo_later(
+                "the replica back to asynchronous",
+                lambda: disable_semi_sync(replica.socket_path, os_user),
+            )
+            if not run.check("semi-sync active on the primary", enable_semi_sync(setup)):
+                return
     password = resolve_secret(app, cfg.password, env.aws)
     customer = f"dr-drill-{uuid.uuid4().hex[:8]}"
     stream = OrderStream(
@@ -108,6 +124,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: PromotionSetting
         lost = [order for order in acknowledged if order not in present]
         run.measure("orders_acknowledged_by_primary", len(acknowledged))
         run.measure("committed_orders_lost", len(lost))
+        run.measure("replication", "semi-synchronous" if s.semi_sync else "asynchronous")
         run.check(
             "no order the primary acknowledged is lost",
             not lost,

@@ -18,14 +18,16 @@ from tests.support import wait_for
 pytestmark = pytest.mark.mysql
 
 
+@pytest.mark.parametrize("semi_sync", [False, True], ids=["async", "semi-sync"])
 def test_promotion_counts_lost_orders_and_puts_the_topology_back(
-    dr_replicated_site: DrSite,
+    dr_replicated_site: DrSite, semi_sync: bool
 ) -> None:
     site = dr_replicated_site
     outcome = invoke(
         site.app,
         "dr", "drill", "replica-promotion", "--env", "local",
         "--rate", "40", "--before", "2", "--after", "1",
+        *(["--semi-sync"] if semi_sync else []),
         "-o", "json",
     )  # fmt: skip
     data = json.loads(outcome.stdout)["data"]
@@ -34,7 +36,11 @@ def test_promotion_counts_lost_orders_and_puts_the_topology_back(
     assert checks["the promoted replica takes writes"], data
     assert figures["orders_acknowledged_by_primary"] >= 40
     # Asynchronous replication may lose the last transactions: the verdict says so, exactly.
+    # Semi-synchronous (AFTER_SYNC) acknowledges only what the replica has: none may be lost.
     lost = figures["committed_orders_lost"]
+    if semi_sync:
+        assert lost == 0, data
+        assert figures["replication"] == "semi-synchronous"
     assert (data["verdict"], outcome.exit_code) == (("ok", 0) if lost == 0 else ("deviated", 1))
     assert 0 < figures["seconds_to_promote"] <= figures["rto_seconds"]
     assert data["error"] is None, data
