@@ -63,11 +63,11 @@ class BackupListResult:
         if not self.backups:
             console.print(f"no backups for {self.env} (`hyperscale dr backup --env {self.env}`)")
             return
-        table = Table("id", "taken", "size", "tables", "rows", "binlog position", "GTID")
+        table = Table("id", "taken (UTC)", "size", "tables", "rows", "binlog position", "GTID")
         for m in self.backups:
             table.add_row(
                 m.id,
-                m.finished_at,
+                m.finished_at[:19].replace("T", " "),
                 human_bytes(m.size_bytes),
                 str(len(m.tables)),
                 str(sum(t.rows for t in m.tables)),
