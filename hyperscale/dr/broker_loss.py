@@ -113,6 +113,8 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: BrokerLossSettin
     with run.step(f"start {service.name} again"):
         restarted_at = time.monotonic()
         outcome = ensure_running(service)
+        answered_at = time.monotonic()
+        run.measure("seconds_to_start_node", round(answered_at - restarted_at, 2))
         run.check(f"{service.name} started again", outcome.state.healthy, outcome.detail)
     with run.step("wait for the load to finish"):
         finished = load.join(timeout=s.records / s.rate + 150)
@@ -123,6 +125,8 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: BrokerLossSettin
         if healed is not None:
             now = time.monotonic()
             run.measure("seconds_to_heal_after_restart", round(now - restarted_at, 2))
+            # The replicas catching up, once the node's JVM answers again.
+            run.measure("seconds_to_heal_after_node_answers", round(now - answered_at, 2))
             run.measure("seconds_from_loss_to_healthy", round(now - killed_at, 2))
     _judge(run, env, app, topic, load, (killed_at, restarted_at))
 
