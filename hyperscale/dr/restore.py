@@ -24,6 +24,7 @@ from hyperscale.dr.results import (
 from hyperscale.dr.scratch import ScratchMariaDB
 from hyperscale.dr.store import BackupStore, Manifest
 from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.exit_codes import ExitCode
 from hyperscale.local.core import ensure_running
 from hyperscale.local.services.base import BackingService
 from hyperscale.local.services.mariadb import MariaDBService
@@ -87,8 +88,8 @@ def restore(
     if in_place:
         return _in_place(env, app, manifest, yes=yes, dry_run=dry_run, progress=progress)
     result = _into_scratch(env, app, manifest, port=port, dry_run=dry_run, progress=progress)
-    if until is None or dry_run:
-        return result
+    if until is None or dry_run or result.exit_code is not ExitCode.OK:
+        return result  # a backup that does not verify is not rolled forward
     return _replay(env, app, result, manifest, until, progress)
 
 
