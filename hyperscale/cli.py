@@ -9,6 +9,7 @@ import typer
 from hyperscale import __version__
 from hyperscale.boundary import app_context
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.dr.cli import app as dr_app
 from hyperscale.health import cli as health_cli
 from hyperscale.images.cli import app as images_app
 from hyperscale.infra.cli import app as infra_app
@@ -32,6 +33,7 @@ app.add_typer(migrate_app, name="migrate")
 app.add_typer(images_app, name="images")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(report_app, name="report")
+app.add_typer(dr_app, name="dr")
 app.command(name="deploy")(deploy_cli.deploy)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)

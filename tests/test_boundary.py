@@ -110,7 +110,13 @@ def test_ctrl_c_that_a_library_turns_into_another_error_is_still_130(tmp_path: P
             raise TypeError("expected configuration property name as type unicode string") from None
         raise AssertionError("the SIGINT never arrived")
 
-    exit_code, _, stderr = _run(tmp_path, body)
+    # As in a new process (the CLI's): Python's own Ctrl-C handler, whatever a test before
+    # this one left installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        exit_code, _, stderr = _run(tmp_path, body)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert exit_code == ExitCode.INTERRUPTED
     assert stderr.strip().splitlines() == ["error: interrupted by the user"]
     assert not list((tmp_path / "state" / "logs").glob("crash-*.log"))

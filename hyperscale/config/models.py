@@ -382,6 +382,9 @@ class LocalRuntime(Strict):
 
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap_mb: int = Field(default=512, ge=128, le=8192)
+    #: KRaft nodes, each broker and controller (node i on kafka.bootstrap_servers[i-1] and
+    #: controller port kafka_controller_port + i - 1): 3 to drill replication (`dr` env).
+    kafka_brokers: int = Field(default=1, ge=1, le=3)
     #: The container registry `hyperscale local up registry` starts (loopback, plain HTTP).
     registry_port: int = Field(default=15500, ge=1, le=65535)
     #: Consumer processes `hyperscale deploy` runs (each its own group member and metrics port).
@@ -478,6 +481,11 @@ def _local_problems(env: Environment) -> list[str]:
         )
     if env.kafka.security.protocol != "PLAINTEXT":
         problems.append("kafka.security.protocol: the local broker speaks PLAINTEXT only")
+    if len(env.kafka.bootstrap_servers) < env.runtime.kafka_brokers:
+        problems.append(
+            f"kafka.bootstrap_servers: local.kafka_brokers is {env.runtime.kafka_brokers};"
+            " list one address per broker"
+        )
     problems += [
         f"{key}: a local target uses generated secrets ({{generated: NAME}}) or none"
         for key, ref in _secrets(env).items()
