@@ -28,15 +28,39 @@ class OutputFormat(StrEnum):
     yaml = "yaml"
 
 
-class Result(Protocol):
-    """What a core function returns: data for machines, a view for people, and an exit code."""
+class Reported(Protocol):
+    """Data for machines and an exit code: what every result has."""
 
     @property
     def exit_code(self) -> ExitCode: ...
 
     def to_data(self) -> Any: ...
 
+
+class Result(Reported, Protocol):
+    """What a core function returns: data for machines, a view for people, and an exit code."""
+
     def render(self, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """A result shown in a text format of its own (CSV, a Prometheus exposition, NDJSON): the
+    text as it is, with no envelope and no tables; the exit code stays the result's."""
+
+    result: Reported
+    text: str
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.result.exit_code
+
+    def to_data(self) -> Any:
+        return self.result.to_data()
+
+    def render(self, console: Console) -> None:
+        console.file.write(self.text)
+        console.file.flush()
 
 
 @dataclass(frozen=True)

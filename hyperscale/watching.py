@@ -21,12 +21,12 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hyperscale.errors import ExternalSystemError
 from hyperscale.exit_codes import ExitCode
 from hyperscale.interrupts import stop_requests
-from hyperscale.output import console_for, envelope
+from hyperscale.output import Reported, console_for, envelope
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -34,14 +34,7 @@ if TYPE_CHECKING:
     from hyperscale.context import AppContext
 
 
-class Report(Protocol):
-    @property
-    def exit_code(self) -> ExitCode: ...
-
-    def to_data(self) -> Any: ...
-
-
-R = TypeVar("R", bound=Report)
+R = TypeVar("R", bound=Reported)
 
 
 @dataclass(frozen=True)
@@ -111,7 +104,7 @@ def display(
     yield _stream(app, as_text)
 
 
-def envelope_text(command: str, report: Report, fmt: str) -> str | None:
+def envelope_text(command: str, report: Reported, fmt: str) -> str | None:
     """The report's envelope as one JSON line or one YAML document; None for other formats."""
     if fmt not in ("json", "yaml"):
         return None

@@ -9,7 +9,7 @@ import typer
 from hyperscale.boundary import run_env_command
 from hyperscale.health.view import HealthOutput
 from hyperscale.options import EnvOption
-from hyperscale.output import OutputFormat
+from hyperscale.output import OutputFormat, TextResult
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
@@ -133,7 +133,6 @@ def health(
 
     def body(environment: Environment, app_ctx: AppContext) -> Any:
         from hyperscale.errors import UsageError
-        from hyperscale.health.view import HealthView
 
         if count is not None and not watch:
             raise UsageError("--count needs --watch: it bounds the number of rounds")
@@ -152,7 +151,10 @@ def health(
             live = output is HealthOutput.table
             with display(app_ctx, live, interval, lines, as_text) as show:
                 return watch_reports(checker.run_round, show, interval, count, "rounds")
-        return HealthView(checker.run_round(), output)
+        report = checker.run_round()
+        if output is HealthOutput.prometheus:
+            return TextResult(report, report.prometheus())
+        return report
 
     textual = watch or output is HealthOutput.prometheus
     shared = OutputFormat.table if textual else OutputFormat(output.value)

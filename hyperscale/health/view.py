@@ -3,19 +3,15 @@ node_exporter textfile collector (no envelope: a collector reads only the exposi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hyperscale.health.results import HealthReport
 from hyperscale.output import console_for
 from hyperscale.watching import envelope_text
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from hyperscale.context import AppContext
-    from hyperscale.exit_codes import ExitCode
 
 
 class HealthOutput(StrEnum):
@@ -23,26 +19,6 @@ class HealthOutput(StrEnum):
     json = "json"
     yaml = "yaml"
     prometheus = "prometheus"
-
-
-@dataclass(frozen=True)
-class HealthView:
-    report: HealthReport
-    fmt: HealthOutput = HealthOutput.table
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return self.report.exit_code
-
-    def to_data(self) -> Any:
-        return self.report.to_data()
-
-    def render(self, console: Console) -> None:
-        if self.fmt is HealthOutput.prometheus:
-            console.file.write(self.report.prometheus())
-            console.file.flush()
-        else:
-            self.report.render(console)
 
 
 def health_text(app: AppContext, report: HealthReport, fmt: HealthOutput) -> str:

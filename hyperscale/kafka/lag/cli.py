@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.kafka.lag.view import LagOutput, LagView
+from hyperscale.kafka.lag.view import LagOutput, lag_result
 from hyperscale.kafka.options import BootstrapOption, TimeoutOption
 from hyperscale.options import EnvOption
 from hyperscale.output import OutputFormat
@@ -190,7 +190,7 @@ def lag(
             if sample is None
             else sample_lag(environment, app_ctx, query, sample, interval)
         )
-        return LagView(report, output)
+        return lag_result(report, output)
 
     shared = OutputFormat.table if output.textual or streaming else OutputFormat(output.value)
     run_env_command(ctx, "kafka lag", shared, env, body)

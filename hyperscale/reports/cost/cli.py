@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hyperscale.boundary import run_env_command
 from hyperscale.options import EnvOption
-from hyperscale.output import OutputFormat
+from hyperscale.output import OutputFormat, Result, TextResult
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
-    from hyperscale.exit_codes import ExitCode
-    from hyperscale.reports.cost.results import CostReport
 
 
 class CostOutput(StrEnum):
@@ -27,26 +22,6 @@ class CostOutput(StrEnum):
     json = "json"
     yaml = "yaml"
     csv = "csv"
-
-
-@dataclass(frozen=True)
-class CostView:
-    report: CostReport
-    fmt: CostOutput
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return self.report.exit_code
-
-    def to_data(self) -> Any:
-        return self.report.to_data()
-
-    def render(self, console: Console) -> None:
-        if self.fmt is CostOutput.csv:
-            console.file.write(self.report.to_csv())
-            console.file.flush()
-        else:
-            self.report.render(console)
 
 
 def cost(
@@ -93,7 +68,7 @@ def cost(
     Exit 0, 2 on bad input, 3 when AWS fails."""
     from hyperscale.reports.cost.core import CostQuery, cost_report
 
-    def body(environment: Environment, app_ctx: AppContext) -> CostView:
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
         query = CostQuery(
             as_of=_date(as_of),
             group_by=group_by,
@@ -104,7 +79,8 @@ def cost(
             findings=not no_findings,
             snapshot_days=snapshot_days,
         )
-        return CostView(cost_report(environment, app_ctx, query), output)
+        report = cost_report(environment, app_ctx, query)
+        return TextResult(report, report.to_csv()) if output is CostOutput.csv else report
 
     shared = OutputFormat.table if output is CostOutput.csv else OutputFormat(output.value)
     run_env_command(ctx, "report cost", shared, env, body)
