@@ -214,7 +214,17 @@ class KubernetesTarget:
                         hint=f"revisions that can be restored: {known}",
                     )
             else:
-                earlier = [e for e in good if current is None or e.revision < current.revision]
+                # After a failure left as it is (--no-rollback), the last good revision is the
+                # one to go back to; otherwise the good one before it.
+                changes = [e for e in journal.entries() if e.action != "force-unlock"]
+                left_failed = bool(changes) and changes[-1].result == "failed"
+                earlier = [
+                    e
+                    for e in good
+                    if current is None
+                    or e.revision < current.revision
+                    or (left_failed and e.revision == current.revision)
+                ]
                 if not earlier:
                     raise UsageError(
                         f"{self.env.name} has no earlier revision to roll back to",

@@ -67,17 +67,22 @@ def served(api: KubeApi, objects: list[dict[str, Any]]) -> tuple[list[dict[str, 
     return ok, skipped
 
 
-def existing(api: KubeApi, env_name: str, kinds: set[tuple[str, str]]) -> dict[Key, dict[str, Any]]:
-    """Every object of ``kinds`` carrying this environment's deploy label, in any namespace."""
+def existing(api: KubeApi, env_name: str, *sets: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """The objects carrying this environment's deploy label, of the kinds and in the
+    namespaces of ``sets``: another namespace deployed with the same environment name (a test,
+    a copy) is never in scope."""
+    kinds = {(o["apiVersion"], o["kind"]) for objs in sets for o in objs}
+    namespaces = {o["metadata"].get("namespace") for objs in sets for o in objs} - {None, ""}
     found: dict[Key, dict[str, Any]] = {}
+    labels = f"{DEPLOY_LABEL}={env_name}"
     for api_version, kind in sorted(kinds):
-        for obj in api.list_objects(api_version, kind, labels=f"{DEPLOY_LABEL}={env_name}"):
-            found[key(obj)] = obj
+        res = api.resource(api_version, kind)
+        if res is None:
+            continue
+        for namespace in sorted(namespaces) if res.namespaced else [None]:
+            for obj in api.list_objects(api_version, kind, namespace, labels=labels):
+                found[key(obj)] = obj
     return found
-
-
-def kinds_of(*sets: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(o["apiVersion"], o["kind"]) for objs in sets for o in objs}
 
 
 def apply_all(
@@ -89,7 +94,7 @@ def apply_all(
 ) -> ApplyOutcome:
     """Apply ``objects`` in waves, then prune what an earlier deploy applied and they lack."""
     wanted, skipped = served(api, [labelled(o, env_name) for o in objects])
-    before = existing(api, env_name, kinds_of(wanted, served(api, previous)[0]))
+    before = existing(api, env_name, wanted, served(api, previous)[0])
     outcome = ApplyOutcome(skipped=skipped)
     with ThreadPoolExecutor(max_workers=PARALLEL_APPLIES) as pool:
         for name, batch in zip(WAVE_NAMES, in_waves(wanted), strict=True):
@@ -140,7 +145,7 @@ def diff_all(
     """What a deploy would change, by a server-side dry run of every object: fields edited by
     hand in the cluster (drift) show as changes, since the apply takes them back."""
     wanted, skipped = served(api, [labelled(o, env_name) for o in objects])
-    before = existing(api, env_name, kinds_of(wanted))
+    before = existing(api, env_name, wanted)
     diffs: list[ObjectDiff] = []
 
     def one(obj: dict[str, Any]) -> ObjectDiff:
