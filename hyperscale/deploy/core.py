@@ -85,8 +85,9 @@ def deploy(
     """
     options = options or DeployOptions()
     target = for_env(env, app)
-    target.preflight()
+    # Refused before anything is contacted, let alone changed; then fail fast on the target.
     confirm_protected(app, env, "deploy the platform", yes=yes)
+    target.preflight()
     started = time.monotonic()
     request, pinned = _request(env, app, target, options, progress)
     command = f"hyperscale deploy --env {env.name}"
@@ -163,10 +164,10 @@ def rollback(
 ) -> DeployResult:
     """Back to a revision of the journal (default: the one before the current), waited for."""
     target = for_env(env, app)
-    target.preflight()
     confirm_protected(
         app, env, f"roll back to {'revision ' + to if to else 'the previous revision'}", yes=yes
     )
+    target.preflight()
     started = time.monotonic()
     with target.locked(f"rollback to {to or 'previous'}", f"hyperscale rollback --env {env.name}"):
         rollout = target.rollback(to, progress, timeout_s)
