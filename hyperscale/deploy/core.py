@@ -7,6 +7,7 @@ target's business, behind hyperscale.targets.base.Target.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -92,12 +93,16 @@ def deploy(
     request, pinned = _request(env, app, target, options, progress)
     command = f"hyperscale deploy --env {env.name}"
     with target.locked(options.reason or "deploy", command):
-        progress("applying the schema")
-        migrations = apply_migrations(env, app, app.services_dir / "schema" / "migrations")
-        progress("reconciling the topics with templates/kafka/topics.yaml.j2")
-        created = _reconcile_topics(env, app)
+        progress("applying the schema; reconciling the topics with templates/kafka/topics.yaml.j2")
+        # Independent of each other (MySQL, Kafka): both at once, both before the workloads.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            schema = pool.submit(
+                apply_migrations, env, app, app.services_dir / "schema" / "migrations"
+            )
+            topics = pool.submit(_reconcile_topics, env, app)
+            migrations, created = schema.result(), topics.result()
         rollout = target.deploy(progress, request)
-        if rollout.failure:
+        if rollout.failure or rollout.waited:
             states = target.status().workloads
         else:
             progress("waiting until every workload is ready")

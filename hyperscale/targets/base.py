@@ -83,6 +83,8 @@ class Rollout:
     #: Image reference per workload container.
     images: dict[str, str] = field(default_factory=dict)
     seconds_to_failure: float | None = None
+    #: The target waited for readiness itself (Kubernetes): no second wait is needed.
+    waited: bool = False
 
     def action(self, name: str) -> str:
         if name in self.added:

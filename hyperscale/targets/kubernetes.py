@@ -317,6 +317,7 @@ def _rollout(outcome: ApplyOutcome, revision: int, pinned: dict[str, str]) -> Ro
         objects_pruned=outcome.pruned,
         objects_skipped=outcome.skipped,
         images=pinned,
+        waited=True,
     )
 
 

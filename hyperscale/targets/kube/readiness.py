@@ -20,7 +20,7 @@ from typing import Any
 from hyperscale.clients.kube_api import KubeApi
 from hyperscale.progress import Progress
 
-POLL_S = 0.5
+POLL_S = 0.25
 #: Container waiting reasons that do not go away by waiting.
 FAILED_WAITING = {
     "CrashLoopBackOff",
