@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyperscale.clients.kube import FIELD_MANAGER
+from hyperscale.clients.kube import FIELD_MANAGER, load_config
 from hyperscale.errors import ExternalSystemError
 
 HTTP_NOT_FOUND = 404
@@ -44,19 +44,10 @@ class KubeApi:
     """One API server, reached through a kubeconfig context; thread-safe for reads."""
 
     def __init__(self, kubeconfig: Path, context: str, *, timeout: float = 15.0) -> None:
-        from lightkube import ConfigError, KubeConfig
+        import httpx2
         from lightkube.config.client_adapter import Client, ConnectionParams
 
-        try:
-            config = KubeConfig.from_file(kubeconfig).get(context_name=context)
-        except (ConfigError, OSError) as exc:
-            raise ExternalSystemError(
-                f"cannot use context {context!r} of kubeconfig {kubeconfig}: {exc}"
-            ) from None
-        import httpx2
-
-        if config is None:
-            raise ExternalSystemError(f"kubeconfig {kubeconfig} has no context {context!r}")
+        config = load_config(kubeconfig, context)
         self.context = context
         self.server = str(config.cluster.server)
         self._http = Client(

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,6 +37,23 @@ from hyperscale.targets.kube.journal import Journal
 from hyperscale.targets.kube.objects import DEPLOY_LABEL, images
 from hyperscale.targets.kube.readiness import WaitOutcome, wait_for
 from hyperscale.targets.kube.status import read_status
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A CI job cancelled (SIGTERM) leaves the lock like Ctrl-C does: released on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _deployments(outcome: ApplyOutcome) -> list[tuple[str, str]]:
@@ -64,19 +84,17 @@ class KubernetesTarget:
         target = self.env.target
         return f"kubeconfig context {target.context}, namespace {target.namespace}"
 
-    def api(self) -> KubeApi:
-        target = self.env.target
+    def _kubeconfig(self) -> Path:
         default = self.app.environ.get("KUBECONFIG", "~/.kube/config")
-        kubeconfig = self.app.expand_path(target.kubeconfig or default)
-        return KubeApi(kubeconfig, target.context or "")
+        return self.app.expand_path(self.env.target.kubeconfig or default)
+
+    def api(self) -> KubeApi:
+        return KubeApi(self._kubeconfig(), self.env.target.context or "")
 
     def referenced_images(self) -> dict[str, list[str]]:
         from hyperscale.clients.kube import referenced_images
 
-        target = self.env.target
-        default = self.app.environ.get("KUBECONFIG", "~/.kube/config")
-        kubeconfig = self.app.expand_path(target.kubeconfig or default)
-        return referenced_images(kubeconfig, target.context or "")
+        return referenced_images(self._kubeconfig(), self.env.target.context or "")
 
     def preflight(self) -> None:
         """The API server answers (and serves Deployments) before anything is changed."""
@@ -115,7 +133,7 @@ class KubernetesTarget:
                             },
                         }
                     )
-            with lock.locked(api, self.namespace, reason, command) as held:
+            with _sigterm_as_interrupt(), lock.locked(api, self.namespace, reason, command) as held:
                 yield held
 
     def locked(self, reason: str, command: str) -> AbstractContextManager[object]:

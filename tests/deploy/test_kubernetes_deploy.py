@@ -313,9 +313,11 @@ def test_force_unlock_breaks_a_lock_left_behind_and_the_journal_says_why(
     assert unlocks[-1]["reason"] == "runner died"
 
 
-def test_sigint_mid_rollout_leaves_no_lock_and_the_next_deploy_succeeds(
-    kdeploy: KubeDeployEnv, good: dict[str, Any]
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_deploy_interrupted_mid_rollout_leaves_no_lock_and_the_next_one_succeeds(
+    kdeploy: KubeDeployEnv, good: dict[str, Any], signum: signal.Signals
 ) -> None:
+    """Ctrl-C, or a cancelled CI job (SIGTERM): exit 130, the Lease released."""
     tag = kdeploy.tag("interrupted")
     kdeploy.seed(tag)
     command = [sys.executable, "-m", "hyperscale", "deploy", "--env", "sandbox", "--image-tag", tag]
@@ -326,7 +328,7 @@ def test_sigint_mid_rollout_leaves_no_lock_and_the_next_deploy_succeeds(
     for line in proc.stderr:  # JSON progress lines, since stderr is a pipe
         if "updated" in json.loads(line).get("step", ""):
             break  # the workloads are rolling out
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 130, rest
     with api(kdeploy) as kube:
