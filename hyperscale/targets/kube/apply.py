@@ -85,6 +85,26 @@ def existing(api: KubeApi, env_name: str, *sets: list[dict[str, Any]]) -> dict[K
     return found
 
 
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether the apply changed the object. A controller writing its status meanwhile (an HPA
+    every 15 s) changes the resourceVersion too, so where the server counts spec changes
+    (metadata.generation) that and the labels and annotations decide."""
+    before, after = old["metadata"], new["metadata"]
+    if "generation" in before and "generation" in after:
+        return (
+            before["generation"] != after["generation"]
+            or before.get("labels") != after.get("labels")
+            or _annotations(before) != _annotations(after)
+        )
+    return bool(before["resourceVersion"] != after["resourceVersion"])
+
+
+def _annotations(meta: dict[str, Any]) -> dict[str, Any]:
+    found = dict(meta.get("annotations") or {})
+    found.pop("deployment.kubernetes.io/revision", None)  # the controller's
+    return found
+
+
 def apply_all(
     api: KubeApi,
     env_name: str,
@@ -107,7 +127,7 @@ def apply_all(
                 old = before.get(ident)
                 if old is None:
                     outcome.added.append(describe(obj))
-                elif old["metadata"]["resourceVersion"] != live["metadata"]["resourceVersion"]:
+                elif _changed(old, live):
                     outcome.changed.append(describe(obj))
                 else:
                     outcome.unchanged.append(describe(obj))
