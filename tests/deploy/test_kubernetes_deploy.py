@@ -252,10 +252,11 @@ def test_rollback_to_a_revision_restores_its_images(
         )["data"]["entries"]
         if e["image_tag"] == good["tag"] and e["result"] == "succeeded"
     )
-    newer = kdeploy.tag("newer")
+    # Left broken (a quick failure, where a good new build would take a whole rollout).
+    newer = kdeploy.tag("newer") + "-crashloop"
     kdeploy.seed(newer)
-    code, _, _ = deploy(kdeploy, "--image-tag", newer)
-    assert code == 0
+    code, _, _ = deploy(kdeploy, "--image-tag", newer, "--no-rollback", "--timeout", "30s")
+    assert code == 1
     assert newer in live_images(kdeploy)["platform-api"]
     outcome = invoke(kdeploy.app, "rollback", "--env", "sandbox", "--to", str(first), "-o", "json")
     assert outcome.exit_code == 0, outcome.stdout
