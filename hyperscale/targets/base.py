@@ -140,7 +140,8 @@ class HistoryEntry:
     revision: int
     #: deploy, rollback, force-unlock
     action: str
-    #: succeeded; failed (and left so); rolled-back (failed, the previous revision restored)
+    #: succeeded; failed (and left so); rolled-back (failed, the previous revision restored);
+    #: interrupted (Ctrl-C or SIGTERM mid-rollout, left as it was)
     result: str
     who: str
     started_at: str

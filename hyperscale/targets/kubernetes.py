@@ -184,9 +184,23 @@ class KubernetesTarget:
             current = journal.current()
             previous = journal.objects(current.revision) if current else []
             revision = journal.next_revision()
-            outcome = apply_all(api, self.env.name, request.objects, previous, progress)
-            progress(f"waiting for {len(_deployments(outcome))} workloads")
-            waited = wait_for(api, _deployments(outcome), request.timeout_s, progress)
+            try:
+                outcome = apply_all(api, self.env.name, request.objects, previous, progress)
+                progress(f"waiting for {len(_deployments(outcome))} workloads")
+                waited = wait_for(api, _deployments(outcome), request.timeout_s, progress)
+            except KeyboardInterrupt:
+                # Ctrl-C or SIGTERM mid-rollout: the journal says so before the lock goes.
+                entry = self._entry(
+                    revision,
+                    "deploy",
+                    "interrupted",
+                    started,
+                    request=request,
+                    objects=request.objects,
+                )
+                entry.failure = "interrupted (Ctrl-C or SIGTERM) before the rollout finished"
+                journal.append(entry)
+                raise
             entry = self._entry(
                 revision, "deploy", "succeeded", started, request=request, objects=request.objects
             )
@@ -235,7 +249,7 @@ class KubernetesTarget:
                 # After a failure left as it is (--no-rollback), the last good revision is the
                 # one to go back to; otherwise the good one before it.
                 changes = [e for e in journal.entries() if e.action != "force-unlock"]
-                left_failed = bool(changes) and changes[-1].result == "failed"
+                left_failed = bool(changes) and changes[-1].result in ("failed", "interrupted")
                 earlier = [
                     e
                     for e in good

@@ -215,6 +215,10 @@ def test_status_exits_1_when_a_workload_is_not_ready(
 
 
 def test_history_json_is_the_pinned_envelope(kdeploy: KubeDeployEnv, good: dict[str, Any]) -> None:
+    broken = kdeploy.tag("history") + "-crashloop"
+    kdeploy.seed(broken)
+    code, _, _ = deploy(kdeploy, "--image-tag", broken, "--timeout", "30s")
+    assert code == 1
     outcome = invoke(kdeploy.app, "deploy", "history", "--env", "sandbox", "-o", "json")
     assert outcome.exit_code == 0
     document = json.loads(outcome.stdout)
@@ -236,10 +240,15 @@ def test_history_json_is_the_pinned_envelope(kdeploy: KubeDeployEnv, good: dict[
     }
     results = [(e["action"], e["result"]) for e in entries]
     assert results[0] == ("deploy", "succeeded")
-    assert ("deploy", "rolled-back") in results
-    assert ("rollback", "succeeded") in results
-    rolled = next(e for e in entries if e["result"] == "rolled-back")
+    rolled = entries[-1]
+    assert (rolled["action"], rolled["result"], rolled["image_tag"]) == (
+        "deploy",
+        "rolled-back",
+        broken,
+    )
     assert "CrashLoopBackOff" in rolled["failure"]
+    assert rolled["rolled_back_to"] is not None
+    assert all("@sha256:" in ref for ref in rolled["images"].values())
 
 
 def test_rollback_to_a_revision_restores_its_images(
@@ -262,6 +271,13 @@ def test_rollback_to_a_revision_restores_its_images(
     assert outcome.exit_code == 0, outcome.stdout
     assert json.loads(outcome.stdout)["data"]["action"] == "rollback"
     assert good["tag"] in live_images(kdeploy)["platform-api"]
+    history = invoke(kdeploy.app, "deploy", "history", "--env", "sandbox", "-o", "json")
+    last = json.loads(history.stdout)["data"]["entries"][-1]
+    assert (last["action"], last["result"], last["rolled_back_to"]) == (
+        "rollback",
+        "succeeded",
+        first,
+    )
 
 
 def test_a_second_deploy_while_one_holds_the_lock_is_refused_naming_the_holder(
@@ -334,6 +350,9 @@ def test_a_deploy_interrupted_mid_rollout_leaves_no_lock_and_the_next_one_succee
     assert proc.returncode == 130, rest
     with api(kdeploy) as kube:
         assert lock.current_holder(kube, kdeploy.namespace) is None
+    history = invoke(kdeploy.app, "deploy", "history", "--env", "sandbox", "-o", "json")
+    last = json.loads(history.stdout)["data"]["entries"][-1]
+    assert (last["result"], last["image_tag"]) == ("interrupted", tag)
     code, document, _ = deploy(kdeploy, "--image-tag", good["tag"])
     assert code == 0, document
 
