@@ -133,6 +133,33 @@ def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
 
 
 @contextmanager
+def progress_events(app: AppContext, title: str) -> Iterator[Progress]:
+    """The spinner on a terminal; piped, one JSON line per step on stderr
+    (``{"event": "progress", "title": ..., "step": ..., "elapsed_s": ...}``), so a script or
+    CI log sees what a long command is doing while stdout stays the result alone."""
+    if app.interactive:
+        with progress_spinner(app, title) as spinner:
+            yield spinner
+        return
+    import json
+    import time
+
+    started = time.monotonic()
+
+    def emit(step: str) -> None:
+        line = {
+            "event": "progress",
+            "title": title,
+            "step": step,
+            "elapsed_s": round(time.monotonic() - started, 2),
+        }
+        app.stderr.write(json.dumps(line) + "\n")
+        app.stderr.flush()
+
+    yield emit
+
+
+@contextmanager
 def progress_bar(
     app: AppContext, title: str, *, rate_unit: str | None = None
 ) -> Iterator[Callable[[int, int], None]]:

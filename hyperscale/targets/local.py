@@ -7,8 +7,10 @@ import os
 import signal
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from hyperscale.clients.http import http_status
@@ -21,7 +23,10 @@ from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.logfiles import log_tail
 from hyperscale.progress import Progress
 from hyperscale.targets.base import (
+    DeployRequest,
     Disruption,
+    HistoryEntry,
+    ObjectDiff,
     Rollout,
     TargetStatus,
     Workload,
@@ -64,6 +69,8 @@ def loopback_status(url: str) -> int | None:
 
 class LocalTarget:
     kind = "local"
+    #: The programs run from this checkout: no manifests.
+    takes_manifests = False
 
     def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env
@@ -165,7 +172,11 @@ class LocalTarget:
             handle.write(resolve_secret(self.app, ref, self.env.aws))
         return path
 
-    def deploy(self, progress: Progress) -> Rollout:
+    def locked(self, reason: str, command: str) -> AbstractContextManager[object]:
+        """One machine, one supervisord: no lock to take."""
+        return nullcontext()
+
+    def deploy(self, progress: Progress, request: DeployRequest | None = None) -> Rollout:
         """Render the configuration; start supervisord or hand it the changes."""
         programs = self.programs()
         progress("starting or updating the programs under supervisord")
@@ -244,13 +255,29 @@ class LocalTarget:
             )
         return TargetStatus(deployed=True, workloads=states)
 
-    def rollback(self, revision: str | None) -> Rollout:
+    def rollback(
+        self, revision: str | None, progress: Progress | None = None, timeout_s: float = 600.0
+    ) -> Rollout:
         raise UsageError(
             f"{self.env.name} runs the services from this checkout: it keeps no earlier release"
             " to roll back to",
             hint="check out the earlier commit and run `hyperscale deploy --env"
             f" {self.env.name}` again",
         )
+
+    def history(self) -> list[HistoryEntry]:
+        raise UsageError(
+            f"{self.env.name} runs the services from this checkout: it keeps no deploy history",
+            hint="`git log` is its history",
+        )
+
+    def force_unlock(self, reason: str) -> str | None:
+        raise UsageError(f"{self.env.name} has no deploy lock to break")
+
+    def diff(
+        self, objects: list[dict[str, Any]], progress: Progress
+    ) -> tuple[list[ObjectDiff], list[str]]:
+        raise UsageError(f"{self.env.name} runs from this checkout: there are no objects to diff")
 
     def disrupt(self, workload: str, count: int) -> list[Disruption]:
         """SIGKILL the program's process; supervisord starts a new one (autorestart)."""
