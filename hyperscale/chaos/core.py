@@ -4,7 +4,7 @@ before and after. Returns a KillPlan (dry run) or the drill engine's DrillReport
 
 Recovery is measured per killed instance: from the moment the target accepted the kill (the
 SIGKILL sent, the eviction granted) to its replacement first seen ready by a monitor polling
-every 0.2 s. The same monitor keeps the fewest ready instances seen, per workload and per
+every 0.05 s. The same monitor keeps the fewest ready instances seen, per workload and per
 disruption budget, compared with the budget's desiredHealthy (minAvailable).
 """
 

@@ -31,14 +31,15 @@ class Observations:
 
 
 class ReadinessMonitor:
-    """Polls ``target.victims(query)`` in a thread every ``interval`` seconds."""
+    """Polls ``target.victims(query)`` in a thread every ``interval`` seconds (a poll, not a
+    watch: the one Target call both kinds answer; its resolution bounds what it can see)."""
 
     def __init__(
         self,
         target: Target,
         query: VictimQuery,
         budgets: list[DisruptionBudget],
-        interval: float = 0.2,
+        interval: float = 0.05,
     ) -> None:
         self.target = target
         self.query = query
