@@ -87,7 +87,11 @@ def kill_pods(
     confirm_protected(
         app, env, f"kill {len(plan.chosen)} instance(s) ({_names(plan.chosen)})", yes=s.yes
     )
-    return run_drill(app, "kill-pods", env.name, lambda run: _drill(run, env, plan, s), progress)
+    # The drill holds the deploy lock while it runs: a deploy started meanwhile is refused.
+    with target.locked(f"chaos kill-pods: {_names(plan.chosen)}", "chaos kill-pods"):
+        return run_drill(
+            app, "kill-pods", env.name, lambda run: _drill(run, env, plan, s), progress
+        )
 
 
 def _allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:

@@ -77,13 +77,13 @@ def _web(namespace: str) -> Any:
     )
 
 
-def _pdb(namespace: str) -> Any:
+def _pdb(namespace: str, min_available: int = MIN_AVAILABLE) -> Any:
     return codecs.from_dict(
         {
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": {"name": "web", "namespace": namespace},
-            "spec": {"minAvailable": MIN_AVAILABLE, "selector": {"matchLabels": {"app": "web"}}},
+            "spec": {"minAvailable": min_available, "selector": {"matchLabels": {"app": "web"}}},
         }
     )
 
@@ -266,3 +266,25 @@ def test_a_deploy_in_progress_refuses_the_drill(kube: Any, web: str, drill_app: 
         assert outcome.exit_code == 2, outcome.stdout + outcome.stderr
         assert "holds the lock" in outcome.stderr
         assert _versions(kube, web) == before
+
+
+def test_a_budget_that_never_allows_the_eviction_is_waited_on_then_deviated(
+    kube: Any, web: str, drill_app: AppContext
+) -> None:
+    """minAvailable 3 of 3: every eviction is refused (429); the drill retries until its
+    timeout, kills nothing, and ends deviated."""
+    kube.apply(_pdb(web, min_available=REPLICAS), force=True)
+    wait_for(
+        lambda: kube.get(PodDisruptionBudget, "web", namespace=web).status.disruptionsAllowed == 0,
+        30,
+        "the PDB to allow no disruption",
+    )
+    pods = {p.metadata.name for p in kube.list(Pod, namespace=web)}
+    outcome = _kill_pods(
+        drill_app, "-n", web, "-l", "app=web", "--recovery-timeout", "2s", "-o", "json"
+    )
+    assert outcome.exit_code == 1, outcome.stdout + outcome.stderr
+    report = json.loads(outcome.stdout)["data"]
+    assert report["verdict"] == "deviated"
+    assert "refused its eviction" in report["error"]
+    assert {p.metadata.name for p in kube.list(Pod, namespace=web)} == pods
