@@ -80,3 +80,52 @@ def kill_pods(
             return drill(environment, app_ctx, settings, progress)
 
     run_env_command(ctx, "chaos kill-pods", output, env, body)
+
+
+@app.command(name="kill-consumer")
+def kill_consumer(
+    ctx: typer.Context,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Kubernetes: the namespace (allow-listed)."),
+    ] = None,
+    workload: Annotated[
+        str | None,
+        typer.Option("--workload", "-w", help="The consumer to hit. Default: the first one."),
+    ] = None,
+    rate: Annotated[float, typer.Option(help="Orders per second through the API.", min=1)] = 20.0,
+    before: Annotated[
+        float, typer.Option(help="Seconds of orders before the kill.", min=0.5)
+    ] = 3.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the target; touch nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm on a protected environment.")] = False,
+    recovery_timeout: Annotated[
+        str, typer.Option(help="Time allowed for the replacement and the lag (90s, 2m).")
+    ] = "2m",
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Kill one consumer under a steady order stream: the lag rises, then must come back to
+    its level before the kill; its peak is judged against the lag SLO."""
+    from hyperscale.chaos.consumer import KillConsumerSettings
+    from hyperscale.chaos.consumer import kill_consumer as drill
+    from hyperscale.chaos.core import parse_duration
+
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
+        from hyperscale.output import progress_spinner
+
+        settings = KillConsumerSettings(
+            namespace,
+            workload,
+            rate,
+            before,
+            parse_duration(recovery_timeout, "--recovery-timeout"),
+            dry_run,
+            yes,
+        )
+        with progress_spinner(app_ctx, "chaos kill-consumer") as progress:
+            return drill(environment, app_ctx, settings, progress)
+
+    run_env_command(ctx, "chaos kill-consumer", output, env, body)

@@ -14,6 +14,7 @@ import math
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hyperscale.chaos.monitor import Kill, ReadinessMonitor, recovery_times
@@ -57,7 +58,7 @@ class KillPodsSettings:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     target: Target
     query: VictimQuery
     pool: list[Victim]
@@ -69,32 +70,45 @@ def kill_pods(
     env: Environment, app: AppContext, s: KillPodsSettings, progress: Progress = quiet
 ) -> KillPlan | DrillReport:
     target = for_env(env, app)
-    namespace = _allowed_namespace(env, target, s)
+    namespace = allowed_namespace(env, target, s)
     if s.count is not None and s.percent is not None:
         raise UsageError("--count and --percent: give one of them")
     if s.pick not in PICKS:
         raise UsageError(f"--pick {s.pick}: one of {', '.join(PICKS)}")
     query = VictimQuery(namespace, s.selector, s.workload)
-    plan = _plan(env, target, query, s)
+    plan = plan_kills(env, target, query, s)
     if s.dry_run:
-        return _dry_run(env, plan, s)
-    holder = target.deploy_holder()
+        return dry_run(env, plan, s)
+    return guarded_drill(
+        env, app, plan, "kill-pods", s.yes, lambda run: _drill(run, env, plan, s), progress
+    )
+
+
+def guarded_drill(
+    env: Environment,
+    app: AppContext,
+    plan: Plan,
+    drill: str,
+    yes: bool,
+    body: Callable[[DrillRun], None],
+    progress: Progress,
+) -> DrillReport:
+    """Refuse while a deploy holds the lock, confirm on a protected environment, then run the
+    drill holding the deploy lock itself: a deploy started meanwhile is refused."""
+    holder = plan.target.deploy_holder()
     if holder is not None:
         raise UsageError(
             f"a deploy holds the lock of {env.name}: {holder}",
             hint="run the drill after the deploy; `hyperscale status` shows it",
         )
     confirm_protected(
-        app, env, f"kill {len(plan.chosen)} instance(s) ({_names(plan.chosen)})", yes=s.yes
+        app, env, f"kill {len(plan.chosen)} instance(s) ({_names(plan.chosen)})", yes=yes
     )
-    # The drill holds the deploy lock while it runs: a deploy started meanwhile is refused.
-    with target.locked(f"chaos kill-pods: {_names(plan.chosen)}", "chaos kill-pods"):
-        return run_drill(
-            app, "kill-pods", env.name, lambda run: _drill(run, env, plan, s), progress
-        )
+    with plan.target.locked(f"chaos {drill}: {_names(plan.chosen)}", f"chaos {drill}"):
+        return run_drill(app, drill, env.name, body, progress)
 
 
-def _allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
+def allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
     """Refused before anything is contacted: chaos off for the environment, or a namespace
     outside its allow-list."""
     if not env.chaos.enabled:
@@ -112,7 +126,7 @@ def _allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) ->
     return namespace
 
 
-def _plan(env: Environment, target: Target, query: VictimQuery, s: KillPodsSettings) -> _Plan:
+def plan_kills(env: Environment, target: Target, query: VictimQuery, s: KillPodsSettings) -> Plan:
     pool = target.victims(query)
     what = ", ".join(
         f"{k} {v}"
@@ -142,14 +156,14 @@ def _plan(env: Environment, target: Target, query: VictimQuery, s: KillPodsSetti
     else:
         chosen = random.sample(pool, wanted)
     budgets = [b for b in target.disruption_budgets(query.namespace) if any(map(b.covers, pool))]
-    return _Plan(target, query, pool, chosen, budgets)
+    return Plan(target, query, pool, chosen, budgets)
 
 
 def _names(victims: list[Victim]) -> str:
     return ", ".join(v.name for v in victims)
 
 
-def _dry_run(env: Environment, plan: _Plan, s: KillPodsSettings) -> KillPlan:
+def dry_run(env: Environment, plan: Plan, s: KillPodsSettings) -> KillPlan:
     now = time.time()
     kills = [
         PlannedKill(
@@ -210,7 +224,7 @@ def _steady(target: Target, query: VictimQuery, workloads: set[str]) -> tuple[bo
     return not problems, detail
 
 
-def _hypothesis(run: DrillRun, name: str, plan: _Plan, timeout: float) -> bool:
+def hypothesis(run: DrillRun, name: str, plan: Plan, timeout: float) -> bool:
     workloads = {v.workload for v in plan.chosen}
     last = [""]
 
@@ -224,13 +238,13 @@ def _hypothesis(run: DrillRun, name: str, plan: _Plan, timeout: float) -> bool:
     return waited is not None
 
 
-def _drill(run: DrillRun, env: Environment, plan: _Plan, s: KillPodsSettings) -> None:
+def _drill(run: DrillRun, env: Environment, plan: Plan, s: KillPodsSettings) -> None:
     run.note(
         "targets",
         victims=[{"workload": v.workload, "name": v.name, "uid": v.uid} for v in plan.chosen],
         budgets=[b.name for b in plan.budgets],
     )
-    if not _hypothesis(run, "before", plan, env.chaos.steady_state_timeout_s):
+    if not hypothesis(run, "before", plan, env.chaos.steady_state_timeout_s):
         return
     monitor = ReadinessMonitor(plan.target, plan.query, plan.budgets)
     monitor.start(plan.target.victims(plan.query))
@@ -251,7 +265,7 @@ def _drill(run: DrillRun, env: Environment, plan: _Plan, s: KillPodsSettings) ->
         seen = monitor.stop()
     _judge(run, plan, kills, recovery_times(kills, monitor), seen.min_ready, seen.min_ready_budget)
     run.measure("monitor_polls", seen.polls)
-    _hypothesis(run, "after", plan, env.chaos.steady_state_timeout_s)
+    hypothesis(run, "after", plan, env.chaos.steady_state_timeout_s)
 
 
 def _now() -> float:
@@ -260,7 +274,7 @@ def _now() -> float:
 
 def _judge(
     run: DrillRun,
-    plan: _Plan,
+    plan: Plan,
     kills: list[Kill],
     recovered: dict[str, float | None],
     min_ready: dict[str, int],
