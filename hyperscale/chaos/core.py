@@ -135,6 +135,15 @@ def plan_kills(env: Environment, target: Target, query: VictimQuery, s: KillPods
     )
     if not pool:
         raise UsageError(f"nothing running on {env.name} matches {what or 'the selection'}")
+    if env.chaos.opt_in_label:
+        key, _, value = env.chaos.opt_in_label.partition("=")
+        pool = [v for v in pool if v.labels.get(key) == value]
+        if not pool:
+            raise UsageError(
+                f"nothing {what or 'selected'} on {env.name} carries the opt-in label"
+                f" {env.chaos.opt_in_label} (chaos.opt_in_label)",
+                hint="label the workload's pods to let drills take them down",
+            )
     if s.percent is not None:
         wanted = max(1, math.ceil(len(pool) * s.percent / 100))
     else:

@@ -288,3 +288,23 @@ def test_a_budget_that_never_allows_the_eviction_is_waited_on_then_deviated(
     assert report["verdict"] == "deviated"
     assert "refused its eviction" in report["error"]
     assert {p.metadata.name for p in kube.list(Pod, namespace=web)} == pods
+
+
+def test_with_an_opt_in_label_only_pods_that_carry_it_are_targets(
+    kube: Any, web: str, drill_app: AppContext
+) -> None:
+    path = drill_app.environments_dir / "sandbox.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["chaos"]["opt_in_label"] = "hyperscale.dev/chaos=opt-in"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    refused = _kill_pods(drill_app, "-l", "app=web", "--dry-run")
+    assert refused.exit_code == 2
+    assert "opt-in label" in refused.stderr
+
+    [first, *_] = sorted(p.metadata.name for p in kube.list(Pod, namespace=web))
+    pod = kube.get(Pod, first, namespace=web)
+    pod.metadata.labels["hyperscale.dev/chaos"] = "opt-in"
+    kube.replace(pod)
+    planned = _kill_pods(drill_app, "-l", "app=web", "--dry-run", "-o", "json")
+    assert planned.exit_code == 0, planned.stderr
+    assert [k["name"] for k in json.loads(planned.stdout)["data"]["kills"]] == [first]
