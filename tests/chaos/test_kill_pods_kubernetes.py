@@ -308,3 +308,37 @@ def test_with_an_opt_in_label_only_pods_that_carry_it_are_targets(
     planned = _kill_pods(drill_app, "-l", "app=web", "--dry-run", "-o", "json")
     assert planned.exit_code == 0, planned.stderr
     assert [k["name"] for k in json.loads(planned.stdout)["data"]["kills"]] == [first]
+
+
+def test_a_deploy_is_refused_while_a_drill_runs(
+    kube: Any, namespace: str, drill_app: AppContext
+) -> None:
+    """The drill holds the environment's Lease: the lock a deploy takes is refused meanwhile."""
+    from hyperscale.chaos.core import KillPodsSettings, kill_pods
+    from hyperscale.config.loader import load_environment
+    from hyperscale.errors import UsageError
+    from hyperscale.targets import for_env
+
+    name = f"lonely-{uuid.uuid4().hex[:6]}"
+    kube.create(
+        codecs.from_dict(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "example.com/c:1"}]},
+            }
+        )
+    )
+    wait_for(lambda: _ready(kube.get(Pod, name, namespace=namespace)), 60, "the pod ready")
+    env = load_environment(drill_app, "sandbox")
+    settings = KillPodsSettings(selector=f"app={name}", force=True, recovery_timeout_s=4)
+    drill = threading.Thread(target=kill_pods, args=(env, drill_app, settings), daemon=True)
+    drill.start()
+    target = for_env(env, drill_app)
+    wait_for(lambda: target.deploy_holder() is not None, 10, "the drill to hold the lock")
+    with pytest.raises(UsageError) as refused, target.locked("a deploy", "deploy"):
+        pass
+    assert "chaos kill-pods" in str(refused.value.message) + str(refused.value.hint)
+    drill.join(30)
+    assert target.deploy_holder() is None  # released at the drill's end
