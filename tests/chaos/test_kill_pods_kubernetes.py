@@ -342,3 +342,15 @@ def test_a_deploy_is_refused_while_a_drill_runs(
     assert "chaos kill-pods" in str(refused.value.message) + str(refused.value.hint)
     drill.join(30)
     assert target.deploy_holder() is None  # released at the drill's end
+
+
+def test_a_protected_environment_needs_yes(kube: Any, web: str, drill_app: AppContext) -> None:
+    path = drill_app.environments_dir / "sandbox.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["protected"] = True
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    before = _versions(kube, web)
+    outcome = _kill_pods(drill_app, "-l", "app=web")
+    assert outcome.exit_code == 2
+    assert "--yes" in outcome.stderr
+    assert _versions(kube, web) == before
