@@ -8,6 +8,7 @@ import typer
 
 from hyperscale import __version__
 from hyperscale.boundary import app_context
+from hyperscale.chaos.cli import app as chaos_app
 from hyperscale.deploy import cli as deploy_cli
 from hyperscale.dr.cli import app as dr_app
 from hyperscale.health import cli as health_cli
@@ -34,6 +35,7 @@ app.add_typer(images_app, name="images")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(report_app, name="report")
 app.add_typer(dr_app, name="dr")
+app.add_typer(chaos_app, name="chaos")
 app.add_typer(deploy_cli.app, name="deploy")
 app.command(name="rollback")(deploy_cli.rollback)
 app.command(name="status")(deploy_cli.status)

@@ -18,11 +18,16 @@ from hyperscale.errors import ExternalSystemError
 
 HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
+HTTP_TOO_MANY_REQUESTS = 429
 HTTP_OK_MAX = 299
 
 
 class ApiConflictError(ExternalSystemError):
     """The server refused a write because the object changed meanwhile (HTTP 409)."""
+
+
+class ApiTooManyRequestsError(ExternalSystemError):
+    """The server said not now (HTTP 429): an eviction a disruption budget refuses."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,11 @@ class KubeApi:
             return None
         if response.status_code > HTTP_OK_MAX:
             message = _status_message(response)
-            error = ApiConflictError if response.status_code == HTTP_CONFLICT else None
-            raise (error or ExternalSystemError)(
-                f"{method.upper()} {path}: HTTP {response.status_code}: {message}"
-            )
+            error = {
+                HTTP_CONFLICT: ApiConflictError,
+                HTTP_TOO_MANY_REQUESTS: ApiTooManyRequestsError,
+            }.get(response.status_code, ExternalSystemError)
+            raise error(f"{method.upper()} {path}: HTTP {response.status_code}: {message}")
         if response.headers.get("Content-Type", "").startswith("application/json"):
             return response.json()
         return response.text
@@ -204,14 +210,22 @@ class KubeApi:
         namespace: str | None = None,
         *,
         resource_version: str | None = None,
+        grace_seconds: int | None = None,
     ) -> bool:
         """False when it was already gone; with ``resource_version``, only that version."""
         res = self._require(api_version, kind)
         body: dict[str, Any] = {"propagationPolicy": "Background"}
+        if grace_seconds is not None:
+            body["gracePeriodSeconds"] = grace_seconds
         if resource_version:
             body["preconditions"] = {"resourceVersion": resource_version}
         gone = self._request("DELETE", res.path(namespace, name), json_body=body, missing_ok=True)
         return gone is not None
+
+    def post(self, path: str, body: dict[str, Any], *, missing_ok: bool = False) -> Any:
+        """POST ``body`` to ``path`` (a subresource such as a pod's eviction); None when the
+        object is gone and ``missing_ok``."""
+        return self._request("POST", path, json_body=body, missing_ok=missing_ok)
 
     def pod_log(self, namespace: str, pod: str, container: str, lines: int) -> list[str]:
         """The last lines a container wrote; empty where the node serves no logs (kwok)."""

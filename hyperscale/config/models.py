@@ -183,6 +183,8 @@ class Chaos(Strict):
     allowed_namespaces: list[str] = Field(default_factory=list)
     max_pods_per_drill: int = Field(default=1, ge=1)
     steady_state_timeout_s: float = Field(default=120, gt=0)
+    #: ``key=value`` a pod must carry to be a drill's target (opt-in); None: any pod selected.
+    opt_in_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*$")
 
 
 class Smtp(Strict):

@@ -176,6 +176,53 @@ class Disruption:
     how: str
 
 
+@dataclass(frozen=True)
+class Victim:
+    """One running instance a chaos drill may take down: a supervised program, a pod."""
+
+    #: The workload it belongs to: the program's name, a Deployment's name.
+    workload: str
+    #: The program's or the pod's name.
+    name: str
+    #: What tells this instance from its replacement: a pid, a pod's uid.
+    uid: str
+    ready: bool
+    namespace: str = ""
+    #: When it started (epoch seconds), for ``--pick oldest|newest``.
+    started_at: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VictimQuery:
+    """Which instances a drill looks at: a namespace, a label selector, a workload's name."""
+
+    namespace: str | None = None
+    #: ``key=value,key2=value2``
+    selector: str | None = None
+    workload: str | None = None
+
+
+@dataclass(frozen=True)
+class DisruptionBudget:
+    """A PodDisruptionBudget as a drill sees it: how much harm it allows now."""
+
+    name: str
+    selector: dict[str, str]
+    allowed_disruptions: int
+    current_healthy: int
+    desired_healthy: int
+
+    @property
+    def headroom(self) -> int:
+        return self.current_healthy - self.desired_healthy
+
+    def covers(self, victim: Victim) -> bool:
+        return bool(self.selector) and all(
+            victim.labels.get(k) == v for k, v in self.selector.items()
+        )
+
+
 class Target(Protocol):
     """Where the platform runs. Methods raise HyperscaleError subclasses, never SDK errors."""
 
@@ -238,6 +285,28 @@ class Target(Protocol):
 
     def disrupt(self, workload: str, count: int) -> list[Disruption]:
         """Kill ``count`` running instances of ``workload`` the hard way (no graceful stop)."""
+        ...
+
+    def drill_namespace(self, requested: str | None) -> str | None:
+        """The namespace a drill acts in (``requested`` or the target's own); None where
+        there are no namespaces. Contacts nothing."""
+        ...
+
+    def victims(self, query: VictimQuery) -> list[Victim]:
+        """The running instances ``query`` selects, ready or not, oldest first."""
+        ...
+
+    def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
+        """The disruption budgets there (none where there are no PDBs)."""
+        ...
+
+    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
+        """Take one instance down: the polite way a budget can refuse (eviction, retried until
+        ``timeout_s``) unless ``force``, or where there is no such way, the hard way."""
+        ...
+
+    def deploy_holder(self) -> str | None:
+        """Who holds the environment's deploy lock now (None: nobody, or no lock there)."""
         ...
 
     def stop(self) -> bool:

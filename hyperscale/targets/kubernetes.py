@@ -24,10 +24,13 @@ from hyperscale.progress import Progress, quiet
 from hyperscale.targets.base import (
     DeployRequest,
     Disruption,
+    DisruptionBudget,
     HistoryEntry,
     ObjectDiff,
     Rollout,
     TargetStatus,
+    Victim,
+    VictimQuery,
     Workload,
     WorkloadState,
 )
@@ -322,7 +325,73 @@ class KubernetesTarget:
         )
 
     def disrupt(self, workload: str, count: int) -> list[Disruption]:
-        self._not_built("disrupting workloads")
+        """Delete ``count`` pods of Deployment ``workload`` in the target's namespace."""
+        pods = [v for v in self.victims(VictimQuery()) if v.workload == workload]
+        return [self.kill(v, force=True, timeout_s=0) for v in pods[:count]]
+
+    def drill_namespace(self, requested: str | None) -> str | None:
+        """The namespace asked for, else the environment's own."""
+        return requested or self.namespace
+
+    def victims(self, query: VictimQuery) -> list[Victim]:
+        from hyperscale.clients.kube_pods import list_pods
+
+        namespace = query.namespace or self.namespace
+        with self.api() as api:
+            pods = list_pods(api, namespace, query.selector)
+        return [
+            Victim(p.owner, p.name, p.uid, p.ready, p.namespace, p.created_at, p.labels)
+            for p in pods
+            if not query.workload or p.owner == query.workload
+        ]
+
+    def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
+        from hyperscale.clients.kube_pods import list_budgets
+
+        with self.api() as api:
+            found = list_budgets(api, namespace or self.namespace)
+        return [
+            DisruptionBudget(
+                b.name,
+                b.match_labels,
+                b.allowed_disruptions,
+                b.current_healthy,
+                b.desired_healthy,
+            )
+            for b in found
+        ]
+
+    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
+        """Evict (a budget's 429 is waited on and retried until ``timeout_s``), or with
+        ``force`` delete with a one-second grace period."""
+        from hyperscale.clients.kube_pods import delete_pod, evict_pod
+        from hyperscale.errors import CheckFailedError
+
+        namespace = victim.namespace or self.namespace
+        with self.api() as api:
+            if force:
+                delete_pod(api, namespace, victim.name, grace_seconds=1)
+                return Disruption(victim.workload, victim.name, "deleted (--force, grace 1s)")
+            deadline = time.monotonic() + timeout_s
+            refusals = 0
+            while not evict_pod(api, namespace, victim.name, victim.uid):
+                refusals += 1
+                if time.monotonic() >= deadline:
+                    raise CheckFailedError(
+                        f"the disruption budget of {namespace}/{victim.name} refused its eviction"
+                        f" {refusals} time(s) over {timeout_s:g}s",
+                        hint="wait for the workload to be healthy again, or --force to delete",
+                    )
+                time.sleep(0.5)
+        how = "evicted" + (f" after {refusals} budget refusal(s)" if refusals else "")
+        return Disruption(victim.workload, victim.name, how)
+
+    def deploy_holder(self) -> str | None:
+        with self.api() as api:
+            holder = lock.current_holder(api, self.namespace)
+        if holder is None:
+            return None
+        return f"{holder.holder} since {holder.since} ({holder.command}: {holder.reason})"
 
     def stop(self) -> bool:
         self._not_built("stopping the workloads")

@@ -25,10 +25,13 @@ from hyperscale.progress import Progress
 from hyperscale.targets.base import (
     DeployRequest,
     Disruption,
+    DisruptionBudget,
     HistoryEntry,
     ObjectDiff,
     Rollout,
     TargetStatus,
+    Victim,
+    VictimQuery,
     Workload,
     WorkloadState,
 )
@@ -294,8 +297,65 @@ class LocalTarget:
             return []  # it died on its own between the question and the kill
         return [Disruption(workload, f"pid {info.pid}", "SIGKILL")]
 
+    def drill_namespace(self, requested: str | None) -> str | None:
+        """Programs under supervisord live in no namespace."""
+        if requested:
+            raise UsageError(
+                f"{self.env.name} runs programs under supervisord: there are no namespaces",
+                hint="drop -n; select programs with -w NAME or -l kind=consumer",
+            )
+        return None
+
+    def victims(self, query: VictimQuery) -> list[Victim]:
+        """The programs ``query`` names; labels ``kind`` (api, consumer) and ``program``."""
+        self.drill_namespace(query.namespace)
+        wanted = _selector(query.selector)
+        kinds = {p.name: p.kind for p in self.programs()}
+        found = []
+        for state in self.status().workloads:
+            labels = {"kind": kinds.get(state.name, "?"), "program": state.name}
+            if query.workload and state.name != query.workload:
+                continue
+            if any(labels.get(k) != v for k, v in wanted.items()) or state.pid is None:
+                continue
+            started = time.time() - state.uptime_s if state.uptime_s is not None else None
+            found.append(
+                Victim(state.name, state.name, str(state.pid), state.ready, "", started, labels)
+            )
+        return sorted(found, key=lambda v: v.started_at or 0.0)
+
+    def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
+        return []  # supervisord restarts what dies; nothing budgets how much may die
+
+    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
+        """SIGKILL that very process (not whatever runs under the name now)."""
+        try:
+            os.kill(int(victim.uid), signal.SIGKILL)
+        except ProcessLookupError:
+            raise ExternalSystemError(
+                f"{victim.name} (pid {victim.uid}) was gone before it could be killed"
+            ) from None
+        return Disruption(victim.workload, f"pid {victim.uid}", "SIGKILL")
+
+    def deploy_holder(self) -> str | None:
+        return None  # one machine, one supervisord: no lock
+
     def stop(self) -> bool:
         if not self.supervisor.running():
             return False
         self.supervisor.shutdown()
         return True
+
+
+def _selector(text: str | None) -> dict[str, str]:
+    """``kind=consumer,program=consumer-1``; equality terms only."""
+    wanted: dict[str, str] = {}
+    for term in filter(None, (t.strip() for t in (text or "").split(","))):
+        key, sep, value = term.partition("=")
+        if not sep or not key.strip() or value.startswith("="):
+            raise UsageError(
+                f"-l {text}: {term!r} is not key=value",
+                hint="the local target matches equality only: kind=consumer, program=api",
+            )
+        wanted[key.strip()] = value.strip()
+    return wanted
