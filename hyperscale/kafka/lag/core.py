@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from hyperscale.clients.kafka.admin import KafkaAdmin
 from hyperscale.clients.kafka.config import with_bootstrap
@@ -215,17 +216,15 @@ def _partition_lag(
             estimate = interpolate_timestamp(committed, points, marks.log_end, now)
             if estimate is not None:
                 seconds, method = max(0.0, now - estimate), TimeLagMethod.INTERPOLATED
-    return PartitionLag(
-        group=group,
-        topic=topic,
-        partition=partition,
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
         committed_offset=committed,
-        log_start_offset=marks.log_start,
-        log_end_offset=marks.log_end,
         lag_messages=lag,
         lag_seconds=None if seconds is None else round(seconds, 3),
         time_lag_method=method,
-        client_id=assigned.get(tp),
     )
 
 
@@ -239,19 +238,16 @@ def _uncommitted(
     """A partition the group has no committed offset for (never committed, or assigned but
     not committed yet): where it would start under ``auto.offset.reset``, and the lag that
     gives, counted only when asked."""
-    topic, partition = tp
     if_reset = marks.log_end - marks.log_start if query.offset_reset == "earliest" else 0
-    return PartitionLag(
-        group=group,
-        topic=topic,
-        partition=partition,
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
         committed_offset=None,
-        log_start_offset=marks.log_start,
-        log_end_offset=marks.log_end,
         lag_messages=if_reset if query.count_uncommitted else None,
         lag_seconds=0.0 if query.count_uncommitted and if_reset == 0 else None,
         time_lag_method=TimeLagMethod.NONE,
-        client_id=assigned.get(tp),
         lag_if_reset=if_reset,
     )
 
@@ -265,19 +261,37 @@ def _caught_up_at_markers(
 ) -> PartitionLag:
     """A partition whose committed offset is followed by transaction markers only: the group
     read everything there is to read (lag 0 messages, 0 s); the markers are counted apart."""
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
+        committed_offset=committed,
+        lag_messages=0,
+        lag_seconds=0.0,
+        time_lag_method=TimeLagMethod.NONE,
+        transaction_markers=marks.log_end - committed,
+    )
+
+
+def _row(
+    group: str,
+    tp: TopicPartitionKey,
+    marks: Watermarks,
+    assigned: dict[TopicPartitionKey, str],
+    **measured: Any,
+) -> PartitionLag:
+    """A partition's row: what every row has (where it is, its log's bounds, its member), and
+    what was measured of it."""
     topic, partition = tp
     return PartitionLag(
         group=group,
         topic=topic,
         partition=partition,
-        committed_offset=committed,
         log_start_offset=marks.log_start,
         log_end_offset=marks.log_end,
-        lag_messages=0,
-        lag_seconds=0.0,
-        time_lag_method=TimeLagMethod.NONE,
         client_id=assigned.get(tp),
-        transaction_markers=marks.log_end - committed,
+        **measured,
     )
 
 
