@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
+from platform_events.ids import new_id
 from platform_events.models import IDENTIFIER, MarketingEvent, OrderCreated, OrderLine, OrderPayload
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
@@ -94,7 +95,7 @@ class OrderInput(_Input):
 
     def to_event(self) -> OrderCreated:
         return OrderCreated(
-            event_id=uuid4(), occurred_at=datetime.now(UTC), order=self.to_payload(uuid4())
+            event_id=new_id(), occurred_at=datetime.now(UTC), order=self.to_payload(new_id())
         )
 
 
@@ -117,7 +118,7 @@ class MarketingEventInput(_Input):
         return self
 
     def to_event(self) -> MarketingEvent:
-        return MarketingEvent(event_id=uuid4(), occurred_at=datetime.now(UTC), **self.model_dump())
+        return MarketingEvent(event_id=new_id(), occurred_at=datetime.now(UTC), **self.model_dump())
 
 
 class EventBatchInput(_Input):
