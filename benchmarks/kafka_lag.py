@@ -90,6 +90,7 @@ def scrape_seconds(
 ) -> tuple[float, float]:
     """`kafka lag --serve` as deployed (background readings every 5 s): the median seconds a
     scrape takes to be answered, and how long the exporter's last reading of the broker took."""
+    import gzip
     import socket
     import urllib.request
 
@@ -102,9 +103,11 @@ def scrape_seconds(
     )
     url = f"http://127.0.0.1:{port}/metrics"
 
-    def scrape() -> str:
-        with urllib.request.urlopen(url, timeout=120) as reply:
-            return str(reply.read().decode())
+    def scrape() -> bytes:
+        # As Prometheus asks: gzip accepted (the text is ~50 MB at 2,000 groups, ~2 MB gzipped).
+        asked = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked, timeout=120) as reply:
+            return bytes(reply.read())
 
     try:
         deadline = time.monotonic() + 120
@@ -119,9 +122,9 @@ def scrape_seconds(
         times, reading = [], 0.0
         for _ in range(runs):
             start = time.perf_counter()
-            text = scrape()
-            times.append(time.perf_counter() - start)
-            for line in text.splitlines():
+            packed = scrape()
+            times.append(time.perf_counter() - start)  # the answer, not our decompression
+            for line in gzip.decompress(packed).decode().splitlines():
                 if line.startswith("hyperscale_kafka_lag_exporter_scrape_duration_seconds "):
                     reading = float(line.split()[1])
             time.sleep(1)

@@ -2,8 +2,8 @@
 
 The figures are the gauges of `kafka lag -o prometheus` (hyperscale.kafka.lag.metrics). A
 background thread reads the broker every ``--interval`` seconds and renders the whole
-exposition text once per reading; a scrape is answered with the latest text at once (gzipped
-when the scraper asks, compressed once per reading too), however many groups there are and
+exposition text once per reading, and its gzip; a scrape is answered with the latest at once
+(gzipped when the scraper asks, as Prometheus does), however many groups there are and
 however many Prometheus replicas scrape. Only the first scrape waits, for the first reading.
 With ``--interval 0`` there is no thread: each scrape reads the broker itself, and concurrent
 scrapes wait for the one in flight. The exporter's own health:
@@ -112,7 +112,9 @@ class LagReadings:
     def _every_interval(self) -> None:
         while not self._stopped.is_set():
             with self._lock:
-                self._read()
+                # Compressed here, not by the first scrape that asks: Prometheus asks for gzip,
+                # and at 2,000 groups the text is ~50 MB (~2 MB gzipped).
+                self._read().gzipped()
             self._first.set()
             self._stopped.wait(self._interval)
 
