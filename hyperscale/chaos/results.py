@@ -1,4 +1,5 @@
-"""What `chaos kill-pods --dry-run` shows: the instances it would kill and the budgets' headroom.
+"""What `chaos ... --dry-run` shows: the instances kill-pods would kill and the budgets' headroom;
+the service an outage drill would take down.
 A real run returns the drill engine's DrillReport."""
 
 from __future__ import annotations
@@ -68,3 +69,33 @@ class KillPlan:
                 f" {budget.current_healthy} - desiredHealthy {budget.desired_healthy}),"
                 f" {budget.planned} planned: {budget.impact}"
             )
+
+
+@dataclass(frozen=True)
+class OutagePlan:
+    """What `chaos broker-restart|db-failover --dry-run` would do; nothing was changed."""
+
+    env: str
+    drill: str
+    action: str
+    #: The services to take down that run now.
+    running: list[str]
+    rate: float
+    before_s: float
+    down_s: float
+    dry_run: bool = True
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self, console: Console) -> None:
+        console.print(
+            f"dry run: {self.drill} on {self.env} would {self.action}, under"
+            f" {self.rate:g} orders/s through the API ({self.before_s:g}s of them before);"
+            " nothing was changed"
+        )
+        console.print(f"  running now: {', '.join(self.running) or 'none'}")
