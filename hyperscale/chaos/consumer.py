@@ -29,6 +29,8 @@ from hyperscale.progress import Progress, quiet
 from hyperscale.targets import for_env
 from hyperscale.targets.base import VictimQuery
 
+MIN_BEFORE_S = 0.5
+
 
 @dataclass(frozen=True)
 class KillConsumerSettings:
@@ -47,6 +49,11 @@ class KillConsumerSettings:
 def kill_consumer(
     env: Environment, app: AppContext, s: KillConsumerSettings, progress: Progress = quiet
 ) -> KillPlan | DrillReport:
+    if s.before_s < MIN_BEFORE_S:
+        raise UsageError(
+            f"--before {s.before_s:g}: at least {MIN_BEFORE_S:g}s of orders, to know the lag's"
+            " usual level"
+        )
     target = for_env(env, app)
     namespace = allowed_namespace(env, target, KillPodsSettings(namespace=s.namespace))
     consumers = [w.name for w in target.workloads() if w.role == "consumer"]

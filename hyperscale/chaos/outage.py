@@ -191,7 +191,8 @@ def _judge_answers(
     down_at, back_at, answered_at = times
     if not down_at:
         return
-    end = back_at or time.monotonic()
+    # Down from the stop until the service answers again (a JVM takes a while to start).
+    end = answered_at or back_at or time.monotonic()
     during = [a for a in load.answers if down_at <= a.at < end]
     refused = [a for a in during if a.status != HTTP_ACCEPTED]
     bad = [a for a in during if a.status not in (HTTP_ACCEPTED, HTTP_UNAVAILABLE)]
@@ -205,8 +206,8 @@ def _judge_answers(
         f"while down every order answered 202 or 503 within {s.max_refusal_s:g}s",
         bool(during) and not bad and not slow,
         f"{len(during)} answers, {len(bad)} other than 202/503"
-        f" ({', '.join(sorted({str(a.status or 'no answer') for a in bad}))}),"
-        f" {len(slow)} slower than {s.max_refusal_s:g}s",
+        + (f" ({', '.join(sorted({str(a.status or 'no answer') for a in bad}))})" if bad else "")
+        + f", {len(slow)} slower than {s.max_refusal_s:g}s",
     )
     if not back_at:
         return

@@ -99,3 +99,35 @@ class OutagePlan:
             " nothing was changed"
         )
         console.print(f"  running now: {', '.join(self.running) or 'none'}")
+
+
+@dataclass(frozen=True)
+class RdsFailoverPlan:
+    """What `chaos db-failover --dry-run` would do on an environment with an AWS account."""
+
+    env: str
+    instance: str
+    status: str
+    multi_az: bool
+    zone: str
+    standby_zone: str | None
+    action: str
+    dry_run: bool = True
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self, console: Console) -> None:
+        console.print(
+            f"dry run: db-failover on {self.env} would {self.action}; nothing was changed"
+        )
+        console.print(
+            f"  {self.instance}: {self.status}, Multi-AZ {'yes' if self.multi_az else 'NO'},"
+            f" primary in {self.zone}, standby in {self.standby_zone or '?'}"
+        )
+        if not self.multi_az:
+            console.print("  refused without --dry-run: no standby to fail over to")
