@@ -22,7 +22,15 @@ from hyperscale.options import (
 from hyperscale.output import OutputFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hyperscale.chaos.outage import OutageSettings
+    from hyperscale.config.models import Environment
+    from hyperscale.context import AppContext
+    from hyperscale.output import Result
+    from hyperscale.progress import Progress
+
+    OutageDrill = Callable[[Environment, AppContext, OutageSettings, Progress], Result]
 
 app = command_group(
     "Chaos drills with a steady-state hypothesis before, during (an early abort) and after,"
@@ -108,85 +116,71 @@ def kill_consumer(
     )
 
 
-@app.command(name="broker-restart")
-def broker_restart(
-    ctx: typer.Context,
-    rate: RateOption = 20.0,
-    before: BeforeOption = 2.0,
-    down: DownOption = 5.0,
-    crash: CrashOption = False,
-    max_refusal: MaxRefusalOption = "2s",
-    dry_run: DryRunOption = False,
-    yes: YesOption = False,
-    recovery_timeout: RecoveryTimeoutOption = "2m",
-    env: EnvOption = None,
-    output: OutputOption = OutputFormat.table,
+def _outage_command(
+    name: str, doc: str, timeout_default: str, run: Callable[[], OutageDrill]
 ) -> None:
+    """`chaos broker-restart` and `chaos db-failover` take the same options: one definition."""
+
+    def command(
+        ctx: typer.Context,
+        rate: RateOption = 20.0,
+        before: BeforeOption = 2.0,
+        down: DownOption = 5.0,
+        crash: CrashOption = False,
+        max_refusal: MaxRefusalOption = "2s",
+        dry_run: DryRunOption = False,
+        yes: YesOption = False,
+        recovery_timeout: RecoveryTimeoutOption = timeout_default,
+        env: EnvOption = None,
+        output: OutputOption = OutputFormat.table,
+    ) -> None:
+        from hyperscale.chaos.core import parse_duration
+        from hyperscale.chaos.outage import OutageSettings
+
+        def settings() -> OutageSettings:
+            return OutageSettings(
+                rate,
+                before,
+                down,
+                crash,
+                parse_duration(max_refusal, "--max-refusal"),
+                parse_duration(recovery_timeout, "--recovery-timeout"),
+                dry_run,
+                yes,
+            )
+
+        run_env_progress_command(
+            ctx, f"chaos {name}", output, env, lambda e, a, p: run()(e, a, settings(), p)
+        )
+
+    command.__doc__ = doc
+    app.command(name=name)(command)
+
+
+def _broker_restart() -> OutageDrill:
+    from hyperscale.chaos.outage import broker_restart
+
+    return broker_restart
+
+
+def _db_failover() -> OutageDrill:
+    from hyperscale.chaos.failover import db_failover
+
+    return db_failover
+
+
+_outage_command(
+    "broker-restart",
     """Local target: stop Kafka under an order stream through the API and start it again. The
-    API must answer 503 fast while it is down, accept orders again after, and lose none."""
-    from hyperscale.chaos.outage import broker_restart as drill
-
-    run_env_progress_command(
-        ctx,
-        "chaos broker-restart",
-        output,
-        env,
-        lambda e, a, p: drill(
-            e, a, _outage(rate, before, down, crash, max_refusal, recovery_timeout, dry_run, yes), p
-        ),
-    )
-
-
-@app.command(name="db-failover")
-def db_failover(
-    ctx: typer.Context,
-    rate: RateOption = 20.0,
-    before: BeforeOption = 2.0,
-    down: DownOption = 5.0,
-    crash: CrashOption = False,
-    max_refusal: MaxRefusalOption = "2s",
-    dry_run: DryRunOption = False,
-    yes: YesOption = False,
-    recovery_timeout: RecoveryTimeoutOption = "10m",
-    env: EnvOption = None,
-    output: OutputOption = OutputFormat.table,
-) -> None:
+    API must answer 503 fast while it is down, accept orders again after, and lose none.""",
+    "2m",
+    _broker_restart,
+)
+_outage_command(
+    "db-failover",
     """Local target: restart MariaDB (the primary) under an order stream through the API; no
     accepted order may be lost. AWS environments: reboot the RDS instance with failover to its
-    Multi-AZ standby (--rate, --before, --down, --crash, --max-refusal are local only)."""
-    from hyperscale.chaos.failover import db_failover as drill
-
-    run_env_progress_command(
-        ctx,
-        "chaos db-failover",
-        output,
-        env,
-        lambda e, a, p: drill(
-            e, a, _outage(rate, before, down, crash, max_refusal, recovery_timeout, dry_run, yes), p
-        ),
-    )
-
-
-def _outage(
-    rate: float,
-    before: float,
-    down: float,
-    crash: bool,
-    max_refusal: str,
-    recovery_timeout: str,
-    dry_run: bool,
-    yes: bool,
-) -> OutageSettings:
-    from hyperscale.chaos.core import parse_duration
-    from hyperscale.chaos.outage import OutageSettings
-
-    return OutageSettings(
-        rate,
-        before,
-        down,
-        crash,
-        parse_duration(max_refusal, "--max-refusal"),
-        parse_duration(recovery_timeout, "--recovery-timeout"),
-        dry_run,
-        yes,
-    )
+    Multi-AZ standby (--rate, --before, --down, --crash, --max-refusal are local only).""",
+    "10m",
+    _db_failover,
+)

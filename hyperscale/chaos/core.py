@@ -120,14 +120,19 @@ def interlocked_drill(
         return run_drill(app, drill, env.name, body, progress)
 
 
-def allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
-    """Refused before anything is contacted: chaos off for the environment, or a namespace
-    outside its allow-list."""
+def require_chaos_enabled(env: Environment) -> None:
+    """Refused before anything is contacted: chaos off for the environment."""
     if not env.chaos.enabled:
         raise UsageError(
             f"chaos drills are not enabled for {env.name}",
             hint=f"set chaos.enabled: true in environments/{env.name}.yaml",
         )
+
+
+def allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
+    """Refused before anything is contacted: chaos off for the environment, or a namespace
+    outside its allow-list."""
+    require_chaos_enabled(env)
     namespace = target.drill_namespace(s.namespace)
     if namespace is not None and namespace not in env.chaos.allowed_namespaces:
         allowed = ", ".join(env.chaos.allowed_namespaces) or "none"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from hyperscale.chaos.core import require_chaos_enabled
 from hyperscale.chaos.outage import OutageSettings, db_failover_local
 from hyperscale.chaos.results import OutagePlan, RdsFailoverPlan
 from hyperscale.clients.rds_instances import (
@@ -39,11 +40,7 @@ def db_failover(
 ) -> OutagePlan | RdsFailoverPlan | DrillReport:
     if env.infra is None:
         return db_failover_local(env, app, s, progress)
-    if not env.chaos.enabled:
-        raise UsageError(
-            f"chaos drills are not enabled for {env.name}",
-            hint=f"set chaos.enabled: true in environments/{env.name}.yaml",
-        )
+    require_chaos_enabled(env)
     name = rds_instance(env)
     instance = describe_instance(env.aws, name)
     if instance is None:

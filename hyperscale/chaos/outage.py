@@ -18,7 +18,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from hyperscale.chaos.core import interlocked_drill
+from hyperscale.chaos.core import interlocked_drill, require_chaos_enabled
 from hyperscale.chaos.load import HTTP_ACCEPTED, HTTP_UNAVAILABLE, Answer, OrderLoad
 from hyperscale.chaos.results import OutagePlan
 from hyperscale.chaos.steady import SteadyState, hypothesis
@@ -91,11 +91,7 @@ def _outage(
     s: OutageSettings,
     progress: Progress,
 ) -> OutagePlan | DrillReport:
-    if not env.chaos.enabled:
-        raise UsageError(
-            f"chaos drills are not enabled for {env.name}",
-            hint=f"set chaos.enabled: true in environments/{env.name}.yaml",
-        )
+    require_chaos_enabled(env)
     names = ", ".join(f"{sv.name} ({sv.endpoint})" for sv in services)
     how = "SIGKILL" if s.crash else "stop (SIGTERM)"
     action = f"{how} {names} for {s.down_s:g}s, then start it again"

@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+class DryRunPlan:
+    """What a drill's --dry-run returns: nothing was done, so it exits 0."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
+        return data
+
+
 @dataclass(frozen=True)
 class PlannedKill:
     workload: str
@@ -37,7 +49,7 @@ class BudgetHeadroom:
 
 
 @dataclass(frozen=True)
-class KillPlan:
+class KillPlan(DryRunPlan):
     env: str
     namespace: str | None
     how: str
@@ -45,13 +57,6 @@ class KillPlan:
     kills: list[PlannedKill]
     budgets: list[BudgetHeadroom] = field(default_factory=list)
     dry_run: bool = True
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return ExitCode.OK
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
     def render(self, console: Console) -> None:
         where = f" namespace {self.namespace}" if self.namespace else ""
@@ -72,7 +77,7 @@ class KillPlan:
 
 
 @dataclass(frozen=True)
-class OutagePlan:
+class OutagePlan(DryRunPlan):
     """What `chaos broker-restart|db-failover --dry-run` would do; nothing was changed."""
 
     env: str
@@ -85,13 +90,6 @@ class OutagePlan:
     down_s: float
     dry_run: bool = True
 
-    @property
-    def exit_code(self) -> ExitCode:
-        return ExitCode.OK
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
-
     def render(self, console: Console) -> None:
         console.print(
             f"dry run: {self.drill} on {self.env} would {self.action}, under"
@@ -102,7 +100,7 @@ class OutagePlan:
 
 
 @dataclass(frozen=True)
-class RdsFailoverPlan:
+class RdsFailoverPlan(DryRunPlan):
     """What `chaos db-failover --dry-run` would do on an environment with an AWS account."""
 
     env: str
@@ -113,13 +111,6 @@ class RdsFailoverPlan:
     standby_zone: str | None
     action: str
     dry_run: bool = True
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return ExitCode.OK
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
     def render(self, console: Console) -> None:
         console.print(
