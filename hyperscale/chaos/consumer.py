@@ -103,7 +103,9 @@ def _drill(
             monitor.start(plan.target.victims(plan.query))
             run.checkpoint()  # aborted or interrupted: no kill
             with run.step(f"kill {victim.name}"):
-                disruption = plan.target.kill(victim, force=False, timeout_s=s.recovery_timeout_s)
+                disruption = plan.target.kill(
+                    victim, force=False, timeout_s=s.recovery_timeout_s, halt=run.halt
+                )
                 kills.append(Kill(victim, disruption, time.monotonic()))
                 run.note(f"{disruption.instance}: {disruption.how}")
             with run.step("lag until the replacement is ready and the lag is back to its level"):

@@ -247,7 +247,7 @@ def _drill(
                 run.checkpoint()  # aborted or interrupted: no further kill
                 with run.step(f"kill {victim.name} ({victim.workload})"):
                     disruption = plan.target.kill(
-                        victim, force=s.force, timeout_s=s.recovery_timeout_s
+                        victim, force=s.force, timeout_s=s.recovery_timeout_s, halt=run.halt
                     )
                     kills.append(Kill(victim, disruption, _now()))
                     run.note(f"{disruption.instance}: {disruption.how}")
