@@ -68,7 +68,7 @@ def test_rds_failover_reaches_moto_and_says_what_it_could_not_see(
     plan = json.loads(planned.stdout)["data"]
     assert (plan["instance"], plan["multi_az"], plan["zone"]) == (INSTANCE, True, zone)
 
-    outcome = _failover(isolated_app, "--recovery-timeout", "3s")
+    outcome = _failover(isolated_app, "--recovery-timeout", "2s")
     assert outcome.exit_code == 1, outcome.stdout + outcome.stderr
     report = json.loads(outcome.stdout)["data"]
     assert report["verdict"] == "deviated"
