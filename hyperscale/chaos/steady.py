@@ -77,6 +77,8 @@ class SteadyState:
     api_url: str = ""
     #: Workloads seen fully ready at the start that the drill does not target.
     others: set[str] = field(default_factory=set)
+    #: The drill takes down the API itself: its readiness is not judged while it runs.
+    api_targeted: bool = False
 
     @classmethod
     def of(
@@ -88,6 +90,7 @@ class SteadyState:
         targeted: set[str],
     ) -> SteadyState:
         platform = target.status().deployed
+        roles = {w.name: w.role for w in target.workloads()} if platform else {}
         api = next((w for w in target.workloads() if w.role == "api"), None) if platform else None
         everything = target.victims(VictimQuery(namespace=query.namespace))
         ready = {v.workload for v in everything} - {v.workload for v in everything if not v.ready}
@@ -100,12 +103,8 @@ class SteadyState:
             platform=platform,
             api_url=api.health_url if api else "",
             others=ready - targeted,
+            api_targeted=any(roles.get(w) == "api" for w in targeted),
         )
-
-    @property
-    def api_targeted(self) -> bool:
-        roles = {w.name: w.role for w in self.target.workloads()} if self.platform else {}
-        return any(roles.get(w) == "api" for w in self.targeted)
 
     def _api(self) -> list[str]:
         if not self.api_url:

@@ -45,13 +45,7 @@ class DrillStoppedError(Exception):
 
 
 class DrillRun:
-    def __init__(
-        self,
-        drill: str,
-        env: str,
-        progress: Progress = quiet,
-        halt: threading.Event | None = None,
-    ) -> None:
+    def __init__(self, drill: str, env: str, progress: Progress = quiet) -> None:
         self.drill = drill
         self.env = env
         self.progress = progress
@@ -63,7 +57,7 @@ class DrillRun:
         self._undo: list[tuple[str, Callable[[], object]]] = []
         #: Set by Ctrl-C / SIGTERM (stop_requests) or by abort(): the drill ends at its next
         #: safe point. ``stop`` says which and why; None: nobody asked.
-        self.halt = halt or threading.Event()
+        self.halt = threading.Event()
         self.stop: DrillStop | None = None
         self._lock = threading.Lock()
 
@@ -146,7 +140,7 @@ class DrillRun:
         probes in a row abort the drill (a check named ``name`` fails, saying what was seen
         and when). Without a breach the check passes, with the number of probes."""
         done = threading.Event()
-        seen = {"probes": 0, "failed": 0}
+        seen: dict[str, Any] = {"probes": 0, "failed": 0, "last_failure": ""}
 
         def watch() -> None:
             in_a_row = 0
@@ -158,6 +152,7 @@ class DrillRun:
                 seen["probes"] += 1
                 in_a_row = 0 if ok else in_a_row + 1
                 seen["failed"] += 0 if ok else 1
+                seen["last_failure"] = seen["last_failure"] if ok else detail
                 if in_a_row >= tolerance:
                     at = round(self.elapsed(), 3)
                     self.check(name, False, f"broke at {at:.2f}s: {detail}")
@@ -173,7 +168,12 @@ class DrillRun:
             done.set()
             thread.join(30)
         if self.stop is None or self.stop.kind != "aborted":
-            self.check(name, True, f"held over {seen['probes']} probe(s)")
+            alone = (
+                f", {seen['failed']} failed alone (last: {seen['last_failure']})"
+                if seen["failed"]
+                else ""
+            )
+            self.check(name, True, f"held over {seen['probes']} probe(s){alone}")
 
     def measure(self, name: str, value: Measurement) -> None:
         self.measurements[name] = value
@@ -208,9 +208,10 @@ def run_drill(
 ) -> DrillReport:
     error: str | None = None
     # Ctrl-C / SIGTERM set the run's halt event: the body ends at its next safe point and the
-    # undo runs with the signals still caught (a second one raises at once).
-    with stop_requests() as asked:
-        run = DrillRun(drill, env, progress, halt=asked)
+    # undo runs with the signals still caught (a second one raises at once; an abort does not
+    # count as the first).
+    run = DrillRun(drill, env, progress)
+    with stop_requests(also=run.halt):
         try:
             body(run)
             if run.halt.is_set():

@@ -55,7 +55,7 @@ def test_broker_restart_answers_503_fast_and_loses_no_accepted_order(
     assert measured["refused_503_while_down"] > 0  # the API said so while Kafka was away
     assert measured["answer_s_while_down_max"] <= 2.0
     assert measured["seconds_to_first_accepted_after_start"] is not None
-    assert measured["accepted_orders_lost"] == 0
+    assert measured["accepted_orders_missing"] == 0
     _landed_exactly_once(platform, shared_app, report)
 
 
@@ -67,7 +67,7 @@ def test_db_failover_restarts_mariadb_and_every_accepted_order_lands(
     assert _service_pid(platform, shared_app, "mysql") not in (None, mysql)
     names = {c["name"] for c in report["checks"] if c["ok"]}
     assert "replica replicating again" in names
-    assert report["measurements"]["accepted_orders_lost"] == 0
+    assert report["measurements"]["accepted_orders_missing"] == 0
     _landed_exactly_once(platform, shared_app, report)
 
 
