@@ -14,6 +14,11 @@ from hyperscale.clients.http import post_json
 
 HTTP_ACCEPTED = 202
 HTTP_UNAVAILABLE = 503
+#: A retry of an order whose record is still unconfirmed: the key stays reserved about a second
+#: (services/api submissions.py), "retry later", never a second order.
+HTTP_IN_PROGRESS = 409
+#: The API's "not now, retry": what it may answer while a backing service is away.
+RETRY_LATER = (HTTP_UNAVAILABLE, HTTP_IN_PROGRESS)
 
 
 @dataclass(frozen=True)

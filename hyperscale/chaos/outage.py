@@ -3,8 +3,8 @@ service of the platform (Kafka; MariaDB, the primary) stopped under a steady ord
 through the API, kept down ``--down`` seconds, started again.
 
 Judged: the platform's steady state before and after (hyperscale.chaos.steady); while the
-service is down, every order is answered fast (202 or 503, none hanging, within
-``--max-refusal``); once it is back, the API accepts orders again (measured); and every order
+service is down, every order is answered fast (202, or 503 / 409 "retry later", none hanging,
+within ``--max-refusal``); once it is back, the API accepts orders again (measured); and every order
 the API accepted lands in MySQL (none lost). While it runs, a guard aborts the drill (and the
 service is started again at once) when the API stops answering at all.
 
@@ -19,7 +19,14 @@ import time
 from dataclasses import dataclass
 
 from hyperscale.chaos.core import interlocked_drill, require_chaos_enabled
-from hyperscale.chaos.load import HTTP_ACCEPTED, HTTP_UNAVAILABLE, Answer, OrderLoad
+from hyperscale.chaos.load import (
+    HTTP_ACCEPTED,
+    HTTP_IN_PROGRESS,
+    HTTP_UNAVAILABLE,
+    RETRY_LATER,
+    Answer,
+    OrderLoad,
+)
 from hyperscale.chaos.results import OutagePlan
 from hyperscale.chaos.steady import SteadyState, hypothesis
 from hyperscale.clients.mysql_replica import replica_status
@@ -191,17 +198,19 @@ def _judge_answers(
     end = answered_at or back_at or time.monotonic()
     during = [a for a in load.answers if down_at <= a.at < end]
     refused = [a for a in during if a.status != HTTP_ACCEPTED]
-    bad = [a for a in during if a.status not in (HTTP_ACCEPTED, HTTP_UNAVAILABLE)]
+    bad = [a for a in during if a.status != HTTP_ACCEPTED and a.status not in RETRY_LATER]
     slow = [a for a in during if a.seconds > s.max_refusal_s]
     run.measure("answers_while_down", len(during))
     run.measure("refused_503_while_down", sum(1 for a in during if a.status == HTTP_UNAVAILABLE))
+    run.measure("refused_409_while_down", sum(1 for a in during if a.status == HTTP_IN_PROGRESS))
     run.measure("accepted_while_down", len(during) - len(refused))
     run.measure("answer_s_while_down_median", _median(during))
     run.measure("answer_s_while_down_max", max((a.seconds for a in during), default=None))
     run.check(
-        f"while down every order answered 202 or 503 within {s.max_refusal_s:g}s",
+        f"while down every order answered 202, or 503/409 (retry later), within"
+        f" {s.max_refusal_s:g}s",
         bool(during) and not bad and not slow,
-        f"{len(during)} answers, {len(bad)} other than 202/503"
+        f"{len(during)} answers, {len(bad)} other than 202/503/409"
         + (f" ({', '.join(sorted({str(a.status or 'no answer') for a in bad}))})" if bad else "")
         + f", {len(slow)} slower than {s.max_refusal_s:g}s",
     )
@@ -251,6 +260,13 @@ def _judge_landing(
         run.measure("accepted_orders_missing", len(missing))
         if waited is not None:
             run.measure("seconds_until_all_landed", round(time.monotonic() - started, 2))
+        # Orders of the drill's customer the API never answered 202 for: a request answered
+        # 503 whose record was delivered after all (and not retried), or a second order for a
+        # retried key. Not the drill's promise (none lost), but worth a look: in the journal.
+        beyond = sorted(landed - accepted)
+        run.measure("orders_in_mysql_not_accepted", len(beyond))
+        if beyond:
+            run.note("orders in MySQL the API did not answer 202 for", orders=beyond)
         run.check(
             "every accepted order in MySQL (none lost)",
             not missing,

@@ -302,12 +302,7 @@ class Target(Protocol):
         ...
 
     def kill(
-        self,
-        victim: Victim,
-        *,
-        force: bool,
-        timeout_s: float,
-        halt: threading.Event | None = None,
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
     ) -> Disruption:
         """Take one instance down: the polite way a budget can refuse (eviction, retried until
         ``timeout_s``, or given up once ``halt`` is set: the drill was stopped) unless

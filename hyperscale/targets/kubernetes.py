@@ -362,12 +362,7 @@ class KubernetesTarget:
         ]
 
     def kill(
-        self,
-        victim: Victim,
-        *,
-        force: bool,
-        timeout_s: float,
-        halt: threading.Event | None = None,
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
     ) -> Disruption:
         """Evict (a budget's 429 is waited on and retried until ``timeout_s``, or until
         ``halt`` is set: the drill was stopped), or with ``force`` delete with a one-second

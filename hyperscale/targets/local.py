@@ -329,12 +329,7 @@ class LocalTarget:
         return []  # supervisord restarts what dies; nothing budgets how much may die
 
     def kill(
-        self,
-        victim: Victim,
-        *,
-        force: bool,
-        timeout_s: float,
-        halt: threading.Event | None = None,
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
     ) -> Disruption:
         """SIGKILL that very process (not whatever runs under the name now): nothing to wait
         for, so nothing for ``halt`` to cut short."""
