@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from hyperscale.context import AppContext
 from hyperscale.drills.results import DrillReport
 from hyperscale.exit_codes import ExitCode
 from hyperscale.targets.local import LocalTarget
+from tests.deploy.test_local_deploy import query
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
@@ -116,3 +119,41 @@ def test_sigterm_stops_the_drill_at_its_next_safe_point_with_a_journal(
 def _api_ready(env: Environment, app: AppContext) -> bool:
     states = LocalTarget(env, app).status().workloads
     return any(w.name == "api" and w.ready for w in states)
+
+
+def _chaos_orders(env: Environment, app: AppContext) -> int:
+    sql = "SELECT COUNT(*) FROM orders WHERE customer_id LIKE 'chaos-%'"
+    return int(query(env, app, sql)[0][0])
+
+
+def test_ctrl_c_on_the_command_exits_130_with_the_verdict_and_a_journal(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    """The real command in its own process, Ctrl-C once its orders flow: exit 130 through the
+    error boundary, the report (verdict interrupted) on stdout, no traceback."""
+    environ = {
+        **os.environ,
+        "HYPERSCALE_ENVIRONMENTS_DIR": str(shared_app.environments_dir),
+        "HYPERSCALE_STATE_DIR": str(shared_app.state_dir),  # the running platform's
+    }
+    before = _pids(platform, shared_app)
+    orders = _chaos_orders(platform, shared_app)
+    argv = [sys.executable, "-m", "hyperscale", "chaos", "kill-consumer", "--env", "local",
+            "-w", "consumer-2", "--rate", "5", "--before", str(BEFORE_S), "-o", "json"]  # fmt: skip
+    drill = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=environ)  # fmt: skip
+    try:
+        wait_for(lambda: _chaos_orders(platform, shared_app) > orders, 60, "the drill's orders")
+        drill.send_signal(signal.SIGINT)
+        out, err = drill.communicate(timeout=60)  # a hang fails
+    finally:
+        if drill.poll() is None:
+            drill.kill()
+            drill.communicate()
+    assert drill.returncode == ExitCode.INTERRUPTED, err
+    assert "Traceback" not in err
+    report = json.loads(out)["data"]
+    assert report["verdict"] == "interrupted"
+    assert report["stopped"]["kind"] == "interrupted"
+    assert Path(report["journal"]).exists()
+    assert _pids(platform, shared_app)["consumer-2"] == before["consumer-2"]
