@@ -81,7 +81,12 @@ def broker_restart(
 def db_failover_local(
     env: Environment, app: AppContext, s: OutageSettings, progress: Progress = quiet
 ) -> OutagePlan | DrillReport:
-    target = require_local(env, app, "a MariaDB restart needs this machine's MariaDB", hint="")
+    target = require_local(
+        env,
+        app,
+        "a MariaDB restart needs this machine's MariaDB",
+        hint="--env local; an environment with an AWS account (infra:) fails its RDS over",
+    )
     return _outage(env, app, target, "db-failover", [SERVICE_TYPES["mysql"](env, app)], s, progress)
 
 
