@@ -25,6 +25,7 @@ APT_PACKAGES=(
   runc                    # the OCI runtime that works here (crun refuses hybrid cgroups)
   debootstrap             # `hyperscale images base`: the base image from Debian packages
   docker-registry         # `hyperscale local up registry`: the CNCF distribution registry
+  python3-apt             # ansible's apt module in --check mode against this machine (tests/legacy)
   shellcheck              # actionlint checks the workflows' run: scripts with it
   packer                  # `packer validate` / `packer fmt -check` on packer/ (1.6.6: HCL2, amazon-ebs and ansible built in)
 )
