@@ -76,6 +76,17 @@ build_tool() {
   [[ -n "$ver" ]] || die "cannot read the $module version from $dir/go.mod"
   # shellcheck disable=SC2059  # the table holds the format
   local ldflags="-s -w $(printf -- "${VERSION_LDFLAGS[$name]}" "$ver")"
+  if [[ "$name" == helm ]]; then
+    # As helm's Makefile does: the Kubernetes version `helm template` and `helm lint` assume is
+    # the client-go minor it was built with (otherwise v1.20, older than any chart's kubeVersion).
+    local client_go
+    client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$dir/go.mod")"
+    [[ "$client_go" =~ ^v0\.([0-9]+)\. ]] || die "cannot read k8s.io/client-go from $dir/go.mod"
+    local pkg
+    for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+      ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=${BASH_REMATCH[1]}"
+    done
+  fi
   local key
   key="$name $ver $( { cat "$dir/go.mod" "$dir/go.sum"; printf '%s\n' "rev=$recipe_rev" "$ldflags"; } | sha256sum | cut -c1-16)"
   if [[ "$force" != 1 && -x "$bin_dir/$name" && -f "$bin_dir/.stamp-$name" \
