@@ -71,9 +71,14 @@ def _base_role_twice_argv() -> list[str]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def base_role_twice() -> Iterator[subprocess.Popen[str]]:
+def base_role_twice(request: pytest.FixtureRequest) -> Iterator[subprocess.Popen[str] | None]:
     """The container run, started in the background with the module's first test: it waits
-    mostly on Debian's mirror, so the lint, syntax and --check runs go on meanwhile."""
+    mostly on Debian's mirror, so the lint, syntax and --check runs go on meanwhile. Not started
+    when the container test is not selected (`-m "not containers"`, `-k`)."""
+    selected = (item.name for item in request.session.items)
+    if not any(name.startswith("test_base_role_twice") for name in selected):
+        yield None
+        return
     process = subprocess.Popen(
         _base_role_twice_argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -203,12 +208,13 @@ def test_ansible_lint_production_profile_passes() -> None:
 
 @pytest.mark.containers
 def test_base_role_twice_in_a_throwaway_container_second_run_changes_nothing(
-    base_role_twice: subprocess.Popen[str],
+    base_role_twice: subprocess.Popen[str] | None,
 ) -> None:
     """The base role for real (packages installed from Debian's mirror, files written and checked
     by sshd) in a container of the project's Debian base image, removed afterwards; then again:
     0 changed. Ansible runs inside the container from the checkers' virtualenv, mounted
     read-only (same Python minor version as the image's)."""
+    assert base_role_twice is not None
     output, _ = base_role_twice.communicate(timeout=600)
     assert base_role_twice.returncode == 0, output[-5000:]
     first, second = output.split("=== second run ===")
