@@ -25,6 +25,9 @@ APT_PACKAGES=(
   runc                    # the OCI runtime that works here (crun refuses hybrid cgroups)
   debootstrap             # `hyperscale images base`: the base image from Debian packages
   docker-registry         # `hyperscale local up registry`: the CNCF distribution registry
+  python3-apt             # ansible's apt module in --check mode against this machine (tests/legacy)
+  shellcheck              # actionlint checks the workflows' run: scripts with it
+  packer                  # `packer validate` / `packer fmt -check` on packer/ (1.6.6: HCL2, amazon-ebs and ansible built in)
 )
 
 missing=()
@@ -80,4 +83,10 @@ bash scripts/build-k8s.sh >/dev/null
 bash scripts/build-tofu.sh >/dev/null
 # checkov for `hyperscale render`, in a virtualenv of its own (its pins clash with .venv's).
 bash scripts/install-checkov.sh
+# ansible-core, ansible-lint and check-jsonschema for playbooks/ and the CI definitions, in a
+# virtualenv of their own (about 65 s the first time).
+bash scripts/install-pipeline-tools.sh
+# actionlint and helm, built from their Go modules (about 1 and 8.5 minutes cold on two busy
+# cores; a no-op afterwards).
+bash scripts/build-go-tools.sh >/dev/null
 echo "bootstrap: ready"

@@ -25,7 +25,8 @@ IRSA_ROLES = {
 API_P95_PAGE_SECONDS = 0.5
 DB_CONNECTIONS_RATIO = 0.9
 DISK_USED_RATIO = 0.85
-RUNBOOK = "https://git.hyperscale.example.com/platform/hyperscale/-/blob/main/docs/runbook.md"
+#: Each alert's runbook_url is this folder + its page (docs/runbooks/, one page per alert).
+RUNBOOK = "https://git.hyperscale.example.com/platform/hyperscale/-/blob/main/docs/runbooks"
 
 
 @dataclass(frozen=True)
