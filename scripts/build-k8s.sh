@@ -5,7 +5,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (tools/k8s)
 #   etcd, etcdctl                                            (tools/k8s/etcd)
 #   kwok, kwokctl                                            (tools/k8s/kwok)
-#   kubelet, kube-proxy (the sandbox's real node)            (tools/k8s, component "node")
+#   kubelet, kube-proxy, pause (the sandbox's real node)     (tools/k8s, component "node")
 #
 # Versions are whatever the wrapper modules' go.mod files pin; go.sum files
 # are committed, so builds are reproducible (-mod=readonly).
@@ -236,7 +236,9 @@ build_node() {
   [[ "$ver" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || die "cannot parse k8s.io/kubernetes version from $dir/go.mod"
   local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
   local tags="selinux,notest,grpcnotrace"
-  local key; key="$(stamp_key node "$ver" "$dir" "tags=$tags")"
+  local pause_hash; pause_hash="$(cat "$dir/pause/go.mod" "$dir/pause/main.go" | sha256sum | cut -c1-16)"
+  local key; key="$(stamp_key node "$ver" "$dir" "tags=$tags" "pause=$pause_hash")"
+  bins+=(pause)
   if up_to_date node "$key" "${bins[@]}"; then
     log "node $ver: up to date"; return
   fi
@@ -248,7 +250,10 @@ build_node() {
     k8s.io/kubernetes/cmd/kubelet \
     k8s.io/kubernetes/cmd/kube-proxy)
   check_version "$out/kubelet" "Kubernetes $ver" --version
+  # The pod sandbox program (tools/k8s/pause): the real node's sandbox image is made from it.
+  (cd "$dir/pause" && "$GO" build -trimpath -ldflags "-s -w" -o "$out/pause" .)
   check_version "$out/kube-proxy" "Kubernetes $ver" --version
+  check_version "$out/pause" "pause (hyperscale)" -v
   install_bins node "$key" "$ver" "$out" "${bins[@]}"
 }
 

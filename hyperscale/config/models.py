@@ -347,6 +347,46 @@ class Infra(Strict):
         return self
 
 
+class RealNode(Strict):
+    """A real node beside the kwok ones: containerd and a kubelet (`cluster up --real-node`).
+
+    Everything it keeps lives under the state directory; its ports, pod range and bridge are
+    settings so that two runs on one machine never meet.
+    """
+
+    #: Start it with every `hyperscale local cluster up` (else only with --real-node).
+    enabled: bool = False
+    kubelet_port: int = Field(default=23250, ge=1, le=65535)
+    kubelet_healthz_port: int = Field(default=23248, ge=1, le=65535)
+    #: containerd's CRI streaming server (exec, attach, port-forward), on loopback.
+    containerd_stream_port: int = Field(default=23010, ge=1, le=65535)
+    #: The CNI bridge's range: one /24 (or smaller) inside the machine, never routed out.
+    pod_cidr: str = "10.244.0.0/24"
+    #: The bridge interface (at most 15 characters, Linux's limit).
+    bridge: str = Field(default="hs-cni0", pattern=r"^[a-z][a-z0-9-]{0,14}$")
+    max_pods: int = Field(default=30, ge=1, le=250)
+
+    @model_validator(mode="after")
+    def _private_range(self) -> RealNode:
+        try:
+            network = ipaddress.ip_network(self.pod_cidr)
+        except ValueError as exc:
+            raise ValueError(f"pod_cidr: {exc}") from None
+        if not network.is_private or network.version != 4 or network.prefixlen < 16:  # noqa: PLR2004 - a /16 at most
+            raise ValueError(
+                f"pod_cidr: {self.pod_cidr} must be a private IPv4 range of /16 or smaller"
+            )
+        return self
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "kubelet": self.kubelet_port,
+            "kubelet-healthz": self.kubelet_healthz_port,
+            "containerd-stream": self.containerd_stream_port,
+        }
+
+
 class LocalCluster(Strict):
     """The sandbox Kubernetes control plane of `hyperscale local cluster up` (kwok nodes)."""
 
@@ -361,6 +401,7 @@ class LocalCluster(Strict):
     zones: list[str] = Field(
         default=["us-east-1a", "us-east-1b", "us-east-1c"], min_length=1, max_length=26
     )
+    real_node: RealNode = RealNode()
 
     @property
     def context(self) -> str:

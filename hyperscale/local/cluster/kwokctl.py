@@ -30,6 +30,9 @@ BUILD_TIMEOUT_S = 1800
 #: them is created again (kwokctl keeps the stages it was created with).
 STAGES_TEMPLATE = "local/cluster/stages.yaml"
 STAGES_MARKER = "name: pod-image-pull-backoff"
+#: kwok restricted to its own nodes (the real node's pods are the kubelet's); a cluster created
+#: before that is created again too.
+KWOK_SCOPE_MARKER = "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,12 @@ class Kwokctl:
 
     @property
     def stages_current(self) -> bool:
-        """Whether the existing cluster plays the sandbox's failure stages."""
+        """Whether the existing cluster plays the sandbox's failure stages, on kwok's nodes only."""
         try:
-            return STAGES_MARKER in (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
+            text = (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
         except OSError:
             return False
+        return STAGES_MARKER in text and KWOK_SCOPE_MARKER in text
 
     def create(self) -> None:
         # --kubeconfig always: kwokctl's default is the user's real ~/.kube/config.

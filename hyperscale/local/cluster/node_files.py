@@ -1,0 +1,305 @@
+"""What the real node needs on disk: its layout, credentials, configuration and sandbox image.
+
+All of it lives under ``<state>/cluster/node`` (the system's /var/lib/kubelet, /run/containerd
+and /etc/cni are never touched), so two runs with their own state directories never meet.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import platform
+import resource
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperscale.config.models import LocalCluster
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
+from hyperscale.runner import run
+from hyperscale.templating import render_to_file
+
+#: The sandbox image's name; its tag is the pause program's digest, so a new build is a new tag.
+SANDBOX_IMAGE = "localhost/hyperscale/pause"
+#: Where Debian's containernetworking-plugins puts the CNI plugins.
+CNI_BIN_DIR = Path("/usr/lib/cni")
+#: Keeps the simulated workloads off the real node; the platform's pods tolerate it.
+REAL_NODE_TAINT = "hyperscale.dev/real-node"
+REAL_NODE_LABEL = "hyperscale.dev/node"
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """Every path of one real node."""
+
+    home: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.home / "containerd" / "containerd.sock"
+
+    @property
+    def containerd_config(self) -> Path:
+        return self.home / "containerd" / "config.toml"
+
+    @property
+    def kubelet_root(self) -> Path:
+        return self.home / "kubelet" / "root"
+
+    @property
+    def kubelet_config(self) -> Path:
+        return self.home / "kubelet" / "config.yaml"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.home / "kubelet" / "kubeconfig"
+
+    @property
+    def pki(self) -> Path:
+        return self.home / "kubelet" / "pki"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+
+def node_name(cluster: LocalCluster) -> str:
+    return f"{cluster.name}-real"
+
+
+def write_credentials(layout: NodeLayout, node: str, ca_cert: Path, ca_key: Path) -> None:
+    """A client certificate for ``system:node:<node>`` in ``system:nodes``, signed by the
+    cluster's CA: the identity the API server's Node authorizer knows a kubelet by.
+
+    Made again when the cluster's CA changed (a cluster created anew)."""
+    pki = layout.pki
+    pki.mkdir(parents=True, exist_ok=True)
+    ca_copy = pki / "ca.crt"
+    cert, key = pki / "kubelet-client.crt", pki / "kubelet-client.key"
+    ca_pem = ca_cert.read_bytes()
+    if cert.is_file() and key.is_file() and ca_copy.is_file() and ca_copy.read_bytes() == ca_pem:
+        return
+    csr = pki / "kubelet-client.csr"
+    run(
+        ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)],
+        what="generating the kubelet's key",
+    )
+    key.chmod(0o600)
+    run(
+        [
+            *("openssl", "req", "-new", "-key", str(key), "-out", str(csr)),
+            *("-subj", f"/O=system:nodes/CN=system:node:{node}"),
+        ],
+        what="making the kubelet's certificate request",
+    )
+    run(
+        [
+            *("openssl", "x509", "-req", "-in", str(csr), "-days", "365", "-out", str(cert)),
+            *("-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAserial", str(pki / "ca.srl")),
+            "-CAcreateserial",
+        ],
+        what="signing the kubelet's certificate with the cluster's CA",
+    )
+    csr.unlink(missing_ok=True)
+    shutil.copyfile(ca_cert, ca_copy)
+
+
+def kubeconfig_text(server: str, layout: NodeLayout, node: str) -> str:
+    pki = layout.pki
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "sandbox",
+                    "cluster": {"server": server, "certificate-authority": str(pki / "ca.crt")},
+                }
+            ],
+            "users": [
+                {
+                    "name": node,
+                    "user": {
+                        "client-certificate": str(pki / "kubelet-client.crt"),
+                        "client-key": str(pki / "kubelet-client.key"),
+                    },
+                }
+            ],
+            "contexts": [{"name": node, "context": {"cluster": "sandbox", "user": node}}],
+            "current-context": node,
+        },
+        indent=2,
+    )
+
+
+def max_open_files() -> int:
+    """The kubelet sets its open-files limit to this; without CAP_SYS_RESOURCE it may only
+    lower it, so it gets the hard limit it already has (its default, 1000000, is refused)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return hard if hard != resource.RLIM_INFINITY else 1_048_576
+
+
+def write_configs(
+    app: AppContext,
+    cluster: LocalCluster,
+    layout: NodeLayout,
+    *,
+    server: str,
+    sandbox_image: str,
+    registry: str,
+) -> None:
+    node = cluster.real_node
+    home = layout.home
+    for directory in (
+        home / "containerd" / "certs.d",
+        home / "cni" / "net.d",
+        home / "cni" / "ipam",
+        layout.kubelet_root,
+        home / "kubelet" / "pod-logs",
+        home / "kubelet" / "volume-plugins",
+        layout.run_dir,
+        layout.logs,
+    ):
+        directory.mkdir(parents=True, exist_ok=True)
+    runc = shutil.which("runc") or "/usr/sbin/runc"
+    render_to_file(
+        app,
+        "local/cluster/node/containerd.toml.j2",
+        layout.containerd_config,
+        home=home,
+        socket=layout.socket,
+        sandbox_image=sandbox_image,
+        stream_port=node.containerd_stream_port,
+        runc=runc,
+        cni_bin_dir=CNI_BIN_DIR,
+    )
+    render_to_file(
+        app,
+        "local/cluster/node/hosts.toml.j2",
+        home / "containerd" / "certs.d" / registry / "hosts.toml",
+        registry=registry,
+    )
+    render_to_file(
+        app,
+        "local/cluster/node/cni.conflist.j2",
+        home / "cni" / "net.d" / "10-hyperscale.conflist",
+        network=f"{cluster.name}-pods",
+        bridge=node.bridge,
+        pod_cidr=node.pod_cidr,
+        home=home,
+    )
+    render_to_file(
+        app,
+        "local/cluster/node/kubelet-config.yaml.j2",
+        layout.kubelet_config,
+        node=node,
+        home=home,
+        socket=layout.socket,
+        ca_file=layout.pki / "ca.crt",
+        max_open_files=max_open_files(),
+    )
+    layout.kubeconfig.write_text(kubeconfig_text(server, layout, node_name(cluster)))
+    layout.kubeconfig.chmod(0o600)
+
+
+def _oci_arch() -> str:
+    machine = platform.machine()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def sandbox_image_archive(pause_binary: Path, target_dir: Path) -> tuple[str, Path]:
+    """An OCI image archive holding only the pause program; its reference and path.
+
+    Written here rather than built by buildah: a few bytes of JSON and one file, no image
+    storage shared with other runs, and the same bytes every time for the same program.
+    """
+    program = pause_binary.read_bytes()
+    tag = hashlib.sha256(program).hexdigest()[:12]
+    reference = f"{SANDBOX_IMAGE}:{tag}"
+    archive = target_dir / f"pause-{tag}.tar"
+    if archive.is_file():
+        return reference, archive
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("pause")
+        info.size, info.mode = len(program), 0o755
+        tar.addfile(info, io.BytesIO(program))
+    layer_tar = layer.getvalue()
+    layer_gz = gzip.compress(layer_tar, mtime=0)
+    arch = _oci_arch()
+    config = json.dumps(
+        {
+            "architecture": arch,
+            "os": "linux",
+            "config": {"Entrypoint": ["/pause"]},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": [f"sha256:{hashlib.sha256(layer_tar).hexdigest()}"],
+            },
+        }
+    ).encode()
+
+    def descriptor(media_type: str, blob: bytes) -> dict[str, object]:
+        return {
+            "mediaType": media_type,
+            "digest": f"sha256:{hashlib.sha256(blob).hexdigest()}",
+            "size": len(blob),
+        }
+
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer_gz)],
+        }
+    ).encode()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "manifests": [
+                {
+                    **descriptor("application/vnd.oci.image.manifest.v1+json", manifest),
+                    "platform": {"architecture": arch, "os": "linux"},
+                    "annotations": {
+                        "io.containerd.image.name": reference,
+                        "org.opencontainers.image.ref.name": tag,
+                    },
+                }
+            ],
+        }
+    ).encode()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_suffix(".partial")
+    with tarfile.open(partial, mode="w") as out:
+        files = {"oci-layout": json.dumps({"imageLayoutVersion": "1.0.0"}).encode()}
+        files["index.json"] = index
+        for blob in (config, manifest, layer_gz):
+            files[f"blobs/sha256/{hashlib.sha256(blob).hexdigest()}"] = blob
+        for name, blob in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(blob)
+            out.addfile(info, io.BytesIO(blob))
+    partial.replace(archive)
+    return reference, archive
+
+
+def require_tools() -> None:
+    """containerd, ctr, runc, the CNI plugins and openssl: scripts/bootstrap.sh installs them."""
+    missing = [tool for tool in ("containerd", "ctr", "runc", "openssl") if not shutil.which(tool)]
+    if not (CNI_BIN_DIR / "bridge").is_file():
+        missing.append(f"the CNI plugins ({CNI_BIN_DIR}/bridge)")
+    if missing:
+        raise ExternalSystemError(
+            f"the real node needs {', '.join(missing)}",
+            hint="run `make bootstrap` (Debian packages containerd, runc,"
+            " containernetworking-plugins)",
+        )
