@@ -215,3 +215,8 @@ def _result(
         logs=str(kwok.cluster_dir / "logs"),
         real_node=real_node,
     )
+
+
+def real_node_down(env: Environment, app: AppContext) -> RealNodeDown | None:
+    """Only the real node down (the control plane and kwok's nodes stay); None if never up."""
+    return _real_node_down(Kwokctl(app, cluster_settings(env, app)))

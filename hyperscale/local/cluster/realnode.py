@@ -407,11 +407,20 @@ class RealNode:
         return True
 
 
+#: Set by the node lifecycle controller until it sees the node Ready (up to its monitor period,
+#: 25 s with kwokctl's settings); no pod schedules while it is there.
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
 def _node_ready(node: dict[str, Any] | None) -> bool:
+    """Ready, and schedulable as far as readiness goes (the not-ready taint is gone)."""
     if not node:
         return False
     conditions = node.get("status", {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    taints = node.get("spec", {}).get("taints") or []
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in conditions
+    ) and not any(t.get("key") == NOT_READY_TAINT for t in taints)
 
 
 def _process_env(home: Path) -> dict[str, str]:
