@@ -270,6 +270,10 @@ class KubernetesPlatform(Strict):
     gitops_revision: str = Field(default="main", min_length=1)
     api: Workload = Workload()
     consumer: Workload = Workload(cpu_request="200m", memory_request="256Mi")
+    #: Where the API and consumer pods go: any node (EKS; the sandbox's kwok nodes), or the
+    #: sandbox's real node (`hyperscale local cluster up --real-node`), whose taint they then
+    #: tolerate and whose label they select.
+    placement: Literal["any", "real-node"] = "any"
 
     @model_validator(mode="after")
     def _cidr(self) -> KubernetesPlatform:
@@ -535,3 +539,19 @@ def _local_problems(env: Environment) -> list[str]:
         if ref is not None and not ref.generated and key != "mysql.password"
     ]
     return problems
+
+
+def service_secret_refs(env: Environment) -> list[tuple[str, str, str, SecretRef]]:
+    """The Secrets the platform's pods mount: (Secret name, key, the *_FILE variable naming the
+    mounted file, the environment's reference), for each reference the environment sets."""
+    wanted: list[tuple[str, str, str, SecretRef | None]] = [
+        ("platform-mysql", "password", "MYSQL_PASSWORD_FILE", env.mysql.password),
+        ("platform-redis", "auth-token", "REDIS_PASSWORD_FILE", env.redis.auth_token),
+        (
+            "platform-kafka",
+            "sasl-password",
+            "KAFKA_SASL_PASSWORD_FILE",
+            env.kafka.security.password,
+        ),
+    ]
+    return [(name, key, variable, ref) for name, key, variable, ref in wanted if ref is not None]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +21,10 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.local.cluster import core as cluster_core
 from hyperscale.local.cluster.node_files import REAL_NODE_LABEL, REAL_NODE_TAINT
-from tests.conftest import Sandbox, invoke
+from tests.conftest import REAL_NODE_PLACEMENT, api_image, invoke
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.k8s, pytest.mark.registry, pytest.mark.containers]
-
-REAL_NODE_PLACEMENT = {
-    "nodeSelector": {REAL_NODE_LABEL: "real"},
-    "tolerations": [{"key": REAL_NODE_TAINT, "operator": "Exists", "effect": "NoSchedule"}],
-}
-
-
-@pytest.fixture(scope="module")
-def real_node(sandbox: Sandbox, shared_app: AppContext, local_env: Environment) -> Iterator[str]:
-    """The real node, started by the same code as `cluster up --real-node`; its name. It is
-    taken down at the end of the module: the other tests count kwok's nodes."""
-    result = cluster_core.up(local_env, shared_app, real_node=True)
-    assert result.real_node is not None
-    if not result.healthy:
-        pytest.fail(f"the real node is not Ready: {result.to_data()}", pytrace=False)
-    yield result.real_node.name
-    cluster_core.real_node_down(local_env, shared_app)
-
-
-def _api_image(built: dict[str, Any]) -> str:
-    api = next(image for image in built["images"] if image["name"] == "api")
-    ref, digest = next(iter(api["pushed"].items()))
-    return f"{ref}@{digest}"
 
 
 def _pod(namespace: str, image: str, **container: Any) -> Any:
@@ -101,7 +77,7 @@ def test_the_real_node_registers_beside_kwoks_nodes(
 def test_the_api_image_is_pulled_from_the_local_registry_and_runs(
     real_node: str, kube: Any, namespace: str, built: dict[str, Any], shared_app: AppContext
 ) -> None:
-    image = _api_image(built)
+    image = api_image(built)
     pod = _pod(
         namespace, image, command=["python", "-c", "import platform_api, time; time.sleep(600)"]
     )
@@ -129,7 +105,7 @@ def test_the_api_image_is_pulled_from_the_local_registry_and_runs(
 def test_a_container_that_exits_non_zero_goes_into_crash_loop_back_off(
     real_node: str, kube: Any, namespace: str, built: dict[str, Any]
 ) -> None:
-    pod = _pod(namespace, _api_image(built), command=["python", "-c", "raise SystemExit(3)"])
+    pod = _pod(namespace, api_image(built), command=["python", "-c", "raise SystemExit(3)"])
     kube.create(pod)
 
     def backing_off() -> bool:
@@ -156,7 +132,7 @@ def test_down_leaves_no_container_mount_or_interface_behind(
     shared_app: AppContext,
     local_env: Environment,
 ) -> None:
-    pod = _pod(namespace, _api_image(built), command=["sleep", "600"])
+    pod = _pod(namespace, api_image(built), command=["sleep", "600"])
     kube.create(pod)
     wait_for(
         lambda: (s := _container_state(kube, namespace, pod.metadata.name)) and s.state.running,

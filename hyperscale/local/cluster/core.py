@@ -72,12 +72,21 @@ def up(
                 ca_cert=kwok.ca_file,
                 ca_key=kwok.cluster_dir / "pki" / "ca.key",
                 registry=f"127.0.0.1:{env.runtime.registry_port}",
+                loopback_ports=backing_service_ports(env),
                 api=api,
             )
             node_state = node.state(api)
         with KubeClient(kwok.kubeconfig, cluster.context) as client:
             nodes = client.nodes()
     return _result(kwok, action, nodes, time.monotonic() - started, node_state)
+
+
+def backing_service_ports(env: Environment) -> list[int]:
+    """The local backing services a pod on the real node reaches at its own 127.0.0.1: Kafka's
+    brokers (whose metadata names 127.0.0.1), MariaDB writer and reader, Redis."""
+    endpoints = [*env.kafka.bootstrap_servers, env.mysql.writer, env.mysql.reader]
+    endpoints.append(env.redis.endpoint)
+    return sorted({e.port for e in endpoints if e.is_loopback})
 
 
 def ensure_nodes(client: KubeClient, cluster: LocalCluster) -> None:

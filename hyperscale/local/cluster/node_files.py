@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import ipaddress
 import json
 import platform
 import resource
@@ -61,6 +62,10 @@ class NodeLayout:
     @property
     def pki(self) -> Path:
         return self.home / "kubelet" / "pki"
+
+    @property
+    def cni_bin(self) -> Path:
+        return self.home / "cni" / "bin"
 
     @property
     def run_dir(self) -> Path:
@@ -155,6 +160,7 @@ def write_configs(
     server: str,
     sandbox_image: str,
     registry: str,
+    loopback_ports: list[int],
 ) -> None:
     node = cluster.real_node
     home = layout.home
@@ -179,7 +185,7 @@ def write_configs(
         sandbox_image=sandbox_image,
         stream_port=node.containerd_stream_port,
         runc=runc,
-        cni_bin_dir=CNI_BIN_DIR,
+        cni_bin_dir=layout.cni_bin,
     )
     render_to_file(
         app,
@@ -195,6 +201,8 @@ def write_configs(
         bridge=node.bridge,
         pod_cidr=node.pod_cidr,
         home=home,
+        gateway=str(next(ipaddress.ip_network(node.pod_cidr).hosts())),
+        loopback_ports=json.dumps(sorted(set(loopback_ports))),
     )
     render_to_file(
         app,

@@ -23,7 +23,7 @@ from hyperscale.clients.kube_api import KubeApi
 from hyperscale.config.models import LocalCluster
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
-from hyperscale.local.cluster import node_files
+from hyperscale.local.cluster import node_files, realnode_network
 from hyperscale.local.cluster.node_files import REAL_NODE_LABEL, NodeLayout, node_name
 from hyperscale.local.process import ManagedProcess
 from hyperscale.runner import run
@@ -95,10 +95,13 @@ class RealNodeDown:
     left_containers: list[str]
     left_mounts: list[str]
     left_interfaces: list[str]
+    left_rules: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.left_containers or self.left_mounts or self.left_interfaces)
+        return not (
+            self.left_containers or self.left_mounts or self.left_interfaces or self.left_rules
+        )
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,7 @@ class RealNodeDown:
                 "containers": self.left_containers,
                 "mounts": self.left_mounts,
                 "interfaces": self.left_interfaces,
+                "iptables_chains": self.left_rules,
             },
         }
 
@@ -139,8 +143,20 @@ class RealNode:
 
     # -- up ------------------------------------------------------------------------------------
 
-    def up(self, *, server: str, ca_cert: Path, ca_key: Path, registry: str, api: KubeApi) -> None:
+    def up(
+        self,
+        *,
+        server: str,
+        ca_cert: Path,
+        ca_key: Path,
+        registry: str,
+        loopback_ports: list[int],
+        api: KubeApi,
+    ) -> None:
+        """``loopback_ports``: the host's 127.0.0.1 ports pods reach at their own 127.0.0.1
+        (the backing services)."""
         node_files.require_tools()
+        realnode_network.require_iptables()
         if self.bin_dir is None:
             raise ExternalSystemError("the real node's binaries were not built")
         layout = self.layout
@@ -156,7 +172,10 @@ class RealNode:
             server=server,
             sandbox_image=reference,
             registry=registry,
+            loopback_ports=loopback_ports,
         )
+        realnode_network.install_plugins(layout.cni_bin, node_files.CNI_BIN_DIR)
+        realnode_network.ensure(self.settings, loopback_ports)
         with self.containerd.lock():
             if self.containerd.running() is None:
                 self.containerd.start(
@@ -275,7 +294,7 @@ class RealNode:
         self.containerd.stop(timeout=20)
         self._kill_shims()
         mounts = self._unmount_all()
-        bridge = self._delete_bridge()
+        bridge = realnode_network.remove(self.settings)
         if api is not None:
             with contextlib.suppress(ExternalSystemError):
                 api.delete("v1", "Node", self.name)
@@ -288,6 +307,7 @@ class RealNode:
             left_containers=[str(p) for p in self._shim_pids()],
             left_mounts=self.mounts(),
             left_interfaces=self.interfaces(),
+            left_rules=realnode_network.chains_left(self.settings),
         )
 
     def _drain(self, api: KubeApi) -> int:
@@ -399,12 +419,6 @@ class RealNode:
                 if master.readlink().name == bridge:
                     found.append(master.parent.name)
         return found
-
-    def _delete_bridge(self) -> bool:
-        if not (Path("/sys/class/net") / self.settings.bridge).exists():
-            return False
-        run(["ip", "link", "delete", self.settings.bridge], timeout=30)
-        return True
 
 
 #: Set by the node lifecycle controller until it sees the node Ready (up to its monitor period,
