@@ -364,6 +364,9 @@ class RealNode(Strict):
     kubelet_healthz_port: int = Field(default=23248, ge=1, le=65535)
     #: containerd's CRI streaming server (exec, attach, port-forward), on loopback.
     containerd_stream_port: int = Field(default=23010, ge=1, le=65535)
+    #: kube-proxy (Services' NodePorts on the host's loopback): its health and metrics.
+    kube_proxy_healthz_port: int = Field(default=23256, ge=1, le=65535)
+    kube_proxy_metrics_port: int = Field(default=23249, ge=1, le=65535)
     #: The CNI bridge's range: one /24 (or smaller) inside the machine, never routed out.
     pod_cidr: str = "10.244.0.0/24"
     #: The bridge interface (at most 15 characters, Linux's limit).
@@ -388,6 +391,8 @@ class RealNode(Strict):
             "kubelet": self.kubelet_port,
             "kubelet-healthz": self.kubelet_healthz_port,
             "containerd-stream": self.containerd_stream_port,
+            "kube-proxy-healthz": self.kube_proxy_healthz_port,
+            "kube-proxy-metrics": self.kube_proxy_metrics_port,
         }
 
 

@@ -1,11 +1,14 @@
 """`hyperscale deploy --env sandbox` onto the real node: the project's own images, pulled from the
 local registry, Ready through their own readiness probes (the API's /readyz asks MariaDB, Redis
-and Kafka, which the pods reach at the host's 127.0.0.1 through the node's loopback plugin)."""
+and Kafka, which the pods reach at the host's 127.0.0.1 through the node's loopback plugin); then
+`hyperscale smoke` through the API Service (a NodePort kube-proxy serves on loopback)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import socket
 from typing import Any
 
 import pytest
@@ -25,6 +28,8 @@ def real_deploy(kdeploy: KubeDeployEnv, real_node: str, built: dict[str, Any]) -
     session's images; the deploy's JSON data."""
     path = kdeploy.app.environments_dir / "sandbox.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # kube-proxy serves the API Service's NodePort there, on the host's loopback.
+    data["services"]["api_url"] = f"http://127.0.0.1:{_free_node_port()}"
     data["kubernetes"] = {
         "placement": "real-node",
         "api": {"min_replicas": 1, "max_replicas": 3, "cpu_request": "100m"},
@@ -52,6 +57,18 @@ def real_deploy(kdeploy: KubeDeployEnv, real_node: str, built: dict[str, Any]) -
     return result
 
 
+def _free_node_port() -> int:
+    """A port of the NodePort range (30000-32767) nothing on this machine listens on."""
+    for port in random.sample(range(30000, 32768), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in the NodePort range")
+
+
 def _pods(kube: Any, namespace: str, prefix: str) -> list[Any]:
     return [
         p
@@ -76,3 +93,15 @@ def test_the_platform_runs_on_the_real_node_ready_through_its_own_probes(
     assert status.imageID.rsplit("@", 1)[1] == pod.spec.containers[0].image.rsplit("@", 1)[1]
     probe = pod.spec.containers[0].readinessProbe
     assert probe.httpGet is not None  # a real HTTP probe the kubelet ran against the pod
+
+
+def test_smoke_sends_orders_through_the_api_pod_and_finds_them_in_mysql(
+    real_deploy: dict[str, Any], kdeploy: KubeDeployEnv
+) -> None:
+    outcome = invoke(kdeploy.app, "smoke", "--env", "sandbox", "-o", "json")
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
+    data = json.loads(outcome.stdout)["data"]
+    # Through kube-proxy's NodePort on loopback, the API pod, Kafka, the consumer pod, MariaDB.
+    assert data["orders_accepted"] == data["orders_sent"] > 0
+    assert data["orders_in_mysql"] == data["orders_sent"]
+    assert data["campaign_counters"] == data["expected_counters"]

@@ -154,9 +154,9 @@ def down(env: Environment, app: AppContext, *, delete: bool = False) -> ClusterD
 
 
 def _real_node_down(kwok: Kwokctl) -> RealNodeDown | None:
-    node = RealNode(kwok.app, kwok.cluster, None)
-    if not node.exists:
+    if not RealNode(kwok.app, kwok.cluster, None).exists:
         return None
+    node = RealNode(kwok.app, kwok.cluster, kwok.bin_dir)  # kube-proxy cleans up after itself
     if kwok.exists and all(c.running for c in kwok.components()):
         try:
             with KubeApi(kwok.kubeconfig, kwok.cluster.context) as api:

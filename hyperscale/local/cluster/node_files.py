@@ -60,6 +60,14 @@ class NodeLayout:
         return self.home / "kubelet" / "kubeconfig"
 
     @property
+    def kube_proxy_config(self) -> Path:
+        return self.home / "kube-proxy" / "config.yaml"
+
+    @property
+    def kube_proxy_kubeconfig(self) -> Path:
+        return self.home / "kube-proxy" / "kubeconfig"
+
+    @property
     def pki(self) -> Path:
         return self.home / "kubelet" / "pki"
 
@@ -80,30 +88,42 @@ def node_name(cluster: LocalCluster) -> str:
     return f"{cluster.name}-real"
 
 
-def write_credentials(layout: NodeLayout, node: str, ca_cert: Path, ca_key: Path) -> None:
-    """A client certificate for ``system:node:<node>`` in ``system:nodes``, signed by the
-    cluster's CA: the identity the API server's Node authorizer knows a kubelet by.
+#: Client certificates: file stem -> subject. The kubelet's is the identity the API server's
+#: Node authorizer knows a kubelet by; kube-proxy's is the user RBAC's default binding
+#: system:node-proxier names.
+def client_subjects(node: str) -> dict[str, str]:
+    return {
+        "kubelet-client": f"/O=system:nodes/CN=system:node:{node}",
+        "kube-proxy-client": "/CN=system:kube-proxy",
+    }
 
-    Made again when the cluster's CA changed (a cluster created anew)."""
+
+def write_credentials(layout: NodeLayout, node: str, ca_cert: Path, ca_key: Path) -> None:
+    """Client certificates for the kubelet and kube-proxy, signed by the cluster's CA; made
+    again when the cluster's CA changed (a cluster created anew)."""
     pki = layout.pki
     pki.mkdir(parents=True, exist_ok=True)
     ca_copy = pki / "ca.crt"
-    cert, key = pki / "kubelet-client.crt", pki / "kubelet-client.key"
     ca_pem = ca_cert.read_bytes()
-    if cert.is_file() and key.is_file() and ca_copy.is_file() and ca_copy.read_bytes() == ca_pem:
-        return
-    csr = pki / "kubelet-client.csr"
+    current = ca_copy.is_file() and ca_copy.read_bytes() == ca_pem
+    for stem, subject in client_subjects(node).items():
+        cert, key = pki / f"{stem}.crt", pki / f"{stem}.key"
+        if current and cert.is_file() and key.is_file():
+            continue
+        _sign(pki, stem, subject, ca_cert, ca_key)
+    shutil.copyfile(ca_cert, ca_copy)
+
+
+def _sign(pki: Path, stem: str, subject: str, ca_cert: Path, ca_key: Path) -> None:
+    cert, key, csr = pki / f"{stem}.crt", pki / f"{stem}.key", pki / f"{stem}.csr"
     run(
         ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)],
-        what="generating the kubelet's key",
+        what=f"generating the {stem} key",
     )
     key.chmod(0o600)
     run(
-        [
-            *("openssl", "req", "-new", "-key", str(key), "-out", str(csr)),
-            *("-subj", f"/O=system:nodes/CN=system:node:{node}"),
-        ],
-        what="making the kubelet's certificate request",
+        ["openssl", "req", "-new", "-key", str(key), "-out", str(csr), "-subj", subject],
+        what=f"making the {stem} certificate request",
     )
     run(
         [
@@ -111,13 +131,12 @@ def write_credentials(layout: NodeLayout, node: str, ca_cert: Path, ca_key: Path
             *("-CA", str(ca_cert), "-CAkey", str(ca_key), "-CAserial", str(pki / "ca.srl")),
             "-CAcreateserial",
         ],
-        what="signing the kubelet's certificate with the cluster's CA",
+        what=f"signing the {stem} certificate with the cluster's CA",
     )
     csr.unlink(missing_ok=True)
-    shutil.copyfile(ca_cert, ca_copy)
 
 
-def kubeconfig_text(server: str, layout: NodeLayout, node: str) -> str:
+def kubeconfig_text(server: str, layout: NodeLayout, user: str, stem: str) -> str:
     pki = layout.pki
     return json.dumps(
         {
@@ -131,15 +150,15 @@ def kubeconfig_text(server: str, layout: NodeLayout, node: str) -> str:
             ],
             "users": [
                 {
-                    "name": node,
+                    "name": user,
                     "user": {
-                        "client-certificate": str(pki / "kubelet-client.crt"),
-                        "client-key": str(pki / "kubelet-client.key"),
+                        "client-certificate": str(pki / f"{stem}.crt"),
+                        "client-key": str(pki / f"{stem}.key"),
                     },
                 }
             ],
-            "contexts": [{"name": node, "context": {"cluster": "sandbox", "user": node}}],
-            "current-context": node,
+            "contexts": [{"name": user, "context": {"cluster": "sandbox", "user": user}}],
+            "current-context": user,
         },
         indent=2,
     )
@@ -169,6 +188,7 @@ def write_configs(
         home / "cni" / "net.d",
         home / "cni" / "ipam",
         layout.kubelet_root,
+        home / "kube-proxy",
         home / "kubelet" / "pod-logs",
         home / "kubelet" / "volume-plugins",
         layout.run_dir,
@@ -214,8 +234,21 @@ def write_configs(
         ca_file=layout.pki / "ca.crt",
         max_open_files=max_open_files(),
     )
-    layout.kubeconfig.write_text(kubeconfig_text(server, layout, node_name(cluster)))
-    layout.kubeconfig.chmod(0o600)
+    name = node_name(cluster)
+    render_to_file(
+        app,
+        "local/cluster/node/kube-proxy-config.yaml.j2",
+        layout.kube_proxy_config,
+        node=node,
+        node_name=name,
+        kubeconfig=layout.kube_proxy_kubeconfig,
+    )
+    for path, user, stem in (
+        (layout.kubeconfig, name, "kubelet-client"),
+        (layout.kube_proxy_kubeconfig, "system:kube-proxy", "kube-proxy-client"),
+    ):
+        path.write_text(kubeconfig_text(server, layout, user, stem))
+        path.chmod(0o600)
 
 
 def _oci_arch() -> str:

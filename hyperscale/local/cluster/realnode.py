@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ NODE_READY_TIMEOUT_S = 90.0
 #: How long down waits for the kubelet to stop the node's pods before it stops them itself.
 DRAIN_TIMEOUT_S = 45.0
 CRI_NAMESPACE = "k8s.io"
+HTTP_OK = 200
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class RealNodeState:
     name: str
     containerd_pid: int | None
     kubelet_pid: int | None
+    kube_proxy_pid: int | None
     registered: bool
     ready: bool
     kubelet_version: str | None = None
@@ -65,6 +68,7 @@ class RealNodeState:
             "name": self.name,
             "containerd_pid": self.containerd_pid,
             "kubelet_pid": self.kubelet_pid,
+            "kube_proxy_pid": self.kube_proxy_pid,
             "registered": self.registered,
             "ready": self.ready,
             "kubelet_version": self.kubelet_version,
@@ -136,6 +140,9 @@ class RealNode:
         self.kubelet = ManagedProcess(
             "kubelet", self.layout.run_dir, self.layout.logs / "kubelet.log"
         )
+        self.kube_proxy = ManagedProcess(
+            "kube-proxy", self.layout.run_dir, self.layout.logs / "kube-proxy.log"
+        )
 
     @property
     def exists(self) -> bool:
@@ -188,7 +195,14 @@ class RealNode:
         with self.kubelet.lock():
             if self.kubelet.running() is None:
                 self.kubelet.start(self._kubelet_argv(), env=_process_env(layout.home))
+        with self.kube_proxy.lock():
+            if self.kube_proxy.running() is None:
+                self.kube_proxy.start(
+                    [str(self.bin_dir / "kube-proxy"), f"--config={layout.kube_proxy_config}"],
+                    env=_process_env(layout.home),
+                )
         self.wait_ready(api)
+        self._wait_kube_proxy()
 
     def _kubelet_argv(self) -> list[str]:
         assert self.bin_dir is not None  # noqa: S101 - checked by up()
@@ -229,6 +243,29 @@ class RealNode:
                 )
             time.sleep(0.2)
 
+    def _wait_kube_proxy(self, timeout: float = 60.0) -> None:
+        """Its /healthz answers 200 once it has synced the Services' rules."""
+        url = f"http://127.0.0.1:{self.settings.kube_proxy_healthz_port}/healthz"
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.kube_proxy.running() is None:
+                raise ExternalSystemError(
+                    "kube-proxy exited: " + " | ".join(self.kube_proxy.log_tail(3)),
+                    hint=f"see {self.kube_proxy.log_path}",
+                )
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(url, timeout=2) as answer,
+            ):
+                if answer.status == HTTP_OK:
+                    return
+            if time.monotonic() > deadline:
+                raise ExternalSystemError(
+                    f"kube-proxy was not healthy within {timeout:g}s",
+                    hint=f"see {self.kube_proxy.log_path}",
+                )
+            time.sleep(0.5)
+
     def wait_ready(self, api: KubeApi, timeout: float = NODE_READY_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout
         while not _node_ready(api.get("v1", "Node", self.name)):
@@ -248,6 +285,7 @@ class RealNode:
 
     def state(self, api: KubeApi | None) -> RealNodeState:
         containerd, kubelet = self.containerd.running(), self.kubelet.running()
+        proxy = self.kube_proxy.running()
         node = pods = None
         if api is not None:
             with contextlib.suppress(ExternalSystemError):
@@ -258,6 +296,7 @@ class RealNode:
             name=self.name,
             containerd_pid=containerd.pid if containerd else None,
             kubelet_pid=kubelet.pid if kubelet else None,
+            kube_proxy_pid=proxy.pid if proxy else None,
             registered=node is not None,
             ready=_node_ready(node) and kubelet is not None,
             kubelet_version=info.get("kubeletVersion"),
@@ -290,6 +329,14 @@ class RealNode:
     def down(self, api: KubeApi | None) -> RealNodeDown:
         drained = self._drain(api) if api is not None and self.kubelet.running() else 0
         self.kubelet.stop(timeout=20)
+        if self.kube_proxy.stop(timeout=20) and self.bin_dir is not None:
+            # Its Services' rules stay in the kernel when it stops: its own clean-up removes them.
+            run(
+                [str(self.bin_dir / "kube-proxy"), "--cleanup"],
+                check=False,
+                timeout=60,
+                what="kube-proxy --cleanup",
+            )
         removed = self._remove_containers() if self.containerd.running() else 0
         self.containerd.stop(timeout=20)
         self._kill_shims()
@@ -307,7 +354,7 @@ class RealNode:
             left_containers=[str(p) for p in self._shim_pids()],
             left_mounts=self.mounts(),
             left_interfaces=self.interfaces(),
-            left_rules=realnode_network.chains_left(self.settings),
+            left_rules=realnode_network.chains_left(self.settings, self.bin_dir is not None),
         )
 
     def _drain(self, api: KubeApi) -> int:

@@ -117,10 +117,18 @@ def remove(settings: RealNodeSettings) -> bool:
     return True
 
 
-def chains_left(settings: RealNodeSettings) -> list[str]:
+#: kube-proxy's top chain: there while any of its rules are.
+KUBE_PROXY_CHAIN = ("nat", "KUBE-SERVICES")
+
+
+def chains_left(settings: RealNodeSettings, kube_proxy: bool) -> list[str]:
+    """This node's chains still there, and kube-proxy's when it ran here (``kube_proxy``)."""
+    wanted = {chain: table for chain, (table, _) in chains(settings).items()}
+    if kube_proxy:
+        wanted[KUBE_PROXY_CHAIN[1]] = KUBE_PROXY_CHAIN[0]
     return [
         chain
-        for chain, (table, _) in chains(settings).items()
+        for chain, table in wanted.items()
         if _iptables("-t", table, "-n", "-L", chain, check=False) == 0
     ]
 

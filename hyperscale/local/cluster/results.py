@@ -109,7 +109,8 @@ def _render_real_node(console: Console, node: RealNodeState) -> None:
         state += " (not registered)"
     console.print(
         f"real node [bold]{node.name}[/]: {state}, kubelet {node.kubelet_version or '?'}"
-        f" (pid {pid(node.kubelet_pid)}), containerd (pid {pid(node.containerd_pid)})"
+        f" (pid {pid(node.kubelet_pid)}), containerd (pid {pid(node.containerd_pid)}),"
+        f" kube-proxy (pid {pid(node.kube_proxy_pid)})"
     )
     if node.pods:
         table = Table(show_header=True)
@@ -162,6 +163,7 @@ class ClusterDownResult:
                         ("shims", node.left_containers),
                         ("mounts", node.left_mounts),
                         ("interfaces", node.left_interfaces),
+                        ("iptables chains", node.left_rules),
                     )
                     if items
                 )
