@@ -66,6 +66,7 @@ def test_the_real_node_registers_beside_kwoks_nodes(
     assert data["real_node"]["ready"] is True
     assert data["real_node"]["kubelet_pid"]
     assert data["real_node"]["containerd_pid"]
+    assert data["real_node"]["kube_proxy_pid"]
     kwok_nodes = [n for n in data["nodes"] if n["name"] != real_node]
     assert sorted(n["zone"] for n in kwok_nodes if n["ready"]) == [
         "us-east-1a",
