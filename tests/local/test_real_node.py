@@ -17,11 +17,12 @@ import pytest
 from lightkube import ApiError, codecs
 from lightkube.resources.core_v1 import Node, Pod
 
+from hyperscale.clients.kube_api import KubeApi
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.local.cluster import core as cluster_core
 from hyperscale.local.cluster.node_files import REAL_NODE_LABEL, REAL_NODE_TAINT
-from tests.conftest import REAL_NODE_PLACEMENT, api_image, invoke
+from tests.conftest import REAL_NODE_PLACEMENT, Sandbox, api_image, invoke
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.k8s, pytest.mark.registry, pytest.mark.containers]
@@ -104,9 +105,10 @@ def test_the_api_image_is_pulled_from_the_local_registry_and_runs(
 
 
 def test_a_container_that_exits_non_zero_goes_into_crash_loop_back_off(
-    real_node: str, kube: Any, namespace: str, built: dict[str, Any]
+    real_node: str, kube: Any, namespace: str, built: dict[str, Any], sandbox: Sandbox
 ) -> None:
-    pod = _pod(namespace, api_image(built), command=["python", "-c", "raise SystemExit(3)"])
+    command = ["python", "-c", "print('about to fail', flush=True); raise SystemExit(3)"]
+    pod = _pod(namespace, api_image(built), command=command)
     kube.create(pod)
 
     def backing_off() -> bool:
@@ -117,6 +119,10 @@ def test_a_container_that_exits_non_zero_goes_into_crash_loop_back_off(
     wait_for(backing_off, 120, "CrashLoopBackOff")
     state = _container_state(kube, namespace, pod.metadata.name)
     assert state.lastState.terminated.exitCode == 3
+    # Its output, through the API server from the kubelet: what a failed deploy shows.
+    with KubeApi(sandbox.kubeconfig, sandbox.context) as api:
+        logged = api.pod_log(namespace, pod.metadata.name, "main", 20)
+    assert "about to fail" in logged, logged
 
 
 def _mounts_under(path: Path) -> list[str]:

@@ -33,6 +33,8 @@ STAGES_MARKER = "name: pod-image-pull-backoff"
 #: kwok restricted to its own nodes (the real node's pods are the kubelet's); a cluster created
 #: before that is created again too.
 KWOK_SCOPE_MARKER = "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
+#: The API server's client certificate for kubelets (a real node's logs and exec).
+KUBELET_CLIENT_MARKER = "--kubelet-preferred-address-types=InternalIP"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Kwokctl:
             bin_dir=self.bin_dir,
             kube_version=self.kube_version,
             stages=(self.app.templates_dir / STAGES_TEMPLATE).read_text(encoding="utf-8"),
+            pki_dir=self.cluster_dir / "pki",
         )
         env = {
             "KWOK_WORKDIR": str(self.workdir),
@@ -121,7 +124,7 @@ class Kwokctl:
             text = (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
         except OSError:
             return False
-        return STAGES_MARKER in text and KWOK_SCOPE_MARKER in text
+        return all(m in text for m in (STAGES_MARKER, KWOK_SCOPE_MARKER, KUBELET_CLIENT_MARKER))
 
     def create(self) -> None:
         # --kubeconfig always: kwokctl's default is the user's real ~/.kube/config.

@@ -88,6 +88,11 @@ def node_name(cluster: LocalCluster) -> str:
     return f"{cluster.name}-real"
 
 
+def node_address(cluster: LocalCluster) -> str:
+    """The pod bridge's own address (the first of the pod range): the node's InternalIP."""
+    return str(next(ipaddress.ip_network(cluster.real_node.pod_cidr).hosts()))
+
+
 #: Client certificates: file stem -> subject. The kubelet's is the identity the API server's
 #: Node authorizer knows a kubelet by; kube-proxy's is the user RBAC's default binding
 #: system:node-proxier names.
@@ -221,7 +226,7 @@ def write_configs(
         bridge=node.bridge,
         pod_cidr=node.pod_cidr,
         home=home,
-        gateway=str(next(ipaddress.ip_network(node.pod_cidr).hosts())),
+        gateway=node_address(cluster),
         loopback_ports=json.dumps(sorted(set(loopback_ports))),
     )
     render_to_file(
@@ -233,6 +238,7 @@ def write_configs(
         socket=layout.socket,
         ca_file=layout.pki / "ca.crt",
         max_open_files=max_open_files(),
+        gateway=node_address(cluster),
     )
     name = node_name(cluster)
     render_to_file(

@@ -220,6 +220,7 @@ class RealNode:
             f"--root-dir={layout.kubelet_root}",
             f"--cert-dir={layout.pki}",
             f"--hostname-override={self.name}",
+            f"--node-ip={node_files.node_address(self.cluster)}",
             "--node-labels=" + ",".join(f"{k}={v}" for k, v in labels.items()),
             "--v=1",
         ]
