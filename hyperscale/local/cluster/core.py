@@ -13,7 +13,8 @@ from hyperscale.config.models import Environment, LocalCluster
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.cluster.kwokctl import Kwokctl
-from hyperscale.local.cluster.realnode import RealNode, RealNodeDown, RealNodeState
+from hyperscale.local.cluster.node_results import RealNodeDown, RealNodeState
+from hyperscale.local.cluster.realnode import RealNode
 from hyperscale.local.cluster.results import ClusterDownResult, ClusterResult
 from hyperscale.progress import Progress, quiet
 from hyperscale.targets import require_local

@@ -14,7 +14,6 @@ import os
 import signal
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.cluster import node_files, realnode_network
 from hyperscale.local.cluster.node_files import REAL_NODE_LABEL, NodeLayout, node_name
+from hyperscale.local.cluster.node_results import PodOnNode, RealNodeDown, RealNodeState
 from hyperscale.local.process import ManagedProcess
 from hyperscale.runner import run
 
@@ -35,93 +35,6 @@ NODE_READY_TIMEOUT_S = 90.0
 DRAIN_TIMEOUT_S = 45.0
 CRI_NAMESPACE = "k8s.io"
 HTTP_OK = 200
-
-
-@dataclass(frozen=True)
-class PodOnNode:
-    namespace: str
-    name: str
-    phase: str
-    ready: bool
-    restarts: int
-    ip: str | None
-
-
-@dataclass(frozen=True)
-class RealNodeState:
-    name: str
-    containerd_pid: int | None
-    kubelet_pid: int | None
-    kube_proxy_pid: int | None
-    registered: bool
-    ready: bool
-    kubelet_version: str | None = None
-    pods: list[PodOnNode] = field(default_factory=list)
-    logs: str = ""
-
-    @property
-    def running(self) -> bool:
-        return self.containerd_pid is not None and self.kubelet_pid is not None
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "containerd_pid": self.containerd_pid,
-            "kubelet_pid": self.kubelet_pid,
-            "kube_proxy_pid": self.kube_proxy_pid,
-            "registered": self.registered,
-            "ready": self.ready,
-            "kubelet_version": self.kubelet_version,
-            "pods": [
-                {
-                    "namespace": p.namespace,
-                    "name": p.name,
-                    "phase": p.phase,
-                    "ready": p.ready,
-                    "restarts": p.restarts,
-                    "ip": p.ip,
-                }
-                for p in self.pods
-            ],
-            "logs": self.logs,
-        }
-
-
-@dataclass(frozen=True)
-class RealNodeDown:
-    """What `cluster down` did to the real node, and what it found left afterwards."""
-
-    name: str
-    pods_drained: int
-    containers_removed: int
-    mounts_removed: int
-    bridge_deleted: bool
-    left_containers: list[str]
-    left_mounts: list[str]
-    left_interfaces: list[str]
-    left_rules: list[str] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not (
-            self.left_containers or self.left_mounts or self.left_interfaces or self.left_rules
-        )
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "pods_drained": self.pods_drained,
-            "containers_removed": self.containers_removed,
-            "mounts_removed": self.mounts_removed,
-            "bridge_deleted": self.bridge_deleted,
-            "clean": self.clean,
-            "left": {
-                "containers": self.left_containers,
-                "mounts": self.left_mounts,
-                "interfaces": self.left_interfaces,
-                "iptables_chains": self.left_rules,
-            },
-        }
 
 
 class RealNode:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from hyperscale.clients.kube import NodeState
 from hyperscale.exit_codes import ExitCode
 from hyperscale.local.cluster.kwokctl import ComponentProcess
-from hyperscale.local.cluster.realnode import RealNodeDown, RealNodeState
+from hyperscale.local.cluster.node_results import RealNodeDown, RealNodeState
 
 if TYPE_CHECKING:
     from rich.console import Console
