@@ -8,6 +8,7 @@ machine itself (its mount table, its interfaces, its processes) shows nothing le
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,12 @@ def test_a_container_that_exits_non_zero_goes_into_crash_loop_back_off(
     assert "about to fail" in logged, logged
 
 
+def _iptables_save(table: str) -> str:
+    return subprocess.run(
+        ["iptables", "-t", table, "-S"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+
+
 def _mounts_under(path: Path) -> list[str]:
     root = str(path.resolve())
     lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8").splitlines()
@@ -168,5 +175,8 @@ def test_down_leaves_no_container_mount_or_interface_behind(
         cmdline = proc.info["cmdline"] or []
         assert socket not in cmdline, f"left running: {cmdline}"
         assert not any(str(node_home) in arg for arg in cmdline), f"left running: {cmdline}"
+    # kube-proxy's rules are gone too, and the route_localnet it needed is as it was before.
+    assert "KUBE-SERVICES" not in _iptables_save("nat")
+    assert "KUBE-FIREWALL" not in _iptables_save("filter")
     with pytest.raises(ApiError):
         kube.get(Node, real_node)  # the Node object is deleted with it

@@ -58,6 +58,10 @@ class RealNode:
         )
 
     @property
+    def _saved_route_localnet(self) -> Path:
+        return self.layout.run_dir / "route_localnet.before"
+
+    @property
     def exists(self) -> bool:
         return self.layout.home.is_dir()
 
@@ -110,6 +114,7 @@ class RealNode:
                 self.kubelet.start(self._kubelet_argv(), env=_process_env(layout.home))
         with self.kube_proxy.lock():
             if self.kube_proxy.running() is None:
+                realnode_network.remember_route_localnet(self._saved_route_localnet)
                 self.kube_proxy.start(
                     [str(self.bin_dir / "kube-proxy"), f"--config={layout.kube_proxy_config}"],
                     env=_process_env(layout.home),
@@ -242,8 +247,10 @@ class RealNode:
 
     def down(self, api: KubeApi | None) -> RealNodeDown:
         drained = self._drain(api) if api is not None and self.kubelet.running() else 0
+        # Set when this node's kube-proxy started: only then are KUBE-* rules ours to remove.
+        proxied = self._saved_route_localnet.exists()
         self.kubelet.stop(timeout=20)
-        if self.kube_proxy.stop(timeout=20) and self.bin_dir is not None:
+        if self.kube_proxy.stop(timeout=20) and proxied and self.bin_dir is not None:
             # Its Services' rules stay in the kernel when it stops: its own clean-up removes them.
             run(
                 [str(self.bin_dir / "kube-proxy"), "--cleanup"],
@@ -251,6 +258,8 @@ class RealNode:
                 timeout=60,
                 what="kube-proxy --cleanup",
             )
+        if proxied:
+            realnode_network.remove_kube_proxy_leftovers(self._saved_route_localnet)
         removed = self._remove_containers() if self.containerd.running() else 0
         self.containerd.stop(timeout=20)
         self._kill_shims()
@@ -268,7 +277,7 @@ class RealNode:
             left_containers=[str(p) for p in self._shim_pids()],
             left_mounts=self.mounts(),
             left_interfaces=self.interfaces(),
-            left_rules=realnode_network.chains_left(self.settings, self.bin_dir is not None),
+            left_rules=realnode_network.chains_left(self.settings, kube_proxy=proxied),
         )
 
     def _drain(self, api: KubeApi) -> int:

@@ -119,13 +119,38 @@ def remove(settings: RealNodeSettings) -> bool:
 
 #: kube-proxy's top chain: there while any of its rules are.
 KUBE_PROXY_CHAIN = ("nat", "KUBE-SERVICES")
+#: kube-proxy's guard for route_localnet (drops outside traffic to 127/8); its --cleanup
+#: leaves it, so down removes it, with the sysctl put back as it was before kube-proxy ran.
+KUBE_FIREWALL = ("filter", "KUBE-FIREWALL", ("INPUT", "OUTPUT"))
+ROUTE_LOCALNET = Path("/proc/sys/net/ipv4/conf/all/route_localnet")
 
 
-def chains_left(settings: RealNodeSettings, kube_proxy: bool) -> list[str]:
+def remember_route_localnet(saved: Path) -> None:
+    """Keep the machine's route_localnet from before the first kube-proxy start."""
+    if not saved.exists():
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(ROUTE_LOCALNET.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def remove_kube_proxy_leftovers(saved: Path) -> None:
+    """What `kube-proxy --cleanup` leaves: its KUBE-FIREWALL chain and route_localnet=1."""
+    table, chain, parents = KUBE_FIREWALL
+    for parent in parents:
+        while _iptables("-t", table, "-D", parent, "-j", chain, check=False) == 0:
+            pass
+    if _iptables("-t", table, "-F", chain, check=False) == 0:
+        _iptables("-t", table, "-X", chain, check=False)
+    if saved.exists():
+        ROUTE_LOCALNET.write_text(saved.read_text(encoding="utf-8"), encoding="utf-8")
+        saved.unlink()
+
+
+def chains_left(settings: RealNodeSettings, *, kube_proxy: bool) -> list[str]:
     """This node's chains still there, and kube-proxy's when it ran here (``kube_proxy``)."""
     wanted = {chain: table for chain, (table, _) in chains(settings).items()}
     if kube_proxy:
         wanted[KUBE_PROXY_CHAIN[1]] = KUBE_PROXY_CHAIN[0]
+        wanted[KUBE_FIREWALL[1]] = KUBE_FIREWALL[0]
     return [
         chain
         for chain, table in wanted.items()
