@@ -28,6 +28,10 @@ APT_PACKAGES=(
   python3-apt             # ansible's apt module in --check mode against this machine (tests/legacy)
   shellcheck              # actionlint checks the workflows' run: scripts with it
   packer                  # `packer validate` / `packer fmt -check` on packer/ (1.6.6: HCL2, amazon-ebs and ansible built in)
+  containerd              # `hyperscale local cluster up --real-node`: the real node's runtime (its own root and socket)
+  containernetworking-plugins  # the real node's pod network (bridge, host-local)
+  iptables                # the real node's pod network and kube-proxy's Services
+  wrk                     # load against the real node's API Service (benchmarks, HPA drills)
 )
 
 missing=()
@@ -41,10 +45,11 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Only promtool and amtool are wanted (and the registry binary, which `local up` runs on loopback):
+# Only promtool and amtool are wanted (and the registry binary, which `local up` runs on loopback,
+# and containerd, which `cluster up --real-node` runs with its own root, state and socket):
 # the packages' servers (listening on every interface)
 # must not run or start at boot.
-for unit in prometheus prometheus-alertmanager docker-registry; do
+for unit in prometheus prometheus-alertmanager docker-registry containerd; do
   if command -v systemctl >/dev/null && systemctl is-enabled "$unit" >/dev/null 2>&1; then
     ${sudo:-} systemctl disable --now "$unit" >/dev/null 2>&1 || ${sudo:-} systemctl disable "$unit" >/dev/null 2>&1 || true
   fi
@@ -75,8 +80,9 @@ fi
 # The Kafka jars go to the cache directory once; later runs find them there.
 .venv/bin/hyperscale local install kafka --env local >/dev/null
 
-# The sandbox cluster's binaries (Kubernetes, etcd, kwok) are built from Go modules once:
-# about five minutes on two cores the first time, a no-op afterwards.
+# The sandbox cluster's binaries (Kubernetes, etcd, kwok, and the real node's kubelet and
+# kube-proxy) are built from Go modules once: about five minutes on two cores the first time
+# plus up to four for the real node's, a no-op afterwards.
 bash scripts/build-k8s.sh >/dev/null
 # terraform or tofu for `hyperscale infra` and `render`: the one on PATH, else OpenTofu built
 # from its Go module (about 2.5 minutes the first time, a no-op afterwards).

@@ -36,6 +36,7 @@ from hyperscale.targets.base import (
 )
 from hyperscale.targets.kube import lock
 from hyperscale.targets.kube.apply import ApplyOutcome, apply_all, diff_all
+from hyperscale.targets.kube.direct_secrets import apply_direct_secrets
 from hyperscale.targets.kube.journal import Journal
 from hyperscale.targets.kube.objects import DEPLOY_LABEL, images
 from hyperscale.targets.kube.readiness import WaitOutcome, wait_for
@@ -188,7 +189,14 @@ class KubernetesTarget:
             previous = journal.objects(current.revision) if current else []
             revision = journal.next_revision()
             try:
-                outcome = apply_all(api, self.env.name, request.objects, previous, progress)
+                outcome = apply_all(
+                    api,
+                    self.env.name,
+                    request.objects,
+                    previous,
+                    progress,
+                    after_first_wave=lambda: apply_direct_secrets(api, self.env, self.app),
+                )
                 progress(f"waiting for {len(_deployments(outcome))} workloads")
                 waited = wait_for(api, _deployments(outcome), request.timeout_s, progress)
             except KeyboardInterrupt:
