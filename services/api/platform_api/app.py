@@ -170,7 +170,9 @@ def _routes(app: FastAPI, started: _Started) -> None:
 
     @app.post("/v1/orders", status_code=202, response_model=OrderAccepted)
     async def post_order(body: OrderInput, key: IdempotencyKey = None) -> JSONResponse:
-        return _answer(await started.get().submissions.order(body, validate_key(key)))
+        rt = started.get()
+        prices = await rt.pricing.prices(body)
+        return _answer(await rt.submissions.order(body, prices, validate_key(key)))
 
     @app.post("/v1/events", status_code=202, response_model=EventsAccepted)
     async def post_events(body: EventBatchInput) -> JSONResponse:

@@ -115,6 +115,18 @@ class Database:
 
         return await self._run("reader", fetch)
 
+    async def products(self, skus: list[str]) -> list[Product]:
+        """The products among ``skus`` (one query); an unknown SKU is simply absent."""
+
+        async def fetch(cursor: Any) -> list[Product]:
+            marks = ",".join(["%s"] * len(skus))
+            columns = "sku, name, description, price_cents, currency, updated_at"
+            query = f"SELECT {columns} FROM products WHERE sku IN ({marks})"  # noqa: S608 - %s only
+            await cursor.execute(query, skus)
+            return [Product.model_validate(row) for row in await cursor.fetchall()]
+
+        return await self._run("reader", fetch)
+
     async def upsert_product(self, sku: str, product: ProductInput) -> tuple[Product, bool]:
         """Insert or update on the writer; returns the stored row and whether it was created."""
 

@@ -17,6 +17,7 @@ from platform_api.cache import ProductCache, bounded, redis_client
 from platform_api.db import Database
 from platform_api.errors import DependencyUnavailableError
 from platform_api.idempotency import IdempotencyStore
+from platform_api.pricing import Pricing
 from platform_api.publisher import PROBE_TIMEOUT_S, Publisher
 from platform_api.settings import Settings
 from platform_api.submissions import Submissions
@@ -33,6 +34,7 @@ class Runtime:
     cache: ProductCache
     publisher: Publisher
     submissions: Submissions
+    pricing: Pricing
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -48,7 +50,7 @@ class Runtime:
             events_topic=settings.events_topic,
         )
         cache = ProductCache(redis, settings.product_cache_ttl_s)
-        return cls(settings, db, redis, cache, publisher, submissions)
+        return cls(settings, db, redis, cache, publisher, submissions, Pricing(cache, db))
 
     async def close(self) -> None:
         await self.publisher.close()

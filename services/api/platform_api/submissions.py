@@ -40,15 +40,22 @@ class Submissions:
     events_topic: str
     _background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def order(self, order: OrderInput, idempotency_key: str | None) -> Answer:
-        event = order.to_event()
+    async def order(
+        self, order: OrderInput, prices: dict[str, int], idempotency_key: str | None
+    ) -> Answer:
+        event = order.to_event(prices)
         record = Record(
             topic=self.orders_topic,
             key=str(event.order.order_id).encode(),
             value=encode_event(event),
             headers=headers_for(event),
         )
-        accepted = OrderAccepted(order_id=event.order.order_id, event_id=event.event_id)
+        accepted = OrderAccepted(
+            order_id=event.order.order_id,
+            event_id=event.event_id,
+            total_cents=event.order.total_cents,
+            currency=event.order.currency,
+        )
         body = accepted.model_dump(mode="json")
         if idempotency_key is None:
             await self._publish_one(record)

@@ -105,7 +105,7 @@ def _unseen(cursor: Cursor, records: Sequence[DecodedRecord]) -> list[DecodedRec
     return fresh
 
 
-def _rows_of(  # noqa: PLR0913 - the row lists of one batch, filled in place
+def _rows_of(
     item: DecodedRecord,
     escape: Callable[[object], str],
     topics: dict[str, str],

@@ -83,9 +83,10 @@ def decode_records(
     decoded: list[DecodedRecord] = []
     poison: list[PoisonRecord] = []
     for record in records:
+        if record.value is None:
+            poison.append(PoisonRecord(record, EmptyRecordError("the record has no value"), 1))
+            continue
         try:
-            if record.value is None:
-                raise EmptyRecordError("the record has no value")
             event = decode_event(record.value)
         except Exception as exc:  # noqa: BLE001 - see above; the error is in the dead letter
             poison.append(PoisonRecord(record, exc, attempts=1))
