@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from platform_api import metrics
 from platform_api.errors import ApiError
-from platform_api.idempotency import HEADER, validate_key
+from platform_api.idempotency import HEADER, require_key
 from platform_api.runtime import Runtime
 from platform_api.schemas import (
     IDENTIFIER_PATTERN,
@@ -35,6 +35,8 @@ from platform_api.submissions import Answer
 
 Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="Product SKU")]
 CampaignId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Campaign id")]
+#: The principal of a request made without authentication.
+ANONYMOUS = "anonymous"
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER)]
 
 
@@ -170,9 +172,10 @@ def _routes(app: FastAPI, started: _Started) -> None:
 
     @app.post("/v1/orders", status_code=202, response_model=OrderAccepted)
     async def post_order(body: OrderInput, key: IdempotencyKey = None) -> JSONResponse:
+        idempotency_key = require_key(key)
         rt = started.get()
         prices = await rt.pricing.prices(body)
-        return _answer(await rt.submissions.order(body, prices, validate_key(key)))
+        return _answer(await rt.submissions.order(body, prices, ANONYMOUS, idempotency_key))
 
     @app.post("/v1/events", status_code=202, response_model=EventsAccepted)
     async def post_events(body: EventBatchInput) -> JSONResponse:

@@ -73,6 +73,10 @@ class Database:
             await pool.wait_closed()
         self._pools.clear()
 
+    async def run(self, role: Role, operation: Callable[[Any], Awaitable[T]]) -> T:
+        """``operation(cursor)`` on a pooled connection of ``role``, under the deadline."""
+        return await self._run(role, operation)
+
     async def _run(self, role: Role, operation: Callable[[Any], Awaitable[T]]) -> T:
         pool = self._pools[role]
         try:

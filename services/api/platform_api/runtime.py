@@ -45,7 +45,7 @@ class Runtime:
         publisher.start()
         submissions = Submissions(
             publisher=publisher,
-            idempotency=IdempotencyStore(redis, settings.idempotency_ttl_s),
+            idempotency=IdempotencyStore(db),
             orders_topic=settings.orders_topic,
             events_topic=settings.events_topic,
         )

@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     redis_password_file: Path | None = None
 
     product_cache_ttl_s: int = Field(default=300, ge=1)
-    idempotency_ttl_s: int = Field(default=86_400, ge=60)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

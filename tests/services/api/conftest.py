@@ -85,6 +85,7 @@ def backends(local_services: Environment, shared_app: AppContext) -> Iterator[Ba
     from confluent_kafka.admin import AdminClient, NewTopic
 
     apply_migrations(local_services, shared_app, shared_app.services_dir / "schema" / "migrations")
+    _price_list(local_services, shared_app)
     orders, events = unique_id("api-test-orders"), unique_id("api-test-events")
     admin = AdminClient({"bootstrap.servers": local_services.kafka.bootstrap})
     created = admin.create_topics([NewTopic(orders, 3, 1), NewTopic(events, 3, 1)])
@@ -93,6 +94,38 @@ def backends(local_services: Environment, shared_app: AppContext) -> Iterator[Ba
     yield Backends(local_services, shared_app, orders, events)
     for future in admin.delete_topics([orders, events]).values():
         future.result(30)
+
+
+#: The products ``an_order`` orders, at these prices (cents, EUR).
+PRICE_LIST = {"SKU-A": 1250, "SKU-B": 999}
+
+
+def _price_list(env: Environment, app: AppContext) -> None:
+    """The products orders name, at known prices: prices are the catalogue's, never the client's."""
+    import pymysql
+    import redis
+
+    cfg = env.mysql
+    conn = pymysql.connect(
+        host=cfg.writer.host,
+        port=cfg.writer.port,
+        user=cfg.user,
+        password=resolve_secret(app, cfg.password),
+        database=cfg.database,
+        autocommit=True,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO products (sku, name, price_cents, currency) VALUES (%s, %s, %s, 'EUR')"
+                " ON DUPLICATE KEY UPDATE price_cents = VALUES(price_cents), currency = 'EUR'",
+                [(sku, f"Test {sku}", price) for sku, price in PRICE_LIST.items()],
+            )
+    finally:
+        conn.close()
+    client = redis.Redis.from_url(f"redis://{env.redis.endpoint}/{env.redis.db}")
+    client.delete(*(f"product:{sku}" for sku in PRICE_LIST))
+    client.close()
 
 
 @dataclass(frozen=True)

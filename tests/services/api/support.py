@@ -133,6 +133,12 @@ class ApiClient:
     def post(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
         return self.request("POST", path, body, headers)
 
+    def order(self, body: Any, key: str | None = None) -> Reply:
+        """POST /v1/orders with an Idempotency-Key (a fresh one unless given)."""
+        return self.post(
+            "/v1/orders", body, {"Idempotency-Key": str(uuid.uuid4()) if key is None else key}
+        )
+
     def healthy(self) -> bool:
         try:
             return self.get("/healthz").status == 200

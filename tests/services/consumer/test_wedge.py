@@ -58,7 +58,11 @@ def _order_json(occurred_at: Any, **order: Any) -> dict[str, Any]:
 
 
 def test_an_order_at_the_end_of_time_is_dead_lettered_and_the_partition_moves_on(
-    start_consumer: StartConsumer, producer: EventProducer, topics: Topics, mysql: MySQL, bootstrap: str
+    start_consumer: StartConsumer,
+    producer: EventProducer,
+    topics: Topics,
+    mysql: MySQL,
+    bootstrap: str,
 ) -> None:
     before, after = order_event(), order_event()
     producer.send(topics.orders, before, partition=0)
@@ -108,18 +112,18 @@ _json_leaf = (
 )
 _json = st.recursive(
     _json_leaf,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-_moments = st.sampled_from(EDGE_MOMENTS) | st.datetimes(
-    timezones=st.none() | st.timezones()
-).map(lambda d: d.isoformat())
+_moments = st.sampled_from(EDGE_MOMENTS) | st.datetimes(timezones=st.none() | st.timezones()).map(
+    lambda d: d.isoformat()
+)
 _edge_ints = st.sampled_from([0, 1, -1, 10_000, 10_001, 100_000_000, 2**63 - 1, 2**63, 2**64])
 _skus = st.sampled_from(["SKU-1", "A", "Z" * 64, "Z" * 65, "", "sku", "É"]) | st.text(max_size=70)
 _lines = st.lists(
-    st.fixed_dictionaries(
-        {"sku": _skus, "quantity": _edge_ints, "unit_price_cents": _edge_ints}
-    ),
+    st.fixed_dictionaries({"sku": _skus, "quantity": _edge_ints, "unit_price_cents": _edge_ints}),
     min_size=0,
     max_size=3,
 )
@@ -188,7 +192,9 @@ def test_any_record_is_applied_or_dead_lettered_never_a_crash(
         ids = sorted({item.event_id for item in kept})
         with connection.cursor() as cursor:
             marks = ",".join(["%s"] * len(ids))
-            cursor.execute(f"SELECT event_id FROM processed_events WHERE event_id IN ({marks})", ids)
+            cursor.execute(
+                f"SELECT event_id FROM processed_events WHERE event_id IN ({marks})", ids
+            )
             stored = {str(row[0]) for row in cursor.fetchall()}
         connection.commit()
         # Not dead-lettered means applied: now, or before (a repeated event id is skipped).

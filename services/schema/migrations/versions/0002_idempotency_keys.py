@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0002_idempotency"
 down_revision = "0001"
@@ -31,7 +32,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(32), nullable=False),
         sa.Column("fingerprint", sa.CHAR(64), nullable=False),
         sa.Column("event_id", sa.CHAR(36), nullable=False),
-        sa.Column("event", sa.dialects.mysql.MEDIUMBLOB, nullable=False),
+        sa.Column("event", mysql.MEDIUMTEXT, nullable=False),
         sa.Column("status", sa.SmallInteger, nullable=True),
         sa.Column("response", sa.Text, nullable=True),
         sa.Column(
