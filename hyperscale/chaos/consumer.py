@@ -22,7 +22,8 @@ from hyperscale.chaos.core import (
 )
 from hyperscale.chaos.monitor import Kill, ReadinessMonitor, recovery_times
 from hyperscale.chaos.results import KillPlan
-from hyperscale.clients.http import post_json
+from hyperscale.clients.http import post_json, send_json
+from hyperscale.clients.tokens import access_token, bearer
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.drills.engine import DrillRun
@@ -34,6 +35,8 @@ from hyperscale.targets import for_env
 from hyperscale.targets.base import VictimQuery
 
 HTTP_ACCEPTED = 202
+#: The product the drill orders (put into the catalogue first: prices are the catalogue's).
+CHAOS_SKU = "CHAOS-1"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class OrderLoad:
     url: str
     rate: float
     customer: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:10]}")
+    #: The bearer token's header (never logged).
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
     accepted: list[str] = field(default_factory=list)
     refused: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -76,10 +81,10 @@ class OrderLoad:
         body = {
             "customer_id": self.customer,
             "currency": "EUR",
-            "lines": [{"sku": "CHAOS-1", "quantity": 1, "unit_price_cents": 100}],
+            "lines": [{"sku": CHAOS_SKU, "quantity": 1}],
         }
         while not self._stop.wait(interval):
-            key = {"Idempotency-Key": f"{self.customer}-{index}"}
+            key = {"Idempotency-Key": f"{self.customer}-{index}", **self.headers}
             try:
                 status, answer = post_json(f"{self.url}/v1/orders", body, key, timeout=5.0)
             except OSError:
@@ -137,7 +142,10 @@ def _drill(
     ):
         return
     api = next(w.address for w in plan.target.workloads() if w.role == "api")
-    load = OrderLoad(api.rstrip("/"), s.rate)
+    auth = bearer(access_token(env, app))
+    product = {"name": "Chaos drill item", "price_cents": 100, "currency": "EUR"}
+    send_json("PUT", f"{api.rstrip('/')}/v1/products/{CHAOS_SKU}", product, auth)
+    load = OrderLoad(api.rstrip("/"), s.rate, headers=auth)
     with run.step(f"orders at {s.rate:g}/s for {s.before_s:g}s (customer {load.customer})"):
         load.start()
         run.undo_later("stop the orders", load.stop)

@@ -20,6 +20,7 @@ class ApiError(Exception):
         self.message = message
         self.retry_after_s = retry_after_s
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, **self.extra}

@@ -16,6 +16,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +75,13 @@ CACHE_INVALIDATION_FAILURES = Counter(
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve(host: str, port: int) -> Any:
+    """``/metrics`` on its own listener (a thread), apart from the public routes: the load
+    balancer forwards only the API's port, Prometheus scrapes this one inside the cluster."""
+    server, _thread = start_http_server(port, addr=host)
+    return server
 
 
 class MetricsMiddleware:

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from platform_api.auth import Authenticator, KeySource
 from platform_api.cache import ProductCache, bounded, redis_client
 from platform_api.db import Database
 from platform_api.errors import DependencyUnavailableError
@@ -35,9 +36,13 @@ class Runtime:
     publisher: Publisher
     submissions: Submissions
     pricing: Pricing
+    auth: Authenticator
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
+        keys = KeySource(settings.auth_jwks_file, settings.auth_jwks_url)
+        keys.load_now()
+        auth = Authenticator(settings.auth_issuer, settings.auth_audience, keys)
         db = Database(settings)
         await db.start()
         redis = redis_client(settings)
@@ -50,7 +55,7 @@ class Runtime:
             events_topic=settings.events_topic,
         )
         cache = ProductCache(redis, settings.product_cache_ttl_s)
-        return cls(settings, db, redis, cache, publisher, submissions, Pricing(cache, db))
+        return cls(settings, db, redis, cache, publisher, submissions, Pricing(cache, db), auth)
 
     async def close(self) -> None:
         await self.publisher.close()

@@ -26,14 +26,14 @@ def test_readyz_reports_each_dependency(api: ApiClient) -> None:
 
 
 def test_metrics_count_requests_by_route_template(api: ApiClient, catalogue: Catalogue) -> None:
-    before = api.get("/metrics").text
+    before = api.metrics().text
     route = "/v1/products/{sku}"
     seen = metric_value(before, "http_requests_total", method="GET", route=route, status="200")
     api.get(f"/v1/products/{catalogue.stocked}")
     api.get(f"/v1/products/{catalogue.bare}")
     api.get("/no/such/route")
 
-    reply = api.get("/metrics")
+    reply = api.metrics()
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/plain")
     text = reply.text

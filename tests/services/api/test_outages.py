@@ -62,7 +62,7 @@ def test_kafka_unreachable_orders_and_events_get_503_fast(
         assert events.json["unconfirmed_indexes"] == []
 
         assert api.get("/healthz").status == 200  # alive: not a reason to restart it
-        metrics = api.get("/metrics").text
+        metrics = api.metrics().text
         failures = metric_value(
             metrics,
             "kafka_delivery_failures_total",
@@ -97,7 +97,7 @@ def test_a_producer_unreachable_too_long_is_replaced_and_a_healthy_one_is_not(
 
 
 def replacements(api: ApiClient) -> float:
-    return metric_value(api.get("/metrics").text, "kafka_producer_replacements_total") or 0
+    return metric_value(api.metrics().text, "kafka_producer_replacements_total") or 0
 
 
 def test_mysql_outage_answers_503_fast_and_recovers(
@@ -162,7 +162,7 @@ def test_redis_outage_reads_fall_through_to_mysql_and_recover(
             keyed = api.order(an_order(), str(uuid.uuid4()))
             assert keyed.status == 202, keyed
 
-            metrics = api.get("/metrics").text
+            metrics = api.metrics().text
             assert (metric_value(metrics, "product_cache_lookups_total", result="error") or 0) >= 1
 
             link.restore()
