@@ -6,6 +6,7 @@ application starts (not at import), or passed to ``create_app`` directly.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,8 +17,9 @@ from fastapi.responses import JSONResponse, Response
 
 from platform_api import metrics
 from platform_api.auth import Principal
-from platform_api.errors import ApiError
+from platform_api.errors import ApiError, DependencyUnavailableError
 from platform_api.idempotency import HEADER, require_key
+from platform_api.limits import BodySizeLimit
 from platform_api.runtime import Runtime
 from platform_api.schemas import (
     IDENTIFIER_PATTERN,
@@ -33,6 +35,8 @@ from platform_api.schemas import (
 )
 from platform_api.settings import Settings
 from platform_api.submissions import Answer
+
+log = logging.getLogger(__name__)
 
 Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="Product SKU")]
 CampaignId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Campaign id")]
@@ -98,15 +102,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.started = started
     app.add_middleware(metrics.MetricsMiddleware)
+    # Added last, so outermost: a body over the limit is refused before anything reads it.
+    limit = settings.max_body_bytes if settings is not None else _max_body_from_env()
+    app.add_middleware(BodySizeLimit, max_bytes=limit)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     _routes(app, started)
     return app
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+def _max_body_from_env() -> int:
+    """``MAX_BODY_BYTES`` when the app is built before its settings are read (``app`` below)."""
+    import os
+
+    default = Settings.model_fields["max_body_bytes"].default
+    raw = os.environ.get("MAX_BODY_BYTES", "")
+    return int(raw) if raw.isdigit() else int(default)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, ApiError):  # registered for ApiError only
         raise exc
+    if isinstance(exc, DependencyUnavailableError):
+        log.warning(
+            "%s %s: 503, %s unavailable: %s",
+            request.method,
+            request.url.path,
+            exc.dependency,
+            exc.detail,
+        )
     headers = dict(exc.headers)
     if exc.retry_after_s is not None:
         headers["Retry-After"] = str(exc.retry_after_s)

@@ -119,7 +119,7 @@ class Database:
 
         return await self._run("reader", fetch)
 
-    async def products(self, skus: list[str]) -> list[Product]:
+    async def products(self, skus: list[str], role: Role = "reader") -> list[Product]:
         """The products among ``skus`` (one query); an unknown SKU is simply absent."""
 
         async def fetch(cursor: Any) -> list[Product]:
@@ -129,7 +129,7 @@ class Database:
             await cursor.execute(query, skus)
             return [Product.model_validate(row) for row in await cursor.fetchall()]
 
-        return await self._run("reader", fetch)
+        return await self._run(role, fetch)
 
     async def upsert_product(self, sku: str, product: ProductInput) -> tuple[Product, bool]:
         """Insert or update on the writer; returns the stored row and whether it was created."""

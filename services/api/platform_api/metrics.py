@@ -21,6 +21,10 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "<unmatched>"
+#: Methods labelled as themselves; any other (a client can invent one per request) is OTHER, so
+#: the series stay bounded (issue 19 item 8).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 # ``*_created`` series double the series count and no dashboard or rule here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
@@ -61,6 +65,11 @@ KAFKA_PRODUCER_REPLACEMENTS = Counter(
     "kafka_producer_replacements_total",
     "Producers replaced by a new one: after a fatal error, or after the cluster was unreachable"
     " for longer than the replacement delay (a librdkafka producer was seen to stop reconnecting).",
+)
+DEPENDENCY_UP = Gauge(
+    "platform_dependency_up",
+    "1 when the dependency answered the last readiness check, 0 when it did not.",
+    ["dependency"],
 )
 CACHE_LOOKUPS = Counter(
     "product_cache_lookups_total",
@@ -111,6 +120,8 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = str(scope["method"])
+            if method not in KNOWN_METHODS:
+                method = OTHER_METHOD
             series = self._series.get((route, method, status))
             if series is None:
                 series = (

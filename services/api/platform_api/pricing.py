@@ -2,7 +2,7 @@
 
 An order names SKUs and quantities; each line is priced at the product's ``price_cents`` read
 through the product cache (invalidated on every product update, so a new price applies as soon
-as the update is answered) with the MySQL reader behind it.
+as the update is answered) with the MySQL writer behind it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class Pricing:
         missing = [sku for sku in skus if sku not in products]
         if not missing:
             return products
-        stored = await self._db.products(missing)
+        # The writer, not the replica: a price updated a moment ago may not have reached the
+        # replica yet, and an order must not be charged (or cached) at the old one.
+        stored = await self._db.products(missing, role="writer")
         for product in stored:
             products[product.sku] = product
         if result != "error" and stored:
