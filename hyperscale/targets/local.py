@@ -112,6 +112,12 @@ class LocalTarget:
             "MYSQL_PASSWORD_FILE": str(self._mysql_password_file()),
             "MYSQL_TLS": str(env.mysql.tls).lower(),
             "PLATFORM_RELEASE": release_fingerprint(self.app.repo_root),
+            # This checkout's services, whatever the virtualenv's editable installs point at
+            # (a second worktree shares the first one's .venv).
+            "PYTHONPATH": os.pathsep.join(
+                str(self.app.repo_root / "services" / name)
+                for name in ("api", "consumer", "events")
+            ),
             "PATH": os.defpath,
             "LANG": "C.UTF-8",
         }
