@@ -156,7 +156,10 @@ class MySQL(Strict):
     database: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$")
     user: str = Field(pattern=r"^[A-Za-z0-9_]{1,32}$")
     password: SecretRef
+    #: TLS, always verified: the certificate chain against ``ca_file`` (the RDS CA bundle) or
+    #: the system trust store, and the server's name against ``writer``/``reader``.
     tls: bool = False
+    ca_file: str | None = None
 
 
 class Redis(Strict):
