@@ -361,9 +361,12 @@ class KubernetesTarget:
             for b in found
         ]
 
-    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
-        """Evict (a budget's 429 is waited on and retried until ``timeout_s``), or with
-        ``force`` delete with a one-second grace period."""
+    def kill(
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
+    ) -> Disruption:
+        """Evict (a budget's 429 is waited on and retried until ``timeout_s``, or until
+        ``halt`` is set: the drill was stopped), or with ``force`` delete with a one-second
+        grace period."""
         from hyperscale.clients.kube_pods import delete_pod, evict_pod
         from hyperscale.errors import CheckFailedError
 
@@ -374,6 +377,7 @@ class KubernetesTarget:
                 return Disruption(victim.workload, victim.name, "deleted (--force, grace 1s)")
             deadline = time.monotonic() + timeout_s
             refusals = 0
+            halt = halt or threading.Event()
             while not evict_pod(api, namespace, victim.name, victim.uid):
                 refusals += 1
                 if time.monotonic() >= deadline:
@@ -382,7 +386,11 @@ class KubernetesTarget:
                         f" {refusals} time(s) over {timeout_s:g}s",
                         hint="wait for the workload to be healthy again, or --force to delete",
                     )
-                time.sleep(0.5)
+                if halt.wait(0.5):
+                    raise CheckFailedError(
+                        f"the eviction of {namespace}/{victim.name} was given up after"
+                        f" {refusals} budget refusal(s): the drill was stopped"
+                    )
         how = "evicted" + (f" after {refusals} budget refusal(s)" if refusals else "")
         return Disruption(victim.workload, victim.name, how)
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -357,8 +358,11 @@ class LocalTarget:
     def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
         return []  # supervisord restarts what dies; nothing budgets how much may die
 
-    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
-        """SIGKILL that very process (not whatever runs under the name now)."""
+    def kill(
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
+    ) -> Disruption:
+        """SIGKILL that very process (not whatever runs under the name now): nothing to wait
+        for, so nothing for ``halt`` to cut short."""
         try:
             os.kill(int(victim.uid), signal.SIGKILL)
         except ProcessLookupError:

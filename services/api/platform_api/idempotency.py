@@ -2,9 +2,10 @@
 
 ``POST /v1/orders`` requires an ``Idempotency-Key``. The first request with a key stores, under
 the primary key ``(principal, key)`` of ``idempotency_keys``, the fingerprint of the request and
-the exact event it makes: its ``event_id`` and ``order_id`` are derived from the principal and
-the key, its prices are the catalogue's at that moment. Every request with the key then
-publishes that same record, and the consumer applies an event id once. So:
+the exact event it makes: its ``event_id`` and ``order_id`` (minted once, UUIDv7), its prices as
+the catalogue had them. The unique key binds those ids to the key: every later request with the
+key, or one racing the first, publishes that same stored record, and the consumer applies an
+event id once. So:
 
 - a 503 whose record landed after all, then a retry: the same event again, one order;
 - two requests racing with one key: both publish the same event, one order, the same answer;
@@ -21,7 +22,6 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 #: Visible ASCII, no spaces: UUIDs, ULIDs and the like.
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-#: The ids derived from a key live in this namespace (uuid5), fixed for ever.
-ID_NAMESPACE = uuid.UUID("5b0f3f3e-9c1e-4d7a-9a59-7d3c1f0e2a61")
 _DUPLICATE_KEY = 1062
 
 
@@ -71,11 +69,6 @@ def require_key(raw: str | None) -> str:
 def fingerprint(document: Any) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def derived_id(kind: str, principal: str, key: str) -> uuid.UUID:
-    """The id a key stands for, the same on every replica and every retry."""
-    return uuid.uuid5(ID_NAMESPACE, f"{kind}\0{principal}\0{key}")
 
 
 class IdempotencyStore:

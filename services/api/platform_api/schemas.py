@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
+from platform_events.ids import new_id
 from platform_events.models import (
     IDENTIFIER,
     SKU,
@@ -118,7 +119,9 @@ class OrderInput(_Input):
 
     def to_event(self, prices: dict[str, int]) -> OrderCreated:
         return OrderCreated(
-            event_id=uuid4(), occurred_at=datetime.now(UTC), order=self.to_payload(uuid4(), prices)
+            event_id=new_id(),
+            occurred_at=datetime.now(UTC),
+            order=self.to_payload(new_id(), prices),
         )
 
 
@@ -141,7 +144,7 @@ class MarketingEventInput(_Input):
         return self
 
     def to_event(self) -> MarketingEvent:
-        return MarketingEvent(event_id=uuid4(), occurred_at=datetime.now(UTC), **self.model_dump())
+        return MarketingEvent(event_id=new_id(), occurred_at=datetime.now(UTC), **self.model_dump())
 
 
 class EventBatchInput(_Input):

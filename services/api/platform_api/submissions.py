@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from platform_events.ids import new_id
 from platform_events.models import OrderCreated, decode_event, encode_event, headers_for
 
 from platform_api.errors import DependencyUnavailableError
-from platform_api.idempotency import IdempotencyStore, derived_id, fingerprint
+from platform_api.idempotency import IdempotencyStore, fingerprint
 from platform_api.publisher import Publisher, Record
 from platform_api.schemas import EventBatchInput, EventsAccepted, OrderAccepted, OrderInput
 
@@ -40,10 +41,12 @@ class Submissions:
     async def order(
         self, order: OrderInput, prices: dict[str, int], principal: str, idempotency_key: str
     ) -> Answer:
+        # New ids (UUIDv7) for a first request; a key seen before stands for its stored event
+        # instead, whatever this request would have made (claim() below).
         event = OrderCreated(
-            event_id=derived_id("order.created", principal, idempotency_key),
+            event_id=new_id(),
             occurred_at=datetime.now(UTC),
-            order=order.to_payload(derived_id("order", principal, idempotency_key), prices),
+            order=order.to_payload(new_id(), prices),
         )
         claim = await self.idempotency.claim(
             "orders",

@@ -1,11 +1,11 @@
 """Idempotency keys of orders, durable: one row per (client, key) under a primary key.
 
-Revision ID: 0002_idempotency
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30
 
-The row holds the exact event the key stands for (ids derived from the key, prices as they
-were when it was first used), so a retry publishes the same record again and the consumer
+The row holds the exact event the key stands for (its ids minted once, prices as they were
+when it was first used), so a retry publishes the same record again and the consumer
 applies it once. Rows are not expired by the API: a key that vanished while its event is still
 on the topic could be reused for another order (prune only rows older than the topics'
 retention plus the clients' retry window).
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0002_idempotency"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
