@@ -93,9 +93,30 @@ def platform(local_services: Environment, shared_app: AppContext) -> Iterator[En
 
     was_running = LocalTarget(local_services, shared_app).supervisor.running()
     deploy_core.deploy(local_services, shared_app)
+    _platform_catalogue(local_services, shared_app)
     yield local_services
     if not was_running:
         LocalTarget(local_services, shared_app).stop()
+
+
+#: Products the platform tests order, at known prices (cents, EUR): prices are the catalogue's.
+PLATFORM_PRICES = {"TEE-1": 1999, "OTHER-1": 1999}
+
+
+def _platform_catalogue(env: Environment, app: AppContext) -> None:
+    """A token for the tests' requests (tests.support.API_AUTH) and their products, put through
+    the API as any client with catalog:write would."""
+    from hyperscale.clients.http import send_json
+    from hyperscale.clients.tokens import access_token, bearer
+    from tests.support import API_AUTH
+
+    API_AUTH.clear()
+    API_AUTH.update(bearer(access_token(env, app)))
+    base = str(env.services.api_url).rstrip("/")
+    for sku, price in PLATFORM_PRICES.items():
+        product = {"name": f"Test {sku}", "price_cents": price, "currency": "EUR"}
+        status, answer = send_json("PUT", f"{base}/v1/products/{sku}", product, API_AUTH)
+        assert status in {200, 201}, (sku, status, answer)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from hyperscale.chaos.core import (
     guarded_drill,
     plan_kills,
 )
-from hyperscale.chaos.load import OrderLoad
+from hyperscale.chaos.load import order_load
 from hyperscale.chaos.monitor import Kill, ReadinessMonitor, recovery_times
 from hyperscale.chaos.results import KillPlan
 from hyperscale.chaos.steady import SteadyState, group_lag, guarded, hypothesis
@@ -86,7 +86,7 @@ def _drill(
     if not hypothesis(run, "before", steady, timeout):  # the lag under the SLO included
         return
     api = next(w.address for w in plan.target.workloads() if w.role == "api")
-    load = OrderLoad(api.rstrip("/"), s.rate)
+    load = order_load(env, app, api.rstrip("/"), s.rate)
     monitor = ReadinessMonitor(plan.target, plan.query, [])
     kills: list[Kill] = []
     peak, back, level = 0, None, 0

@@ -10,15 +10,23 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from hyperscale.clients.http import post_json
+from hyperscale.clients.http import post_json, send_json
+from hyperscale.clients.tokens import access_token, bearer
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
 
 HTTP_ACCEPTED = 202
 HTTP_UNAVAILABLE = 503
-#: A retry of an order whose record is still unconfirmed: the key stays reserved about a second
-#: (services/api submissions.py), "retry later", never a second order.
+#: "Retry later" for an order whose key is busy. The API no longer answers it for orders (a key
+#: stands for one stored event, published again on a retry), but a drill against an older API
+#: may still see it.
 HTTP_IN_PROGRESS = 409
 #: The API's "not now, retry": what it may answer while a backing service is away.
 RETRY_LATER = (HTTP_UNAVAILABLE, HTTP_IN_PROGRESS)
+#: The product the drills order, put into the catalogue first: prices are the catalogue's.
+CHAOS_SKU = "CHAOS-1"
+CHAOS_PRODUCT = {"name": "Chaos drill item", "price_cents": 100, "currency": "EUR"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,19 @@ class Answer:
     seconds: float
 
 
+def order_load(env: Environment, app: AppContext, url: str, rate: float) -> OrderLoad:
+    """An order stream for ``env``'s API at ``url``: a token for it, and the drill's product in
+    the catalogue (an order names SKUs; the API prices them)."""
+    auth = bearer(access_token(env, app))
+    status, answer = send_json("PUT", f"{url}/v1/products/{CHAOS_SKU}", CHAOS_PRODUCT, auth)
+    if status not in {200, 201}:
+        raise ExternalSystemError(
+            f"the API at {url} refused the drill's product {CHAOS_SKU}: HTTP {status}"
+            f" {answer.get('error', '')}".rstrip()
+        )
+    return OrderLoad(url, rate, headers=auth)
+
+
 @dataclass
 class OrderLoad:
     url: str
@@ -39,6 +60,8 @@ class OrderLoad:
     accepted: list[str] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     timeout_s: float = 5.0
+    #: ``Authorization`` for the API (a bearer token; never logged).
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -63,10 +86,10 @@ class OrderLoad:
         body = {
             "customer_id": self.customer,
             "currency": "EUR",
-            "lines": [{"sku": "CHAOS-1", "quantity": 1, "unit_price_cents": 100}],
+            "lines": [{"sku": CHAOS_SKU, "quantity": 1}],
         }
         while not self._stop.wait(interval):
-            key = {"Idempotency-Key": f"{self.customer}-{index}"}
+            key = {"Idempotency-Key": f"{self.customer}-{index}", **self.headers}
             sent = time.monotonic()
             try:
                 status, answer = post_json(

@@ -26,6 +26,7 @@ from hyperscale.chaos.load import (
     RETRY_LATER,
     Answer,
     OrderLoad,
+    order_load,
 )
 from hyperscale.chaos.results import OutagePlan
 from hyperscale.chaos.steady import SteadyState, hypothesis
@@ -147,7 +148,7 @@ def _drill(
     if not hypothesis(run, "before", steady, timeout):
         return
     api = next(w.address for w in target.workloads() if w.role == "api")
-    load = OrderLoad(api.rstrip("/"), s.rate)
+    load = order_load(env, app, api.rstrip("/"), s.rate)
     down_at = back_at = answered_at = 0.0
     try:
         with run.guard("the API answers", lambda: _answering(load), interval=0.5, tolerance=1):

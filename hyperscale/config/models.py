@@ -156,7 +156,10 @@ class MySQL(Strict):
     database: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$")
     user: str = Field(pattern=r"^[A-Za-z0-9_]{1,32}$")
     password: SecretRef
+    #: TLS, always verified: the certificate chain against ``ca_file`` (the RDS CA bundle) or
+    #: the system trust store, and the server's name against ``writer``/``reader``.
     tls: bool = False
+    ca_file: str | None = None
 
 
 class Redis(Strict):
@@ -169,6 +172,50 @@ class Redis(Strict):
 class ServiceEndpoints(Strict):
     api_url: HttpUrl
     consumer_metrics_url: HttpUrl
+    #: The API's /metrics, on its own internal listener (never behind the load balancer).
+    api_metrics_url: HttpUrl | None = None
+
+
+#: The issuer name the local issuer signs with: ``urn:hyperscale:local:<env>``.
+LOCAL_ISSUER = "local"
+
+
+class Auth(Strict):
+    """How clients authenticate to the API: OAuth2 bearer JWTs from ``issuer``.
+
+    ``issuer: local`` is this machine's issuer (local and sandbox): signing keys generated under
+    the state directory, tokens minted by the CLI. Any other issuer is an OAuth2/OIDC server:
+    the API reads its keys at ``jwks_url``; the CLI gets tokens from ``token_url`` with the
+    client-credentials grant (``client_id``, ``client_secret`` a secret reference).
+    """
+
+    issuer: str = LOCAL_ISSUER
+    audience: str = Field(default="hyperscale-api", min_length=1)
+    jwks_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: Product and inventory reads without a token.
+    public_reads: bool = False
+
+    @model_validator(mode="after")
+    def _issuer_complete(self) -> Auth:
+        if self.issuer == LOCAL_ISSUER:
+            return self
+        missing = [
+            name
+            for name in ("jwks_url", "token_url", "client_id", "client_secret")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(f"an issuer other than 'local' needs {', '.join(missing)}")
+        if not self.issuer.startswith("https://"):
+            raise ValueError("issuer: 'local' or an https:// URL")
+        return self
+
+    def issuer_name(self, env_name: str) -> str:
+        """The ``iss`` tokens carry and the API expects."""
+        return f"urn:hyperscale:local:{env_name}" if self.issuer == LOCAL_ISSUER else self.issuer
 
 
 class Slo(Strict):
@@ -455,6 +502,7 @@ class Environment(Strict):
     mysql: MySQL
     redis: Redis
     services: ServiceEndpoints
+    auth: Auth = Auth()
     slo: Slo = Slo()
     chaos: Chaos = Chaos()
     reports: Reports
@@ -485,6 +533,7 @@ def _secrets(env: Environment) -> dict[str, SecretRef | None]:
         "redis.auth_token": env.redis.auth_token,
         "kafka.security.password": env.kafka.security.password,
         "reports.email.smtp.password": env.reports.email.smtp.password,
+        "auth.client_secret": env.auth.client_secret,
     }
 
 
