@@ -375,32 +375,18 @@ class KubernetesTarget:
         """Evict (a budget's 429 is waited on and retried until ``timeout_s``, or until
         ``halt`` is set: the drill was stopped), or with ``force`` delete with a one-second
         grace period."""
-        from hyperscale.clients.kube_pods import delete_pod, evict_pod
-        from hyperscale.errors import CheckFailedError
+        from hyperscale.targets.kube.disruption import disrupt_pod
 
         namespace = victim.namespace or self.namespace
         with self.api() as api:
-            if force:
-                delete_pod(api, namespace, victim.name, grace_seconds=1)
-                return Disruption(victim.workload, victim.name, "deleted (--force, grace 1s)")
-            deadline = time.monotonic() + timeout_s
-            refusals = 0
-            halt = halt or threading.Event()
-            while not evict_pod(api, namespace, victim.name, victim.uid):
-                refusals += 1
-                if time.monotonic() >= deadline:
-                    raise CheckFailedError(
-                        f"the disruption budget of {namespace}/{victim.name} refused its eviction"
-                        f" {refusals} time(s) over {timeout_s:g}s",
-                        hint="wait for the workload to be healthy again, or --force to delete",
-                    )
-                if halt.wait(0.5):
-                    raise CheckFailedError(
-                        f"the eviction of {namespace}/{victim.name} was given up after"
-                        f" {refusals} budget refusal(s): the drill was stopped"
-                    )
-        how = "evicted" + (f" after {refusals} budget refusal(s)" if refusals else "")
-        return Disruption(victim.workload, victim.name, how)
+            return disrupt_pod(
+                api,
+                namespace,
+                victim,
+                force=force,
+                timeout_s=timeout_s,
+                halt=halt or threading.Event(),
+            )
 
     def deploy_holder(self) -> str | None:
         with self.api() as api:
