@@ -36,6 +36,7 @@ from hyperscale.targets.base import (
 )
 from hyperscale.targets.kube import lock
 from hyperscale.targets.kube.apply import ApplyOutcome, apply_all, diff_all
+from hyperscale.targets.kube.auth_keys import apply_jwks
 from hyperscale.targets.kube.direct_secrets import apply_direct_secrets
 from hyperscale.targets.kube.journal import Journal
 from hyperscale.targets.kube.objects import DEPLOY_LABEL, images
@@ -195,7 +196,7 @@ class KubernetesTarget:
                     request.objects,
                     previous,
                     progress,
-                    after_first_wave=lambda: apply_direct_secrets(api, self.env, self.app),
+                    after_first_wave=lambda: self._after_namespaces(api),
                 )
                 progress(f"waiting for {len(_deployments(outcome))} workloads")
                 waited = wait_for(api, _deployments(outcome), request.timeout_s, progress)
@@ -294,6 +295,12 @@ class KubernetesTarget:
             if waited.ready:
                 return rollout
             return _failed(rollout, waited, None, None)
+
+    def _after_namespaces(self, api: KubeApi) -> None:
+        """What the workloads mount that the rendered manifests cannot carry: the Secrets
+        (where no operator writes them) and the local issuer's public keys."""
+        apply_direct_secrets(api, self.env, self.app)
+        apply_jwks(api, self.env, self.app)
 
     def wait_ready(self, timeout: float) -> list[WorkloadState]:
         """Every deployed workload current (kstatus), or a named failure in the details."""
