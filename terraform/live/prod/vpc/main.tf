@@ -22,3 +22,8 @@ output "public_subnet_ids" {
   description = "Public subnets, one per zone: internet-facing load balancers and NAT."
   value       = module.vpc.public_subnet_ids
 }
+
+output "vpc_cidr_block" {
+  description = "The VPC's address range: the ALB's security group admits health checks from it."
+  value       = module.vpc.vpc_cidr_block
+}
