@@ -139,10 +139,14 @@ class Terraform:
     state directory, so the committed roots stay clean and two environments never share it.
     """
 
-    def __init__(self, app: AppContext, root: Path, data_dir: Path) -> None:
+    def __init__(
+        self, app: AppContext, root: Path, data_dir: Path, plugin_dir: Path | None = None
+    ) -> None:
         self.app = app
         self.root = root
         self.data_dir = data_dir
+        #: Where init takes providers from when no other is given (nothing is downloaded).
+        self.plugin_dir = plugin_dir
         self.binary = find_terraform(app)
 
     def _env(self) -> dict[str, str]:
@@ -172,6 +176,7 @@ class Terraform:
         With ``plugin_dir`` providers come from that directory only (nothing is downloaded);
         when one cannot, this raises ProvidersUnavailableError.
         """
+        plugin_dir = plugin_dir or self.plugin_dir
         done = self._run(
             "init", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
             *(() if backend else ("-backend=false",)),
@@ -186,22 +191,41 @@ class Terraform:
                 )
             raise failure
 
-    def plan(self, plan_file: Path, var_files: Sequence[Path] = ()) -> bool:
-        """Write a plan to ``plan_file``; True when it has changes (or drift to record)."""
+    def plan(
+        self,
+        plan_file: Path,
+        var_files: Sequence[Path] = (),
+        *,
+        targets: Sequence[str] = (),
+        destroy: bool = False,
+        refresh: bool = True,
+    ) -> bool:
+        """Write a plan to ``plan_file``; True when it has changes (or drift to record).
+
+        ``targets`` limits it to those resources (and what they depend on); ``destroy`` plans
+        the removal of everything in the state; ``refresh=False`` skips reading the objects.
+        """
         done = self._run(
             "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={plan_file}",
             *(f"-var-file={path}" for path in var_files),
+            *(f"-target={target}" for target in targets),
+            *(("-destroy",) if destroy else ()), *(() if refresh else ("-refresh=false",)),
         )  # fmt: skip
         if done.returncode not in (_PLAN_NO_CHANGES, _PLAN_CHANGES):
             raise _failure(f"{self.binary.name} plan", done)
         return done.returncode == _PLAN_CHANGES
 
     def show_plan(self, plan_file: Path) -> PlanSummary:
+        return plan_summary(self.plan_document(plan_file))
+
+    def plan_document(self, plan_file: Path) -> dict[str, Any]:
+        """The saved plan as `show -json` describes it."""
         done = self._run("show", "-json", "-no-color", str(plan_file))
         if done.returncode != 0:
             raise _failure(f"{self.binary.name} show", done)
-        return plan_summary(json.loads(done.stdout))
+        document: dict[str, Any] = json.loads(done.stdout)
+        return document
 
     def apply(self, plan_file: Path) -> None:
         done = self._run(
@@ -210,6 +234,20 @@ class Terraform:
         )  # fmt: skip
         if done.returncode != 0:
             raise _failure(f"{self.binary.name} apply", done)
+
+    def refresh_state(self, var_files: Sequence[Path] = ()) -> None:
+        """Record in the state what the objects look like now (`apply -refresh-only`).
+
+        Right after an apply, AWS reports attributes it set itself (an address associated by a
+        NAT gateway, an inline policy attached by another resource, empty tags): recording
+        them keeps the next plan to what really changed.
+        """
+        done = self._run(
+            "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-json",
+            f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} apply -refresh-only", done)
 
     def outputs(self) -> dict[str, OutputValue]:
         done = self._run("output", "-json", "-no-color")
@@ -259,6 +297,20 @@ def fmt_text(app: AppContext, text: str) -> str:
     if done.returncode != 0:
         raise _failure(f"{binary.name} fmt", done)
     return done.stdout
+
+
+def managed_resources(plan: dict[str, Any]) -> list[str]:
+    """Every managed resource a plan document covers, by address without instance keys
+    (``module.eks.aws_eks_addon.this``), in the plan's order, each once."""
+    found: dict[str, None] = {}
+    for rc in plan.get("resource_changes") or []:
+        if rc.get("mode") == "managed":
+            found[_without_index(str(rc["address"]))] = None
+    return list(found)
+
+
+def _without_index(address: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", address)
 
 
 def plan_summary(plan: dict[str, Any]) -> PlanSummary:

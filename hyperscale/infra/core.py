@@ -16,7 +16,9 @@ from typing import Any
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
-from hyperscale.infra.client import OutputValue, PlanSummary, Terraform
+from hyperscale.infra.client import OutputValue, PlanSummary, Terraform, managed_resources
+from hyperscale.infra.local_stack import prepare_local_stack
+from hyperscale.infra.providers import plugin_mirror
 from hyperscale.infra.results import (
     SENSITIVE_PLACEHOLDER,
     ComponentOutcome,
@@ -25,17 +27,22 @@ from hyperscale.infra.results import (
     StackOutputs,
     StackRun,
 )
-from hyperscale.infra.stack import Stack, apply_order, load_stack
+from hyperscale.infra.roots import local_endpoint
+from hyperscale.infra.stack import Stack, apply_order, excluded_components, load_stack
 from hyperscale.progress import Progress, quiet
-from hyperscale.safety import confirm_protected
+from hyperscale.safety import confirm_destroy, confirm_protected
 
 #: Inputs from upstream outputs; terraform reads it through -var-file.
 INPUTS_FILE = "upstream.auto.tfvars.json"
 
 
-def stack_dir_for(env: Environment, app: AppContext, given: Path | None) -> Path:
+def stack_dir_for(
+    env: Environment, app: AppContext, given: Path | None, progress: Progress = quiet
+) -> Path:
     if given is not None:
         return given
+    if env.infra is not None and local_endpoint(env) is not None:
+        return prepare_local_stack(env, app, progress)
     if env.infra is None:
         raise UsageError(
             f"environment {env.name} has no Terraform roots: only environments with a real AWS"
@@ -59,6 +66,36 @@ class _Run:
     stack: Stack
     progress: Progress = quiet
     known_outputs: dict[str, dict[str, OutputValue]] = field(default_factory=dict)
+    #: module -> why it is not run here (the environment's exclusions and their dependents).
+    excluded: dict[str, str] = field(default_factory=dict)
+    #: module -> {resource address: why}: resources its plans leave out.
+    excluded_resources: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def excluded_outcome(self, name: str) -> ComponentOutcome | None:
+        if name not in self.excluded:
+            return None
+        return ComponentOutcome(name, ComponentStatus.EXCLUDED, message=self.excluded[name])
+
+    def targets(self, name: str, terraform: Terraform, inputs: Path) -> list[str]:
+        """Every managed resource of the root but the excluded ones (none: no -target).
+
+        The root's resources come from a plan that does not read the objects (quick)."""
+        left_out = self.excluded_resources.get(name)
+        if not left_out:
+            return []
+        probe = self.work_dir(name) / "resources.tfplan"
+        try:
+            terraform.plan(probe, [inputs], refresh=False)
+            document = terraform.plan_document(probe)
+        finally:
+            probe.unlink(missing_ok=True)
+        return [address for address in managed_resources(document) if address not in left_out]
+
+    def left_out_note(self, name: str) -> str | None:
+        left_out = self.excluded_resources.get(name)
+        if not left_out:
+            return None
+        return "left out: " + "; ".join(f"{a} ({why})" for a, why in left_out.items())
 
     def work_dir(self, name: str) -> Path:
         """Private to the user: plan files and upstream outputs may hold secret values."""
@@ -73,7 +110,12 @@ class _Run:
                 f"module {name}: root directory {root} does not exist",
                 hint="render the roots again (`hyperscale render`) or fix stack.yaml",
             )
-        return Terraform(self.app, root, self.work_dir(name) / "data")
+        return Terraform(self.app, root, self.work_dir(name) / "data", self.plugin_dir)
+
+    @property
+    def plugin_dir(self) -> Path | None:
+        """Against the local endpoint nothing is downloaded: providers come from the mirror."""
+        return plugin_mirror(self.app) if local_endpoint(self.env) is not None else None
 
     def outputs_of(self, name: str) -> dict[str, OutputValue]:
         if name not in self.known_outputs:
@@ -121,15 +163,17 @@ class _Run:
                 name, ComponentStatus.BLOCKED, message=str(missing), seconds=_since(started)
             )
             return outcome, False
+        targets = self.targets(name, terraform, inputs)
         self.progress(f"{name}: plan")
         plan_file = self.plan_file(name)
-        has_changes = terraform.plan(plan_file, [inputs])
+        has_changes = terraform.plan(plan_file, [inputs], targets=targets)
         # Read the plan even when the exit code says "no changes": drift (objects changed
         # outside Terraform) is only in the plan document.
         summary = terraform.show_plan(plan_file)
         has_changes = has_changes or summary.has_changes
         status = ComponentStatus.CHANGES if has_changes else ComponentStatus.NO_CHANGES
-        return _outcome(name, status, summary, started), has_changes
+        outcome = _outcome(name, status, summary, started)
+        return replace(outcome, message=self.left_out_note(name)), has_changes
 
 
 def _since(started: float) -> float:
@@ -153,8 +197,18 @@ def _outcome(
 
 
 def _open(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> _Run:
-    directory = stack_dir_for(env, app, stack_dir)
-    return _Run(env, app, directory, load_stack(directory), progress)
+    directory = stack_dir_for(env, app, stack_dir, progress)
+    run = _Run(env, app, directory, load_stack(directory), progress)
+    if stack_dir is None and env.infra is not None:  # the environment's own stack
+        run.excluded = excluded_components(run.stack, env.infra.excluded_modules)
+        unknown = sorted(set(env.infra.excluded_resources) - set(run.stack.components))
+        if unknown:
+            raise UsageError(
+                f"infra.excluded_resources: unknown module {', '.join(unknown)}",
+                hint=f"choose from: {', '.join(sorted(run.stack.components))}",
+            )
+        run.excluded_resources = dict(env.infra.excluded_resources)
+    return run
 
 
 def plan(
@@ -175,6 +229,10 @@ def plan(
     #: components whose outputs would change: what their downstreams were planned with is stale.
     outputs_changing: set[str] = set()
     for name in order:
+        excluded = run.excluded_outcome(name)
+        if excluded is not None:
+            outcomes.append(excluded)
+            continue
         dependencies = run.stack.components[name].dependencies()
         causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
         if causes:
@@ -195,11 +253,13 @@ def plan(
         if outcome.output_changes:
             outputs_changing.add(name)
         stale = sorted(dependencies & outputs_changing)
-        if stale and outcome.message is None:
+        if stale and outcome.status is not ComponentStatus.FAILED:
+            note = (
+                f"planned with the current outputs of {', '.join(stale)}, which will"
+                " change: apply plans it again with the new ones"
+            )
             outcome = replace(
-                outcome,
-                message=f"planned with the current outputs of {', '.join(stale)}, which will"
-                " change: apply plans it again with the new ones",
+                outcome, message=f"{outcome.message}; {note}" if outcome.message else note
             )
         outcomes.append(outcome)
     return StackRun("plan", env.name, str(run.stack_dir), outcomes)
@@ -225,6 +285,10 @@ def apply(
     order = apply_order(run.stack, modules)
     outcomes: list[ComponentOutcome] = []
     for index, name in enumerate(order):
+        excluded = run.excluded_outcome(name)
+        if excluded is not None:
+            outcomes.append(excluded)
+            continue
         started = time.monotonic()
         try:
             outcome = _apply_one(run, name, started)
@@ -249,9 +313,14 @@ def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
     if planned.status is ComponentStatus.BLOCKED:
         return planned
     if not has_changes:
-        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=_since(started))
+        return ComponentOutcome(
+            name, ComponentStatus.UNCHANGED, message=planned.message, seconds=_since(started)
+        )
     run.progress(f"{name}: apply")
-    run.terraform(name).apply(run.plan_file(name))
+    terraform = run.terraform(name)
+    terraform.apply(run.plan_file(name))
+    run.progress(f"{name}: refresh")
+    terraform.refresh_state([run.work_dir(name) / INPUTS_FILE])
     run.known_outputs.pop(name, None)  # outputs may have changed: read them again if needed
     return ComponentOutcome(
         name,
@@ -262,6 +331,7 @@ def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
         drift=planned.drift,
         resources=planned.resources,
         output_changes=planned.output_changes,
+        message=planned.message,
         seconds=_since(started),
     )
 
@@ -278,6 +348,8 @@ def outputs(
     run = _open(env, app, stack_dir, progress)
     found = []
     for name in apply_order(run.stack, modules):
+        if name in run.excluded:
+            continue
         values = run.outputs_of(name)
         found.append(
             ComponentOutputs(
@@ -290,3 +362,77 @@ def outputs(
             )
         )
     return StackOutputs(env.name, found)
+
+
+def destroy(
+    env: Environment,
+    app: AppContext,
+    *,
+    modules: list[str] | None = None,
+    stack_dir: Path | None = None,
+    progress: Progress = quiet,
+    yes: bool = False,
+    dry_run: bool = False,
+) -> StackRun:
+    """Destroy each selected component in reverse dependency order, stopping at the first
+    failure: a component goes only after everything that uses its outputs has gone.
+
+    Always needs ``yes``; a protected environment also needs its name typed. ``dry_run``
+    only plans the destruction (status "changes", with the count), without confirmation.
+    """
+    if not dry_run:
+        confirm_destroy(app, env, "destroy its Terraform-managed infrastructure", yes=yes)
+    run = _open(env, app, stack_dir, progress)
+    order = list(reversed(apply_order(run.stack, modules)))
+    outcomes: list[ComponentOutcome] = []
+    for index, name in enumerate(order):
+        excluded = run.excluded_outcome(name)
+        if excluded is not None:
+            outcomes.append(excluded)
+            continue
+        started = time.monotonic()
+        try:
+            outcome = _destroy_one(run, name, started, dry_run=dry_run)
+        except (ExternalSystemError, _MissingInputError) as exc:
+            message = exc.message if isinstance(exc, ExternalSystemError) else str(exc)
+            outcome = ComponentOutcome(
+                name, ComponentStatus.FAILED, message=message, seconds=_since(started)
+            )
+        finally:
+            run.discard_plan(name)
+        outcomes.append(outcome)
+        if outcome.status is ComponentStatus.FAILED:
+            outcomes += [
+                ComponentOutcome(rest, ComponentStatus.NOT_RUN, message=f"not run: {name} failed")
+                for rest in order[index + 1 :]
+            ]
+            break
+    return StackRun("destroy", env.name, str(run.stack_dir), outcomes)
+
+
+def _destroy_one(run: _Run, name: str, started: float, *, dry_run: bool) -> ComponentOutcome:
+    terraform = run.terraform(name)
+    run.progress(f"{name}: init")
+    terraform.init()
+    inputs = run.write_inputs(name)
+    run.progress(f"{name}: plan -destroy")
+    plan_file = run.plan_file(name)
+    terraform.plan(plan_file, [inputs], destroy=True)
+    summary = terraform.show_plan(plan_file)
+    gone = summary.count("destroy")
+    if gone == 0:
+        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=_since(started))
+    resources = [f"{r.kind} {r.address}" for r in summary.resources]
+    if dry_run:
+        status = ComponentStatus.CHANGES
+        return ComponentOutcome(name, status, destroy=gone, resources=resources)
+    run.progress(f"{name}: destroy")
+    terraform.apply(plan_file)
+    run.known_outputs.pop(name, None)
+    return ComponentOutcome(
+        name,
+        ComponentStatus.DESTROYED,
+        destroy=gone,
+        resources=resources,
+        seconds=_since(started),
+    )
