@@ -1,0 +1,367 @@
+"""`local-aws`: the AWS stack applied for real to the local moto server with the real terraform
+binary and the AWS provider from the machine's mirror; boto3 reads the account back.
+
+One module-scoped fixture applies the stack once (from an empty account: every run has an
+environment name of its own); the tests then read, drift, repair and finally destroy it.
+Against moto every terraform step is slow (the AWS provider is a 700 MB program started for
+each plan, apply and refresh), so the applying tests have a long timeout.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+from hyperscale.config.loader import load_environment
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ConfigError
+from hyperscale.infra.roots import ENDPOINT_SERVICES, render_terraform_roots
+from hyperscale.local import core as local_core
+from tests.conftest import CliOutcome, invoke, moto_client
+from tests.infra.conftest import MACHINE_MIRROR, mirror_has_aws, needs_aws_mirror
+
+MODULES_DIR = Path(__file__).resolve().parents[2] / "terraform" / "modules"
+APPLIED = ["vpc", "eks", "rds", "redis"]
+EXCLUDED = ["msk", "iam-irsa", "alb-ingress", "cloudfront"]
+#: The provider's resource-type prefixes, by the endpoint name that serves them.
+SERVICE_OF_PREFIX = {
+    "cloudfront": "cloudfront",
+    "cloudwatch_log": "logs",
+    "db": "rds",
+    "default_security_group": "ec2",
+    "eip": "ec2",
+    "eks": "eks",
+    "elasticache": "elasticache",
+    "flow_log": "ec2",
+    "iam": "iam",
+    "internet_gateway": "ec2",
+    "kms": "kms",
+    "launch_template": "ec2",
+    "msk": "kafka",
+    "nat_gateway": "ec2",
+    "route": "ec2",
+    "secretsmanager": "secretsmanager",
+    "security_group": "ec2",
+    "subnet": "ec2",
+    "vpc": "ec2",
+    "wafv2": "wafv2",
+    "caller_identity": "sts",
+}
+#: Data sources computed by the provider itself, with no call.
+NO_CALL = {"aws_partition", "aws_region", "aws_iam_policy_document"}
+
+
+def _aws_types() -> set[str]:
+    found: set[str] = set()
+    for path in MODULES_DIR.glob("*/*.tf"):
+        document = hcl2.loads(path.read_text())
+        for kind in ("resource", "data"):
+            for block in document.get(kind, []):
+                found |= {name for name in block if name.startswith("aws_")}
+    return found - NO_CALL
+
+
+def test_every_aws_type_the_modules_use_has_its_endpoint() -> None:
+    unserved = []
+    for kind in sorted(_aws_types()):
+        bare = kind.removeprefix("aws_")
+        prefix = max((p for p in SERVICE_OF_PREFIX if bare.startswith(p)), key=len, default=None)
+        if prefix is None or SERVICE_OF_PREFIX[prefix] not in ENDPOINT_SERVICES:
+            unserved.append(kind)
+    assert unserved == [], "add the service to ENDPOINT_SERVICES (hyperscale/infra/roots.py)"
+
+
+def test_local_aws_roots_send_every_call_to_the_endpoint(
+    isolated_app: AppContext, tmp_path: Path
+) -> None:
+    env = load_environment(isolated_app, "local-aws")
+    endpoint = str(env.aws.endpoint_url).rstrip("/")
+    render_terraform_roots(env, isolated_app, tmp_path / "live")
+    quoted = f'"{endpoint}"'  # python-hcl2 keeps the quotes of strings and block labels
+    for root in sorted(p for p in (tmp_path / "live").iterdir() if p.is_dir()):
+        providers = hcl2.loads((root / "providers.tf").read_text())
+        for block in providers["provider"]:
+            if '"aws"' not in block:
+                continue  # helm, for alb-ingress
+            aws = block['"aws"']
+            [endpoints] = aws["endpoints"]
+            assert {k: v for k, v in endpoints.items() if k != "__is_block__"} == dict.fromkeys(
+                ENDPOINT_SERVICES, quoted
+            ), root.name
+            assert aws["skip_credentials_validation"] is True
+            assert (aws["access_key"], aws["secret_key"]) == ('"testing"', '"testing"')
+        [backend] = hcl2.loads((root / "backend.tf").read_text())["terraform"][0]["backend"]
+        s3 = backend['"s3"']
+        assert s3["endpoints"] == dict.fromkeys(["dynamodb", "iam", "s3", "sts"], quoted)
+        assert s3["use_path_style"] is True
+        assert s3["key"] == f'"local-aws/{root.name}/terraform.tfstate"'
+
+
+def test_the_committed_roots_know_nothing_of_the_local_endpoint() -> None:
+    """The staging and prod roots are byte-identical to a fresh render (test_roots.py checks
+    that); here: no trace of the endpoint settings in them."""
+    live = MODULES_DIR.parent / "live"
+    for path in live.rglob("*.tf"):
+        text = path.read_text()
+        for word in ("endpoints {", "endpoints =", "access_key", "skip_", "testing", "127.0.0"):
+            assert word not in text, f"{path}: {word}"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("excluded_modules", {"msk": "why"}),
+        ("excluded_resources", {"eks": {"module.eks.aws_eks_addon.this": "why"}}),
+        ("rds_deletion_protection", False),
+    ],
+)
+def test_a_real_account_runs_the_whole_stack(
+    isolated_app: AppContext, key: str, value: object
+) -> None:
+    path = isolated_app.environments_dir / "staging.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["infra"][key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        load_environment(isolated_app, "staging")
+    assert f"infra.{key}" in "\n".join(caught.value.lines())
+
+
+def test_destroy_needs_yes(isolated_app: AppContext) -> None:
+    outcome = invoke(isolated_app, "infra", "destroy", "--env", "staging")
+    assert outcome.exit_code == 2
+    assert "without --yes" in outcome.stderr
+
+
+def test_destroy_of_a_protected_environment_needs_its_name_typed(
+    isolated_app: AppContext,
+) -> None:
+    outcome = invoke(isolated_app, "infra", "destroy", "--env", "prod", "--yes", typed="y\n")
+    assert outcome.exit_code == 2
+    assert "Type the environment's name (prod)" in outcome.stderr
+    assert "not confirmed" in outcome.stderr
+
+
+# --- against moto ----------------------------------------------------------------------
+
+
+@dataclass
+class LocalAws:
+    app: AppContext
+    env: Environment
+    applied: CliOutcome
+
+    def infra(self, *args: str) -> tuple[int, dict[str, Any]]:
+        outcome = invoke(self.app, "infra", *args, "--env", self.env.name, "-o", "json")
+        return outcome.exit_code, json.loads(outcome.stdout)
+
+    def client(self, service: str) -> Any:
+        return moto_client(self.env, service)
+
+    @property
+    def prefix(self) -> str:
+        return f"hyperscale-{self.env.name}"
+
+
+def statuses(document: dict[str, Any]) -> dict[str, str]:
+    return {m["module"]: m["status"] for m in document["data"]["modules"]}
+
+
+def module(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(m for m in document["data"]["modules"] if m["module"] == name)
+
+
+@pytest.fixture(scope="module")
+def local_aws(
+    shared_app: AppContext, local_env: Environment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalAws]:
+    """The stack applied once to moto under an environment name of its own (a copy of
+    environments/local-aws.yaml), from an empty account; destroyed at the end if a test left
+    it standing."""
+    if not mirror_has_aws(MACHINE_MIRROR):
+        pytest.skip("no Terraform provider mirror with hashicorp/aws: nothing can be downloaded")
+    started = local_core.up(local_env, shared_app, ["aws"])
+    if not all(s.state.healthy for s in started.services):
+        pytest.fail(f"moto did not start: {started.to_data()}", pytrace=False)
+    base = tmp_path_factory.mktemp("local-aws")
+    environments = base / "environments"
+    shutil.copytree(shared_app.environments_dir, environments)
+    name = f"la{uuid.uuid4().hex[:6]}"
+    data = yaml.safe_load((environments / "local-aws.yaml").read_text())
+    data["name"] = name
+    (environments / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    app = AppContext(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        state_dir=base / "state",
+        cache_dir=shared_app.cache_dir,
+        environments_dir=environments,
+        environ={},
+    )
+    env = load_environment(app, name)
+    applied = invoke(app, "infra", "apply", "--env", name, "--yes", "-o", "json")
+    stack = LocalAws(app, env, applied)
+    yield stack
+    if any(v.get("VpcId") for v in _vpcs(stack)):
+        invoke(app, "infra", "destroy", "--env", name, "--yes")
+
+
+def _vpcs(stack: LocalAws) -> list[dict[str, Any]]:
+    found = stack.client("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:environment", "Values": [stack.env.name]}]
+    )
+    return list(found["Vpcs"])
+
+
+@pytest.mark.aws
+@pytest.mark.timeout(1800)
+@needs_aws_mirror
+def test_apply_from_an_empty_account_then_the_second_plan_is_empty(local_aws: LocalAws) -> None:
+    assert local_aws.applied.exit_code == 0, local_aws.applied.stderr
+    document = json.loads(local_aws.applied.stdout)
+    assert statuses(document) == {
+        **dict.fromkeys(APPLIED, "applied"),
+        **dict.fromkeys(EXCLUDED, "excluded"),
+    }
+    assert [m["module"] for m in document["data"]["modules"]][:2] == ["vpc", "eks"]
+
+    plan = invoke(local_aws.app, "infra", "plan", "--env", local_aws.env.name)
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    # The reasons are printed: what moto cannot serve, and what needs it.
+    assert "msk: excluded: moto has no MSK CreateConfiguration (404)" in plan.stdout
+    assert "iam-irsa: excluded: needs msk, excluded here" in plan.stdout
+    assert "eks: left out: module.eks.aws_eks_cluster.this" in plan.stdout
+
+
+@pytest.mark.aws
+@pytest.mark.timeout(1800)
+@needs_aws_mirror
+def test_outputs_chain_into_the_subnet_groups(local_aws: LocalAws) -> None:
+    code, outputs = local_aws.infra("output")
+    assert code == 0
+    modules = outputs["data"]["modules"]
+    assert set(modules) == set(APPLIED)  # excluded modules have no state to show
+    subnets = set(modules["vpc"]["outputs"]["private_subnet_ids"])
+    assert len(subnets) == 3
+
+    rds = local_aws.client("rds").describe_db_subnet_groups(DBSubnetGroupName=local_aws.prefix)
+    [group] = rds["DBSubnetGroups"]
+    assert {s["SubnetIdentifier"] for s in group["Subnets"]} == subnets
+    assert group["VpcId"] == modules["vpc"]["outputs"]["vpc_id"]
+
+    cache = local_aws.client("elasticache").describe_cache_subnet_groups(
+        CacheSubnetGroupName=local_aws.prefix
+    )
+    [group] = cache["CacheSubnetGroups"]
+    assert {s["SubnetIdentifier"] for s in group["Subnets"]} == subnets
+
+    # eks's node security group lives in the VPC module's VPC.
+    node_group = modules["eks"]["outputs"]["node_security_group_id"]
+    [sg] = local_aws.client("ec2").describe_security_groups(GroupIds=[node_group])["SecurityGroups"]
+    assert sg["VpcId"] == modules["vpc"]["outputs"]["vpc_id"]
+
+
+@pytest.mark.aws
+@pytest.mark.timeout(1800)
+@needs_aws_mirror
+def test_drift_made_with_boto3_is_found_named_and_put_back(local_aws: LocalAws) -> None:
+    ec2 = local_aws.client("ec2")
+    [vpc] = _vpcs(local_aws)
+    ec2.create_tags(Resources=[vpc["VpcId"]], Tags=[{"Key": "Name", "Value": "changed by hand"}])
+    [node] = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"{local_aws.prefix}-node"]}]
+    )["SecurityGroups"]
+    https = {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+    }
+    ec2.revoke_security_group_egress(GroupId=node["GroupId"], IpPermissions=[https])
+    rds = local_aws.client("rds")
+    [group] = [
+        g
+        for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+        if g["DBParameterGroupName"].startswith(f"{local_aws.prefix}-mysql")
+    ]
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=group["DBParameterGroupName"],
+        Parameters=[
+            {"ParameterName": "long_query_time", "ParameterValue": "10", "ApplyMethod": "immediate"}
+        ],
+    )
+    selected = ["-m", "vpc", "-m", "eks", "-m", "rds"]
+
+    code, drifted = local_aws.infra("plan", *selected)
+    assert code == 1
+    assert "change module.vpc.aws_vpc.this" in module(drifted, "vpc")["resources"]
+    assert "module.vpc.aws_vpc.this" in module(drifted, "vpc")["drift"]
+    assert (
+        "add module.eks.aws_vpc_security_group_egress_rule.node_https"
+        in (module(drifted, "eks")["resources"])
+    )
+    assert "change module.rds.aws_db_parameter_group.this" in module(drifted, "rds")["resources"]
+    table = invoke(local_aws.app, "infra", "plan", *selected, "--env", local_aws.env.name)
+    assert table.exit_code == 1
+    assert "vpc: change module.vpc.aws_vpc.this" in table.stdout
+
+    code, repaired = local_aws.infra("apply", "--yes", *selected)
+    assert code == 0
+    assert statuses(repaired) == dict.fromkeys(["vpc", "eks", "rds"], "applied")
+    [vpc] = _vpcs(local_aws)
+    assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["Name"] == local_aws.prefix
+
+    code, clean = local_aws.infra("plan", *selected)
+    assert (code, statuses(clean)) == (0, dict.fromkeys(["vpc", "eks", "rds"], "no_changes"))
+
+
+@pytest.mark.aws
+@pytest.mark.timeout(1800)
+@needs_aws_mirror
+def test_destroy_in_reverse_order_leaves_the_account_empty_of_the_stack(
+    local_aws: LocalAws,
+) -> None:
+    code, destroyed = local_aws.infra("destroy", "--yes")
+    assert code == 0, destroyed["data"]["failed"]
+    ran = [m["module"] for m in destroyed["data"]["modules"] if m["status"] == "destroyed"]
+    assert ran == ["redis", "rds", "eks", "vpc"]
+
+    prefix = local_aws.prefix
+    assert _vpcs(local_aws) == []
+    ec2 = local_aws.client("ec2")
+    groups = ec2.describe_security_groups()["SecurityGroups"]
+    assert [g["GroupName"] for g in groups if g["GroupName"].startswith(prefix)] == []
+    rds = local_aws.client("rds")
+    assert [
+        g for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
+        if g["DBSubnetGroupName"] == prefix
+    ] == []  # fmt: skip
+    assert [
+        g for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+        if g["DBParameterGroupName"].startswith(prefix)
+    ] == []  # fmt: skip
+    cache = local_aws.client("elasticache").describe_cache_subnet_groups()["CacheSubnetGroups"]
+    assert [g for g in cache if g["CacheSubnetGroupName"] == prefix] == []
+    roles = local_aws.client("iam").list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles if r["RoleName"].startswith(prefix)] == []
+    logs = local_aws.client("logs").describe_log_groups()["logGroups"]
+    assert [g["logGroupName"] for g in logs if prefix in g["logGroupName"]] == []
+    kms = local_aws.client("kms")
+    live_keys = [
+        meta["Description"]
+        for key in kms.list_keys()["Keys"]
+        if prefix in (meta := kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"])["Description"]
+        and meta["KeyState"] != "PendingDeletion"
+    ]
+    assert live_keys == []
