@@ -138,12 +138,12 @@ def destroy(
     the protected environment's name typed, 3 when terraform failed (the module is named).
     With --dry-run: 1 when something would be destroyed, 0 when nothing would.
     """
-    from hyperscale.infra import core
+    from hyperscale.infra import destroy as teardown
 
     def body(environment: Environment, app_ctx: AppContext) -> Result:
         title = "terraform plan -destroy" if dry_run else "terraform destroy"
         with _spinner(app_ctx, title) as progress:
-            result = core.destroy(
+            result = teardown.destroy(
                 environment,
                 app_ctx,
                 modules=module,

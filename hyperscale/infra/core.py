@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,9 @@ from hyperscale.infra.results import (
     StackRun,
 )
 from hyperscale.infra.roots import local_endpoint
-from hyperscale.infra.stack import Stack, apply_order, excluded_components, load_stack
+from hyperscale.infra.stack import Stack, apply_order, excluded_components, load_stack, waves
 from hyperscale.progress import Progress, quiet
-from hyperscale.safety import confirm_destroy, confirm_protected
+from hyperscale.safety import confirm_protected
 
 #: Inputs from upstream outputs; terraform reads it through -var-file.
 INPUTS_FILE = "upstream.auto.tfvars.json"
@@ -52,12 +54,12 @@ def stack_dir_for(
     return app.live_dir(env.name)
 
 
-class _MissingInputError(Exception):
+class MissingInputError(Exception):
     """An upstream output a component needs does not exist (the upstream is not applied)."""
 
 
 @dataclass
-class _Run:
+class Run:
     """One invocation over a stack: where things are, and the outputs read so far."""
 
     env: Environment
@@ -70,6 +72,7 @@ class _Run:
     excluded: dict[str, str] = field(default_factory=dict)
     #: module -> {resource address: why}: resources its plans leave out.
     excluded_resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    outputs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def excluded_outcome(self, name: str) -> ComponentOutcome | None:
         if name not in self.excluded:
@@ -118,6 +121,10 @@ class _Run:
         return plugin_mirror(self.app) if local_endpoint(self.env) is not None else None
 
     def outputs_of(self, name: str) -> dict[str, OutputValue]:
+        with self.outputs_lock:  # components planned at once share their upstreams
+            return self._outputs_of(name)
+
+    def _outputs_of(self, name: str) -> dict[str, OutputValue]:
         if name not in self.known_outputs:
             terraform = self.terraform(name)
             self.progress(f"{name}: reading outputs")
@@ -131,7 +138,7 @@ class _Run:
         for variable, ref in self.stack.components[name].input_refs().items():
             outputs = self.outputs_of(ref.component)
             if ref.output not in outputs:
-                raise _MissingInputError(
+                raise MissingInputError(
                     f"needs {ref} for input {variable}, which does not exist yet"
                     f" (apply {ref.component} first)"
                 )
@@ -150,6 +157,19 @@ class _Run:
         """A plan file holds every value it sets, secrets included: keep it no longer than used."""
         self.plan_file(name).unlink(missing_ok=True)
 
+    def plan_guarded(self, name: str) -> ComponentOutcome:
+        """plan_one's outcome, a terraform failure as a FAILED outcome; no plan file kept."""
+        started = time.monotonic()
+        try:
+            outcome, _ = self.plan_one(name)
+        except ExternalSystemError as exc:
+            outcome = ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
+            )
+        finally:
+            self.discard_plan(name)
+        return outcome
+
     def plan_one(self, name: str) -> tuple[ComponentOutcome, bool]:
         """Plan one component; True with the outcome when there is something to apply."""
         started = time.monotonic()
@@ -158,9 +178,9 @@ class _Run:
         terraform.init()
         try:
             inputs = self.write_inputs(name)
-        except _MissingInputError as missing:
+        except MissingInputError as missing:
             outcome = ComponentOutcome(
-                name, ComponentStatus.BLOCKED, message=str(missing), seconds=_since(started)
+                name, ComponentStatus.BLOCKED, message=str(missing), seconds=since(started)
             )
             return outcome, False
         targets = self.targets(name, terraform, inputs)
@@ -176,7 +196,7 @@ class _Run:
         return replace(outcome, message=self.left_out_note(name)), has_changes
 
 
-def _since(started: float) -> float:
+def since(started: float) -> float:
     return time.monotonic() - started
 
 
@@ -192,13 +212,13 @@ def _outcome(
         drift=summary.drift,
         resources=[f"{r.kind} {r.address}" for r in summary.resources],
         output_changes=summary.output_changes,
-        seconds=_since(started),
+        seconds=since(started),
     )
 
 
-def _open(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> _Run:
+def open_run(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> Run:
     directory = stack_dir_for(env, app, stack_dir, progress)
-    run = _Run(env, app, directory, load_stack(directory), progress)
+    run = Run(env, app, directory, load_stack(directory), progress)
     if stack_dir is None and env.infra is not None:  # the environment's own stack
         run.excluded = excluded_components(run.stack, env.infra.excluded_modules)
         unknown = sorted(set(env.infra.excluded_resources) - set(run.stack.components))
@@ -221,47 +241,47 @@ def plan(
 ) -> StackRun:
     """Plan every selected component in order. A failure does not stop the others, but the
     components that depend on it are not planned (their inputs would be guesses)."""
-    run = _open(env, app, stack_dir, progress)
+    run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
-    outcomes: list[ComponentOutcome] = []
+    found: dict[str, ComponentOutcome] = {}
     #: component -> the failed module it depends on (itself when it failed).
     failed_because: dict[str, str] = {}
     #: components whose outputs would change: what their downstreams were planned with is stale.
     outputs_changing: set[str] = set()
-    for name in order:
-        excluded = run.excluded_outcome(name)
-        if excluded is not None:
-            outcomes.append(excluded)
-            continue
-        dependencies = run.stack.components[name].dependencies()
-        causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
-        if causes:
-            failed_because[name] = causes[0]
-            message = f"not planned: {', '.join(causes)} failed"
-            outcomes.append(ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message))
-            continue
-        started = time.monotonic()
-        try:
-            outcome, _ = run.plan_one(name)
-        except ExternalSystemError as exc:
-            outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
-            )
-            failed_because[name] = name
-        finally:
-            run.discard_plan(name)
-        if outcome.output_changes:
-            outputs_changing.add(name)
-        stale = sorted(dependencies & outputs_changing)
-        if stale and outcome.status is not ComponentStatus.FAILED:
-            note = (
-                f"planned with the current outputs of {', '.join(stale)}, which will"
-                " change: apply plans it again with the new ones"
-            )
-            outcome = replace(
-                outcome, message=f"{outcome.message}; {note}" if outcome.message else note
-            )
-        outcomes.append(outcome)
+    # Wave by wave: the components of a wave need none of each other, so they plan at once.
+    for wave in waves(run.stack, order):
+        ready = []
+        for name in wave:
+            excluded = run.excluded_outcome(name)
+            dependencies = run.stack.components[name].dependencies()
+            causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
+            if excluded is not None:
+                found[name] = excluded
+            elif causes:
+                failed_because[name] = causes[0]
+                message = f"not planned: {', '.join(causes)} failed"
+                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
+            else:
+                ready.append(name)
+        with ThreadPoolExecutor(max_workers=max(1, len(ready))) as pool:
+            planned = dict(zip(ready, pool.map(run.plan_guarded, ready), strict=True))
+        for name in ready:
+            outcome = planned[name]
+            if outcome.status is ComponentStatus.FAILED:
+                failed_because[name] = name
+            if outcome.output_changes:
+                outputs_changing.add(name)
+            stale = sorted(run.stack.components[name].dependencies() & outputs_changing)
+            if stale and outcome.status is not ComponentStatus.FAILED:
+                note = (
+                    f"planned with the current outputs of {', '.join(stale)}, which will"
+                    " change: apply plans it again with the new ones"
+                )
+                outcome = replace(
+                    outcome, message=f"{outcome.message}; {note}" if outcome.message else note
+                )
+            found[name] = outcome
+    outcomes = [found[name] for name in order]
     return StackRun("plan", env.name, str(run.stack_dir), outcomes)
 
 
@@ -281,7 +301,7 @@ def apply(
     A protected environment is confirmed first (``yes``, or its name typed at a terminal).
     """
     confirm_protected(app, env, "apply Terraform changes to its infrastructure", yes=yes)
-    run = _open(env, app, stack_dir, progress)
+    run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
     outcomes: list[ComponentOutcome] = []
     for index, name in enumerate(order):
@@ -294,7 +314,7 @@ def apply(
             outcome = _apply_one(run, name, started)
         except ExternalSystemError as exc:
             outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
+                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
             )
         finally:
             run.discard_plan(name)
@@ -308,13 +328,13 @@ def apply(
     return StackRun("apply", env.name, str(run.stack_dir), outcomes)
 
 
-def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
+def _apply_one(run: Run, name: str, started: float) -> ComponentOutcome:
     planned, has_changes = run.plan_one(name)
     if planned.status is ComponentStatus.BLOCKED:
         return planned
     if not has_changes:
         return ComponentOutcome(
-            name, ComponentStatus.UNCHANGED, message=planned.message, seconds=_since(started)
+            name, ComponentStatus.UNCHANGED, message=planned.message, seconds=since(started)
         )
     run.progress(f"{name}: apply")
     terraform = run.terraform(name)
@@ -332,7 +352,7 @@ def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
         resources=planned.resources,
         output_changes=planned.output_changes,
         message=planned.message,
-        seconds=_since(started),
+        seconds=since(started),
     )
 
 
@@ -345,7 +365,7 @@ def outputs(
     progress: Progress = quiet,
 ) -> StackOutputs:
     """Each selected component's outputs, sensitive values replaced by a placeholder."""
-    run = _open(env, app, stack_dir, progress)
+    run = open_run(env, app, stack_dir, progress)
     found = []
     for name in apply_order(run.stack, modules):
         if name in run.excluded:
@@ -362,77 +382,3 @@ def outputs(
             )
         )
     return StackOutputs(env.name, found)
-
-
-def destroy(
-    env: Environment,
-    app: AppContext,
-    *,
-    modules: list[str] | None = None,
-    stack_dir: Path | None = None,
-    progress: Progress = quiet,
-    yes: bool = False,
-    dry_run: bool = False,
-) -> StackRun:
-    """Destroy each selected component in reverse dependency order, stopping at the first
-    failure: a component goes only after everything that uses its outputs has gone.
-
-    Always needs ``yes``; a protected environment also needs its name typed. ``dry_run``
-    only plans the destruction (status "changes", with the count), without confirmation.
-    """
-    if not dry_run:
-        confirm_destroy(app, env, "destroy its Terraform-managed infrastructure", yes=yes)
-    run = _open(env, app, stack_dir, progress)
-    order = list(reversed(apply_order(run.stack, modules)))
-    outcomes: list[ComponentOutcome] = []
-    for index, name in enumerate(order):
-        excluded = run.excluded_outcome(name)
-        if excluded is not None:
-            outcomes.append(excluded)
-            continue
-        started = time.monotonic()
-        try:
-            outcome = _destroy_one(run, name, started, dry_run=dry_run)
-        except (ExternalSystemError, _MissingInputError) as exc:
-            message = exc.message if isinstance(exc, ExternalSystemError) else str(exc)
-            outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=message, seconds=_since(started)
-            )
-        finally:
-            run.discard_plan(name)
-        outcomes.append(outcome)
-        if outcome.status is ComponentStatus.FAILED:
-            outcomes += [
-                ComponentOutcome(rest, ComponentStatus.NOT_RUN, message=f"not run: {name} failed")
-                for rest in order[index + 1 :]
-            ]
-            break
-    return StackRun("destroy", env.name, str(run.stack_dir), outcomes)
-
-
-def _destroy_one(run: _Run, name: str, started: float, *, dry_run: bool) -> ComponentOutcome:
-    terraform = run.terraform(name)
-    run.progress(f"{name}: init")
-    terraform.init()
-    inputs = run.write_inputs(name)
-    run.progress(f"{name}: plan -destroy")
-    plan_file = run.plan_file(name)
-    terraform.plan(plan_file, [inputs], destroy=True)
-    summary = terraform.show_plan(plan_file)
-    gone = summary.count("destroy")
-    if gone == 0:
-        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=_since(started))
-    resources = [f"{r.kind} {r.address}" for r in summary.resources]
-    if dry_run:
-        status = ComponentStatus.CHANGES
-        return ComponentOutcome(name, status, destroy=gone, resources=resources)
-    run.progress(f"{name}: destroy")
-    terraform.apply(plan_file)
-    run.known_outputs.pop(name, None)
-    return ComponentOutcome(
-        name,
-        ComponentStatus.DESTROYED,
-        destroy=gone,
-        resources=resources,
-        seconds=_since(started),
-    )

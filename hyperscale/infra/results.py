@@ -130,8 +130,8 @@ class StackRun:
         console.print(table)
         if self.action == "plan":  # what would change, by address: drift is named here
             for c in self.components:
-                for line in [*c.resources, *(f"drifted {address}" for address in c.drift)]:
-                    console.print(f"{c.name}: {line}", markup=False)
+                for change in [*c.resources, *(f"drifted {address}" for address in c.drift)]:
+                    console.print(f"{c.name}: {change}", markup=False)
         for c in self.components:
             if c.message and c is not self.failed:
                 console.print(f"{c.name}: {c.message}", markup=False)
