@@ -289,41 +289,28 @@ def test_drift_made_with_boto3_is_found_named_and_put_back(local_aws: LocalAws) 
         "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
     }
     ec2.revoke_security_group_egress(GroupId=node["GroupId"], IpPermissions=[https])
-    rds = local_aws.client("rds")
-    [group] = [
-        g
-        for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
-        if g["DBParameterGroupName"].startswith(f"{local_aws.prefix}-mysql")
-    ]
-    rds.modify_db_parameter_group(
-        DBParameterGroupName=group["DBParameterGroupName"],
-        Parameters=[
-            {"ParameterName": "long_query_time", "ParameterValue": "10", "ApplyMethod": "immediate"}
-        ],
-    )
-    selected = ["-m", "vpc", "-m", "eks", "-m", "rds"]
+    # (An RDS parameter group's value was meant to be the third: moto makes that resource drift
+    # on every refresh, so local-aws leaves it out; see terraform/README.md.)
+    selected = ["-m", "vpc", "-m", "eks"]
 
-    code, drifted = local_aws.infra("plan", *selected)
-    assert code == 1
-    assert "change module.vpc.aws_vpc.this" in module(drifted, "vpc")["resources"]
-    assert "module.vpc.aws_vpc.this" in module(drifted, "vpc")["drift"]
-    assert (
-        "add module.eks.aws_vpc_security_group_egress_rule.node_https"
-        in (module(drifted, "eks")["resources"])
-    )
-    assert "change module.rds.aws_db_parameter_group.this" in module(drifted, "rds")["resources"]
-    table = invoke(local_aws.app, "infra", "plan", *selected, "--env", local_aws.env.name)
-    assert table.exit_code == 1
-    assert "vpc: change module.vpc.aws_vpc.this" in table.stdout
+    drifted = invoke(local_aws.app, "infra", "plan", *selected, "--env", local_aws.env.name)
+    assert drifted.exit_code == 1
+    lines = drifted.stdout.splitlines()
+    for expected in (
+        "vpc: change module.vpc.aws_vpc.this",
+        "vpc: drifted module.vpc.aws_vpc.this",
+        "eks: add module.eks.aws_vpc_security_group_egress_rule.node_https",
+    ):
+        assert expected in lines, drifted.stdout
 
     code, repaired = local_aws.infra("apply", "--yes", *selected)
     assert code == 0
-    assert statuses(repaired) == dict.fromkeys(["vpc", "eks", "rds"], "applied")
+    assert statuses(repaired) == dict.fromkeys(["vpc", "eks"], "applied")
     [vpc] = _vpcs(local_aws)
     assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["Name"] == local_aws.prefix
 
     code, clean = local_aws.infra("plan", *selected)
-    assert (code, statuses(clean)) == (0, dict.fromkeys(["vpc", "eks", "rds"], "no_changes"))
+    assert (code, statuses(clean)) == (0, dict.fromkeys(["vpc", "eks"], "no_changes"))
 
 
 @pytest.mark.aws
