@@ -6,8 +6,7 @@ Run (after `hyperscale local up aws` and `hyperscale infra apply --env local-aws
 
 The loop is what an operator would type without hyperscale, given what hyperscale leaves
 ready: each root's working directory (TF_DATA_DIR, already initialised), its generated
-upstream inputs, and the same -target list for the roots with excluded resources (computed
-once, untimed). It runs
+upstream inputs, and the same -target list for the roots with excluded resources. It runs
 
     for root in vpc eks rds redis; do TF_DATA_DIR=... terraform -chdir=ROOT plan \
         -input=false -detailed-exitcode -var-file=... [-target=...]; done
@@ -64,7 +63,7 @@ def loop_commands(env_name: str) -> list[tuple[list[str], dict[str, str]]]:
         work = run.work_dir(name)
         terraform = run.terraform(name)
         inputs = work / INPUTS_FILE
-        targets = run.targets(name, terraform, inputs)
+        targets = run.targets(name)
         argv = [
             "terraform",
             f"-chdir={terraform.root}",

@@ -7,7 +7,9 @@ HashiCorp documents as stable, and OpenTofu keeps them, so one adapter serves bo
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -191,6 +193,18 @@ class Terraform:
                 )
             raise failure
 
+    def init_if_changed(self) -> None:
+        """init, unless the last init in this data directory saw the same configuration (the
+        root's and its local modules' files, the lock file, the plugin directory): init takes
+        seconds per root even when it has nothing to do."""
+        marker = self.data_dir / "hyperscale-init.sha256"
+        fingerprint = configuration_fingerprint(self.root, self.plugin_dir)
+        if marker.is_file() and marker.read_text(encoding="utf-8") == fingerprint:
+            return
+        marker.unlink(missing_ok=True)
+        self.init()
+        marker.write_text(configuration_fingerprint(self.root, self.plugin_dir), encoding="utf-8")
+
     def plan(
         self,
         plan_file: Path,
@@ -299,18 +313,24 @@ def fmt_text(app: AppContext, text: str) -> str:
     return done.stdout
 
 
-def managed_resources(plan: dict[str, Any]) -> list[str]:
-    """Every managed resource a plan document covers, by address without instance keys
-    (``module.eks.aws_eks_addon.this``), in the plan's order, each once."""
-    found: dict[str, None] = {}
-    for rc in plan.get("resource_changes") or []:
-        if rc.get("mode") == "managed":
-            found[_without_index(str(rc["address"]))] = None
-    return list(found)
+_LOCAL_MODULE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]+)"', re.MULTILINE)
 
 
-def _without_index(address: str) -> str:
-    return re.sub(r"\[[^\]]*\]", "", address)
+def configuration_fingerprint(root: Path, plugin_dir: Path | None) -> str:
+    """A digest of every file init depends on: the ``.tf`` files of the root and of the local
+    modules it calls (transitively), its lock file, and which plugin directory is used."""
+    digest = hashlib.sha256(str(plugin_dir).encode())
+    pending, seen = [root], set()
+    while pending:
+        directory = Path(os.path.normpath(pending.pop()))
+        if directory in seen:
+            continue
+        seen.add(directory)
+        for path in sorted([*directory.glob("*.tf"), *directory.glob(".terraform.lock.hcl")]):
+            text = path.read_text(encoding="utf-8")
+            digest.update(f"{path}\0{text}\0".encode())
+            pending += [directory / source for source in _LOCAL_MODULE.findall(text)]
+    return digest.hexdigest()
 
 
 def plan_summary(plan: dict[str, Any]) -> PlanSummary:

@@ -18,7 +18,8 @@ from typing import Any
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
-from hyperscale.infra.client import OutputValue, PlanSummary, Terraform, managed_resources
+from hyperscale.infra.addresses import resource_addresses
+from hyperscale.infra.client import OutputValue, PlanSummary, Terraform
 from hyperscale.infra.local_stack import prepare_local_stack
 from hyperscale.infra.providers import plugin_mirror
 from hyperscale.infra.results import (
@@ -79,20 +80,20 @@ class Run:
             return None
         return ComponentOutcome(name, ComponentStatus.EXCLUDED, message=self.excluded[name])
 
-    def targets(self, name: str, terraform: Terraform, inputs: Path) -> list[str]:
-        """Every managed resource of the root but the excluded ones (none: no -target).
-
-        The root's resources come from a plan that does not read the objects (quick)."""
+    def targets(self, name: str) -> list[str]:
+        """Every managed resource of the root but the excluded ones (none excluded: no
+        -target), read from the root's HCL and its local modules'."""
         left_out = self.excluded_resources.get(name)
         if not left_out:
             return []
-        probe = self.work_dir(name) / "resources.tfplan"
-        try:
-            terraform.plan(probe, [inputs], refresh=False)
-            document = terraform.plan_document(probe)
-        finally:
-            probe.unlink(missing_ok=True)
-        return [address for address in managed_resources(document) if address not in left_out]
+        declared = resource_addresses(self.stack_dir / self.stack.components[name].path)
+        unknown = sorted(set(left_out) - set(declared))
+        if unknown:
+            raise UsageError(
+                f"infra.excluded_resources.{name}: no resource {', '.join(unknown)} in the root",
+                hint="name a resource as terraform addresses it (module.eks.aws_eks_addon.this)",
+            )
+        return [address for address in declared if address not in left_out]
 
     def left_out_note(self, name: str) -> str | None:
         left_out = self.excluded_resources.get(name)
@@ -128,7 +129,7 @@ class Run:
         if name not in self.known_outputs:
             terraform = self.terraform(name)
             self.progress(f"{name}: reading outputs")
-            terraform.init()
+            terraform.init_if_changed()
             self.known_outputs[name] = terraform.outputs()
         return self.known_outputs[name]
 
@@ -175,7 +176,7 @@ class Run:
         started = time.monotonic()
         terraform = self.terraform(name)
         self.progress(f"{name}: init")
-        terraform.init()
+        terraform.init_if_changed()
         try:
             inputs = self.write_inputs(name)
         except MissingInputError as missing:
@@ -183,7 +184,7 @@ class Run:
                 name, ComponentStatus.BLOCKED, message=str(missing), seconds=since(started)
             )
             return outcome, False
-        targets = self.targets(name, terraform, inputs)
+        targets = self.targets(name)
         self.progress(f"{name}: plan")
         plan_file = self.plan_file(name)
         has_changes = terraform.plan(plan_file, [inputs], targets=targets)

@@ -64,7 +64,7 @@ def destroy(
 def _destroy_one(run: Run, name: str, started: float, *, dry_run: bool) -> ComponentOutcome:
     terraform = run.terraform(name)
     run.progress(f"{name}: init")
-    terraform.init()
+    terraform.init_if_changed()
     inputs = run.write_inputs(name)
     run.progress(f"{name}: plan -destroy")
     plan_file = run.plan_file(name)

@@ -118,6 +118,16 @@ def test_the_committed_roots_know_nothing_of_the_local_endpoint() -> None:
             assert word not in text, f"{path}: {word}"
 
 
+def test_a_roots_resources_are_addressed_as_terraform_does() -> None:
+    """What -target is given when a module's resources are left out, read from the HCL."""
+    from hyperscale.infra.addresses import resource_addresses
+
+    found = resource_addresses(MODULES_DIR.parent / "live" / "staging" / "eks")
+    assert "module.eks.aws_eks_addon.this" in found
+    assert "module.eks.module.key.aws_kms_key.this" in found  # the module's own module
+    assert len(found) == len(set(found))
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
