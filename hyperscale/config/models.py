@@ -331,6 +331,9 @@ class Infra(Strict):
     #: module -> {resource address in its root: why}: resources left out of a module's plan
     #: (planned with -target on every other one), for the same reason.
     excluded_resources: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: module -> {resource address: why}: resources `infra destroy` leaves standing (destroyed
+    #: with -target on every other one), where the endpoint can create but not delete them.
+    kept_on_destroy: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _zones_and_cdn(self) -> Infra:
@@ -447,7 +450,7 @@ def _remote_problems(env: Environment) -> list[str]:
     problems += [
         f"infra.{key}: only an environment on the local AWS endpoint leaves parts of the"
         " stack out (a real account runs all of it)"
-        for key in ("excluded_modules", "excluded_resources")
+        for key in ("excluded_modules", "excluded_resources", "kept_on_destroy")
         if env.infra is not None and getattr(env.infra, key)
     ]
     if env.infra is not None and not env.infra.rds_deletion_protection:

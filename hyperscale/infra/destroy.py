@@ -8,6 +8,7 @@ from pathlib import Path
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
+from hyperscale.infra.addresses import resource_addresses
 from hyperscale.infra.core import MissingInputError, Run, open_run, since
 from hyperscale.infra.results import ComponentOutcome, ComponentStatus, StackRun
 from hyperscale.infra.stack import apply_order
@@ -68,7 +69,7 @@ def _destroy_one(run: Run, name: str, started: float, *, dry_run: bool) -> Compo
     inputs = run.write_inputs(name)
     run.progress(f"{name}: plan -destroy")
     plan_file = run.plan_file(name)
-    terraform.plan(plan_file, [inputs], destroy=True)
+    terraform.plan(plan_file, [inputs], destroy=True, targets=_destroy_targets(run, name))
     summary = terraform.show_plan(plan_file)
     gone = summary.count("destroy")
     if gone == 0:
@@ -85,5 +86,20 @@ def _destroy_one(run: Run, name: str, started: float, *, dry_run: bool) -> Compo
         ComponentStatus.DESTROYED,
         destroy=gone,
         resources=resources,
+        message=_kept_note(run, name),
         seconds=since(started),
     )
+
+
+def _destroy_targets(run: Run, name: str) -> list[str]:
+    """Every resource of the root but those the environment keeps (none kept: no -target)."""
+    kept = run.env.infra.kept_on_destroy.get(name, {}) if run.env.infra else {}
+    if not kept:
+        return []
+    declared = resource_addresses(run.stack_dir / run.stack.components[name].path)
+    return [address for address in declared if address not in kept]
+
+
+def _kept_note(run: Run, name: str) -> str | None:
+    kept = run.env.infra.kept_on_destroy.get(name, {}) if run.env.infra else {}
+    return ("kept: " + "; ".join(f"{a} ({why})" for a, why in kept.items())) if kept else None
