@@ -375,16 +375,15 @@ def test_destroy_in_reverse_order_leaves_the_account_empty_of_the_stack(
 @pytest.mark.aws
 @pytest.mark.timeout(1800)
 @needs_aws_mirror
-def test_a_module_failing_mid_apply_stops_the_run_and_keeps_what_it_made(
-    local_aws: LocalAws,
-) -> None:
-    """An environment of its own whose VPC range AWS refuses (a /8: VPCs are /16 to /28)."""
+def test_a_module_failing_mid_apply_stops_the_run_and_is_named(local_aws: LocalAws) -> None:
+    """An environment of its own whose VPC range the vpc module refuses (a /8: its variable
+    takes /16 to /20, as AWS takes /16 to /28): the run stops at vpc, named in one line with
+    the module's reason, and nothing after it runs."""
     name = f"{local_aws.env.name}x"
     data = yaml.safe_load((local_aws.app.environments_dir / "local-aws.yaml").read_text())
     data["name"] = name
     data["kubernetes"]["vpc_cidr"] = "10.0.0.0/8"
     (local_aws.app.environments_dir / f"{name}.yaml").write_text(yaml.safe_dump(data))
-    broken = LocalAws(local_aws.app, load_environment(local_aws.app, name), local_aws.applied)
 
     outcome = invoke(
         local_aws.app, "infra", "apply", "--env", name, "--yes", "-m", "vpc", "-m", "eks"
@@ -392,18 +391,5 @@ def test_a_module_failing_mid_apply_stops_the_run_and_keeps_what_it_made(
     assert outcome.exit_code == 3
     [line] = [x for x in outcome.stderr.splitlines() if x.startswith("error:")]
     assert "apply stopped at module vpc:" in line
-    assert "10.0.0.0/8" in line
+    assert "cidr_block must be an IPv4 network between /16 and /20" in line
     assert "not run: vpc failed" in outcome.stdout  # eks
-
-    # What the module made before the failure is in AWS and in its state.
-    assert broken.env.infra is not None
-    state = broken.client("s3").get_object(
-        Bucket=broken.env.infra.state_bucket, Key=f"{name}/vpc/terraform.tfstate"
-    )
-    recorded = {r["type"] for r in json.loads(state["Body"].read())["resources"]}
-    assert "aws_iam_role" in recorded
-    role = broken.client("iam").get_role(RoleName=f"{broken.prefix}-vpc-flow-logs")
-    assert role["Role"]["RoleName"] == f"{broken.prefix}-vpc-flow-logs"
-
-    code, cleaned = broken.infra("destroy", "--yes", "-m", "vpc")
-    assert code == 0, cleaned["data"]["failed"]
