@@ -15,6 +15,7 @@ import typer
 from hyperscale.context import AppContext
 from hyperscale.errors import HyperscaleError
 from hyperscale.exit_codes import ExitCode
+from hyperscale.interrupts import noted_interrupts
 from hyperscale.output import ErrorInfo, OutputFormat, Result, emit_error, emit_result
 
 if TYPE_CHECKING:
@@ -36,26 +37,38 @@ def run_command(
 ) -> NoReturn:
     """Run ``body``, render its result, and exit with the code the result or the error names."""
     app = app_context(ctx)
-    try:
-        result = body(app)
-        code = emit_result(app, output, command, result)
-    except HyperscaleError as exc:
-        code = exc.exit_code
-        info = ErrorInfo(exc.code, exc.message, exc.hint, exc.details)
-        emit_error(app, output, command, code, info)
-    except KeyboardInterrupt:
-        code = ExitCode.INTERRUPTED
-        emit_error(app, output, command, code, ErrorInfo("interrupted", "interrupted by the user"))
-    except Exception as exc:  # noqa: BLE001 - the boundary: log unknown failures, never traceback
-        code = ExitCode.INTERNAL
-        log_path = write_crash_log(app, command, exc)
-        info = ErrorInfo(
-            "internal",
-            f"unexpected error: {type(exc).__name__}: {exc}",
-            hint=f"traceback written to {log_path}; please report it",
-        )
-        emit_error(app, output, command, code, info)
+    interrupted = ErrorInfo("interrupted", "interrupted by the user")
+    with noted_interrupts() as ctrl_c:
+        try:
+            result = body(app)
+            code = emit_result(app, output, command, result)
+        except HyperscaleError as exc:
+            code = exc.exit_code
+            info = ErrorInfo(exc.code, exc.message, exc.hint, exc.details)
+            emit_error(app, output, command, code, info)
+        except KeyboardInterrupt:
+            code = ExitCode.INTERRUPTED
+            emit_error(app, output, command, code, interrupted)
+        except Exception as exc:  # noqa: BLE001 - the boundary: log unknown failures, never traceback
+            code = _unexpected(app, output, command, exc, interrupted if ctrl_c.is_set() else None)
     raise typer.Exit(int(code))
+
+
+def _unexpected(
+    app: AppContext, output: OutputFormat, command: str, exc: Exception, interrupt: ErrorInfo | None
+) -> ExitCode:
+    """An error nobody named: Ctrl-C that came out as another exception, or a crash (logged)."""
+    if interrupt is not None:
+        emit_error(app, output, command, ExitCode.INTERRUPTED, interrupt)
+        return ExitCode.INTERRUPTED
+    log_path = write_crash_log(app, command, exc)
+    info = ErrorInfo(
+        "internal",
+        f"unexpected error: {type(exc).__name__}: {exc}",
+        hint=f"traceback written to {log_path}; please report it",
+    )
+    emit_error(app, output, command, ExitCode.INTERNAL, info)
+    return ExitCode.INTERNAL
 
 
 def run_env_command(

@@ -8,7 +8,9 @@ import typer
 
 from hyperscale import __version__
 from hyperscale.boundary import app_context
+from hyperscale.chaos.cli import app as chaos_app
 from hyperscale.deploy import cli as deploy_cli
+from hyperscale.dr.cli import app as dr_app
 from hyperscale.health import cli as health_cli
 from hyperscale.images.cli import app as images_app
 from hyperscale.infra.cli import app as infra_app
@@ -18,6 +20,7 @@ from hyperscale.metrics.cli import app as metrics_app
 from hyperscale.migrate.cli import app as migrate_app
 from hyperscale.options import command_group
 from hyperscale.render import cli as render_cli
+from hyperscale.reports.cli import app as report_app
 from hyperscale.smoke import cli as smoke_cli
 
 app = command_group(
@@ -30,7 +33,11 @@ app.add_typer(infra_app, name="infra")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(images_app, name="images")
 app.add_typer(metrics_app, name="metrics")
-app.command(name="deploy")(deploy_cli.deploy)
+app.add_typer(report_app, name="report")
+app.add_typer(dr_app, name="dr")
+app.add_typer(chaos_app, name="chaos")
+app.add_typer(deploy_cli.app, name="deploy")
+app.command(name="rollback")(deploy_cli.rollback)
 app.command(name="status")(deploy_cli.status)
 app.command(name="smoke")(smoke_cli.smoke)
 app.command(name="render")(render_cli.render)

@@ -28,15 +28,39 @@ class OutputFormat(StrEnum):
     yaml = "yaml"
 
 
-class Result(Protocol):
-    """What a core function returns: data for machines, a view for people, and an exit code."""
+class Reported(Protocol):
+    """Data for machines and an exit code: what every result has."""
 
     @property
     def exit_code(self) -> ExitCode: ...
 
     def to_data(self) -> Any: ...
 
+
+class Result(Reported, Protocol):
+    """What a core function returns: data for machines, a view for people, and an exit code."""
+
     def render(self, console: Console) -> None: ...
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """A result shown in a text format of its own (CSV, a Prometheus exposition, NDJSON): the
+    text as it is, with no envelope and no tables; the exit code stays the result's."""
+
+    result: Reported
+    text: str
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.result.exit_code
+
+    def to_data(self) -> Any:
+        return self.result.to_data()
+
+    def render(self, console: Console) -> None:
+        console.file.write(self.text)
+        console.file.flush()
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,33 @@ def progress_spinner(app: AppContext, title: str) -> Iterator[Progress]:
             shown[0](step)
 
         yield update
+
+
+@contextmanager
+def progress_events(app: AppContext, title: str) -> Iterator[Progress]:
+    """The spinner on a terminal; piped, one JSON line per step on stderr
+    (``{"event": "progress", "title": ..., "step": ..., "elapsed_s": ...}``), so a script or
+    CI log sees what a long command is doing while stdout stays the result alone."""
+    if app.interactive:
+        with progress_spinner(app, title) as spinner:
+            yield spinner
+        return
+    import json
+    import time
+
+    started = time.monotonic()
+
+    def emit(step: str) -> None:
+        line = {
+            "event": "progress",
+            "title": title,
+            "step": step,
+            "elapsed_s": round(time.monotonic() - started, 2),
+        }
+        app.stderr.write(json.dumps(line) + "\n")
+        app.stderr.flush()
+
+    yield emit
 
 
 @contextmanager

@@ -28,3 +28,16 @@ def render_to_file(app: AppContext, template: str, target: Path, **values: Any) 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return True
+
+
+def render_html(app: AppContext, template: str, **values: Any) -> str:
+    """An HTML template (an e-mail): every value escaped."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(app.templates_dir),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=True,
+    )
+    return environment.get_template(template).render(**values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,16 @@ from hyperscale.context import AppContext
 from hyperscale.local import core
 from hyperscale.local.results import ServiceState
 from tests.guard import GUARD
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a user presses it. A run started in the background by a non-interactive shell
+    (`make test &`, nohup, some CI runners) has SIGINT ignored, as POSIX has it, and every
+    process the tests start would inherit that: the tests that press Ctrl-C on a command (lag
+    --watch, dlq replay, migrate) would find it deaf. The tests' processes get Python's own
+    handler back, so what they start has the disposition a terminal gives."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)

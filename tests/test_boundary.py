@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +96,27 @@ def test_crash_log_falls_back_to_a_temporary_file(tmp_path: Path) -> None:
     assert Path(logged).is_file()
     assert "RuntimeError: boom" in Path(logged).read_text()
     Path(logged).unlink()
+
+
+def test_ctrl_c_that_a_library_turns_into_another_error_is_still_130(tmp_path: Path) -> None:
+    """confluent_kafka, interrupted while it reads its configuration, raises a TypeError: the
+    user pressed Ctrl-C, and that is what they are told, with no crash log."""
+
+    def body(_: AppContext) -> object:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, through the real handler
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise TypeError("expected configuration property name as type unicode string") from None
+        raise AssertionError("the SIGINT never arrived")
+
+    # As in a new process (the CLI's): Python's own Ctrl-C handler, whatever a test before
+    # this one left installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        exit_code, _, stderr = _run(tmp_path, body)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert exit_code == ExitCode.INTERRUPTED
+    assert stderr.strip().splitlines() == ["error: interrupted by the user"]
+    assert not list((tmp_path / "state" / "logs").glob("crash-*.log"))

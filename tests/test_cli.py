@@ -22,6 +22,8 @@ HEAVY = [
     "moto",
     "aiohttp",
     "jsonpath_ng",
+    "matplotlib",
+    "croniter",
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ def aws_client(
     ``attempts`` caps retries (a probe wants one).
     """
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     if credentials is None and aws.endpoint_url is not None:
@@ -44,7 +46,13 @@ def aws_client(
         options.update(connect_timeout=timeout, read_timeout=timeout)
     if attempts is not None:
         options["retries"] = {"max_attempts": attempts}
+    core = botocore.session.Session()
+    # One loader for every session of the process: a client's service model is parsed once,
+    # not at each client (hundreds of milliseconds of CPU each, serialised by the GIL when
+    # the digest's collectors make their clients at once).
+    core.register_component("data_loader", _shared_loader())
     session = boto3.session.Session(
+        botocore_session=core,
         region_name=aws.region,
         aws_access_key_id=credentials.get("AWS_ACCESS_KEY_ID") if credentials else None,
         aws_secret_access_key=credentials.get("AWS_SECRET_ACCESS_KEY") if credentials else None,
@@ -55,6 +63,13 @@ def aws_client(
         endpoint_url=str(aws.endpoint_url) if aws.endpoint_url else None,
         config=Config(**options) if options else None,
     )
+
+
+@functools.cache
+def _shared_loader() -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def caller_account(aws: Aws, credentials: Mapping[str, str] | None = None) -> str:

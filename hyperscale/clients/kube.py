@@ -21,16 +21,26 @@ class NodeState:
     ready: bool
 
 
+def load_config(kubeconfig: Path, context: str) -> Any:
+    """The context's lightkube SingleConfig, or an ExternalSystemError naming file and context."""
+    from lightkube import ConfigError, KubeConfig
+
+    try:
+        config = KubeConfig.from_file(kubeconfig).get(context_name=context)
+    except (ConfigError, OSError) as exc:
+        raise ExternalSystemError(
+            f"cannot use context {context!r} of kubeconfig {kubeconfig}: {exc}"
+        ) from None
+    if config is None:
+        raise ExternalSystemError(f"kubeconfig {kubeconfig} has no context {context!r}")
+    return config
+
+
 class KubeClient:
     def __init__(self, kubeconfig: Path, context: str) -> None:
-        from lightkube import Client, ConfigError, KubeConfig
+        from lightkube import Client
 
-        try:
-            config = KubeConfig.from_file(kubeconfig).get(context_name=context)
-        except (ConfigError, OSError) as exc:
-            raise ExternalSystemError(
-                f"cannot use context {context!r} of kubeconfig {kubeconfig}: {exc}"
-            ) from None
+        config = load_config(kubeconfig, context)
         self.kubeconfig = kubeconfig
         self.context = context
         self.client = Client(config=config, field_manager=FIELD_MANAGER)

@@ -196,3 +196,75 @@ def _admin(socket_path: str, os_user: str) -> Any:
     import pymysql
 
     return pymysql.connect(unix_socket=socket_path, user=os_user, connect_timeout=5)
+
+
+def promote_replica(replica_socket: str, os_user: str, timeout: float = 30.0) -> str:
+    """Make the replica the writer: let its SQL thread apply every transaction it received,
+    stop following, forget the primary, accept writes. Returns the GTID position it holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = replica_status(replica_socket, os_user)
+        applied = str(_query_one(replica_socket, os_user, "SELECT @@GLOBAL.gtid_slave_pos") or "")
+        if status is None or status.sql_running != "Yes" or status.gtid_io_pos in ("", applied):
+            break
+        if time.monotonic() > deadline:
+            raise ExternalSystemError(
+                f"the replica did not apply what it received within {timeout:g}s"
+                f" (received {status.gtid_io_pos}, applied {applied})"
+            )
+        time.sleep(0.1)
+    _execute(
+        replica_socket,
+        os_user,
+        ["STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF"],
+    )
+    return applied
+
+
+def set_read_only(socket_path: str, os_user: str) -> None:
+    """Back to what the replica's configuration says (read_only = ON), after a promotion."""
+    _execute(socket_path, os_user, ["SET GLOBAL read_only = ON"])
+
+
+def enable_semi_sync(setup: ReplicaSetup, timeout_ms: int = 10_000) -> bool:
+    """Semi-synchronous replication until the servers restart: the primary acknowledges a
+    commit only once the replica has it (``AFTER_SYNC``: before the commit is visible, so a
+    crash cannot lose an acknowledged one). After ``timeout_ms`` without the replica the primary
+    falls back to asynchronous. True when the primary reports it active."""
+    _execute(
+        setup.primary_socket,
+        setup.os_user,
+        [
+            "SET GLOBAL rpl_semi_sync_master_wait_point = 'AFTER_SYNC'",
+            f"SET GLOBAL rpl_semi_sync_master_timeout = {int(timeout_ms)}",
+            "SET GLOBAL rpl_semi_sync_master_enabled = ON",
+        ],
+    )
+    _execute(
+        setup.replica_socket,
+        setup.os_user,
+        [
+            "SET GLOBAL rpl_semi_sync_slave_enabled = ON",
+            "STOP SLAVE IO_THREAD",
+            "START SLAVE IO_THREAD",
+        ],
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        import pymysql
+
+        try:
+            with _admin(setup.primary_socket, setup.os_user) as conn, conn.cursor() as cur:
+                cur.execute("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'")
+                row = cur.fetchone()
+        except pymysql.MySQLError as exc:
+            raise ExternalSystemError(f"reading semi-sync status: {exc}") from None
+        if row and str(row[1]).upper() == "ON":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def disable_semi_sync(replica_socket: str, os_user: str) -> None:
+    """The replica back to asynchronous (the primary's setting ends with its restart)."""
+    _execute(replica_socket, os_user, ["SET GLOBAL rpl_semi_sync_slave_enabled = OFF"])

@@ -183,6 +183,8 @@ class Chaos(Strict):
     allowed_namespaces: list[str] = Field(default_factory=list)
     max_pods_per_drill: int = Field(default=1, ge=1)
     steady_state_timeout_s: float = Field(default=120, gt=0)
+    #: ``key=value`` a pod must carry to be a drill's target (opt-in); None: any pod selected.
+    opt_in_label: str | None = Field(default=None, pattern=r"^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*$")
 
 
 class Smtp(Strict):
@@ -196,11 +198,23 @@ class EmailReport(Strict):
     sender: str = Field(pattern=_EMAIL)
     recipients: list[str] = Field(min_length=1)
     smtp: Smtp
+    #: How `hyperscale report email` sends: through ``smtp``, or Amazon SES (SendRawEmail).
+    via: Literal["smtp", "ses"] = "smtp"
     #: Five-field cron expression (minute hour day-of-month month day-of-week), UTC.
     schedule: str = Field(default="0 7 * * 1-5", pattern=_CRON)
+    #: The IANA time zone the schedule is read in (the CronJob's timeZone).
+    timezone: str = "Etc/UTC"
 
     @model_validator(mode="after")
     def _recipients_are_addresses(self) -> EmailReport:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {self.timezone!r} is not an IANA time zone (Europe/Berlin, Etc/UTC)"
+            ) from None
         bad = [r for r in self.recipients if not re.match(_EMAIL, r)]
         if bad:
             raise ValueError(f"recipients must be email addresses (got {', '.join(bad)})")
@@ -381,6 +395,9 @@ class LocalRuntime(Strict):
 
     kafka_controller_port: int = Field(default=19093, ge=1, le=65535)
     kafka_heap_mb: int = Field(default=512, ge=128, le=8192)
+    #: KRaft nodes, each broker and controller (node i on kafka.bootstrap_servers[i-1] and
+    #: controller port kafka_controller_port + i - 1): 3 to drill replication (`dr` env).
+    kafka_brokers: int = Field(default=1, ge=1, le=3)
     #: The container registry `hyperscale local up registry` starts (loopback, plain HTTP).
     registry_port: int = Field(default=15500, ge=1, le=65535)
     #: Consumer processes `hyperscale deploy` runs (each its own group member and metrics port).
@@ -493,6 +510,11 @@ def _local_problems(env: Environment) -> list[str]:
         )
     if env.kafka.security.protocol != "PLAINTEXT":
         problems.append("kafka.security.protocol: the local broker speaks PLAINTEXT only")
+    if len(env.kafka.bootstrap_servers) < env.runtime.kafka_brokers:
+        problems.append(
+            f"kafka.bootstrap_servers: local.kafka_brokers is {env.runtime.kafka_brokers};"
+            " list one address per broker"
+        )
     problems += [
         f"{key}: a local target uses generated secrets ({{generated: NAME}}) or none"
         for key, ref in _secrets(env).items()

@@ -9,11 +9,12 @@ import typer
 from hyperscale.boundary import run_env_command
 from hyperscale.health.view import HealthOutput
 from hyperscale.options import EnvOption
-from hyperscale.output import OutputFormat
+from hyperscale.output import OutputFormat, TextResult
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
+    from hyperscale.health.results import HealthReport
 
 
 def _many(help_text: str, metavar: str) -> Any:
@@ -132,18 +133,28 @@ def health(
 
     def body(environment: Environment, app_ctx: AppContext) -> Any:
         from hyperscale.errors import UsageError
-        from hyperscale.health.view import HealthView
 
         if count is not None and not watch:
             raise UsageError("--count needs --watch: it bounds the number of rounds")
         checker = checker_for(environment, app_ctx, options)
         if watch:
-            from hyperscale.health.view import display
-            from hyperscale.health.watch import watch as watch_health
+            from hyperscale.health.view import health_lines, health_text
+            from hyperscale.watching import display
+            from hyperscale.watching import watch as watch_reports
 
-            with display(app_ctx, output, interval) as show:
-                return watch_health(checker, show, interval, count)
-        return HealthView(checker.run_round(), output)
+            def as_text(report: HealthReport) -> str:
+                return health_text(app_ctx, report, output)
+
+            def lines(report: HealthReport) -> list[str]:
+                return health_lines(app_ctx, report)
+
+            live = output is HealthOutput.table
+            with display(app_ctx, live, interval, lines, as_text) as show:
+                return watch_reports(checker.run_round, show, interval, count, "rounds")
+        report = checker.run_round()
+        if output is HealthOutput.prometheus:
+            return TextResult(report, report.prometheus())
+        return report
 
     textual = watch or output is HealthOutput.prometheus
     shared = OutputFormat.table if textual else OutputFormat(output.value)

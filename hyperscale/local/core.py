@@ -47,7 +47,9 @@ def select_services(
         raise UsageError(SERVICE_TYPES[absent[0]].absent_reason(env))
     wanted = set(names) or set(present)
     while with_requirements:
-        needed = {r for n in wanted for r in present[n].requires} - wanted
+        needed = {
+            r for n in wanted for r in (*present[n].requires, *present[n].companions(env))
+        } - wanted
         if not needed:
             break
         wanted |= needed

@@ -128,6 +128,17 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         return True
 
+    def kill(self, timeout: float = 10.0) -> bool:
+        """SIGKILL the process group at once (a crash, for drills). False if nothing ran."""
+        current = self.running()
+        if current is None:
+            return False
+        self._signal_group(current.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(current.pid).wait(timeout)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
     @staticmethod
     def _signal_group(pid: int, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -7,17 +7,14 @@ into ``git fast-import``, over 20x faster than ``git svn clone`` on a branchy re
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from hyperscale.clients import git, svn
 from hyperscale.errors import HyperscaleError, UsageError
 from hyperscale.exit_codes import ExitCode
+from hyperscale.interrupts import stop_requests
 from hyperscale.migrate import preflight
 from hyperscale.migrate import verify as verification
 from hyperscale.migrate.authors import (
@@ -50,28 +47,6 @@ MigrationRequest = preflight.MigrationRequest
 class MigrationInterruptedError(HyperscaleError):
     exit_code = ExitCode.INTERRUPTED
     code = "interrupted"
-
-
-@contextlib.contextmanager
-def stop_requests() -> Iterator[Callable[[], bool]]:
-    """Ctrl-C (or SIGTERM) asks the conversion to stop at the next revision boundary, after a
-    checkpoint; a second Ctrl-C stops at once. Outside the main thread: no handler."""
-    asked = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield asked.is_set
-        return
-
-    def handler(signum: int, _frame: Any) -> None:
-        if asked.is_set():
-            raise KeyboardInterrupt
-        asked.set()
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield asked.is_set
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
 
 
 def migrate(request: MigrationRequest, progress: Progress) -> MigrationResult:
@@ -179,13 +154,13 @@ def _convert(
             checkpoint_every=request.checkpoint_every,
         )
         total = end - first + 1
-        with stop_requests() as should_stop:
+        with stop_requests() as asked:
             try:
                 with svn.dump(info.root_url, first, end, incremental=incremental) as stream:
                     converter.run(
                         records(stream),
                         lambda rev: progress("convert", rev - first + 1, total),
-                        should_stop,
+                        asked.is_set,
                     )
             except Stop:
                 stopped = True

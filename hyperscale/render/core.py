@@ -47,7 +47,7 @@ def render_environment(
     root = app.repo_root
     target = app.manifests_dir(env.name)
     with tempfile.TemporaryDirectory(prefix=f"hyperscale-render-{env.name}-") as tmp:
-        workspace = _render_workspace(env, app, Path(tmp).resolve(), target, progress)
+        workspace = render_workspace(env, app, Path(tmp).resolve(), target, progress)
         progress(f"validating {len(workspace.files)} files")
         reports = run_validators(workspace)
         fresh = {f.relative: f.text for f in workspace.files}
@@ -77,7 +77,7 @@ def render_environment(
     )
 
 
-def _render_workspace(
+def render_workspace(
     env: Environment, app: AppContext, tmp: Path, target: Path, progress: Progress
 ) -> Workspace:
     progress(f"rendering {env.name}")

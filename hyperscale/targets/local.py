@@ -7,8 +7,10 @@ import os
 import signal
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from hyperscale.clients.http import http_status
@@ -21,9 +23,15 @@ from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.logfiles import log_tail
 from hyperscale.progress import Progress
 from hyperscale.targets.base import (
+    DeployRequest,
     Disruption,
+    DisruptionBudget,
+    HistoryEntry,
+    ObjectDiff,
     Rollout,
     TargetStatus,
+    Victim,
+    VictimQuery,
     Workload,
     WorkloadState,
 )
@@ -64,6 +72,8 @@ def loopback_status(url: str) -> int | None:
 
 class LocalTarget:
     kind = "local"
+    #: The programs run from this checkout: no manifests.
+    takes_manifests = False
 
     def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env
@@ -138,6 +148,8 @@ class LocalTarget:
                     environment={
                         **common,
                         "CONSUMER_GROUP": env.kafka.consumer_group,
+                        # Static membership: the program's name survives its restarts.
+                        "CONSUMER_INSTANCE_ID": f"{env.kafka.consumer_group}-{index + 1}",
                         "CONSUMER_METRICS_HOST": "127.0.0.1",
                         "CONSUMER_METRICS_PORT": str(port),
                     },
@@ -163,7 +175,11 @@ class LocalTarget:
             handle.write(resolve_secret(self.app, ref, self.env.aws))
         return path
 
-    def deploy(self, progress: Progress) -> Rollout:
+    def locked(self, reason: str, command: str) -> AbstractContextManager[object]:
+        """One machine, one supervisord: no lock to take."""
+        return nullcontext()
+
+    def deploy(self, progress: Progress, request: DeployRequest | None = None) -> Rollout:
         """Render the configuration; start supervisord or hand it the changes."""
         programs = self.programs()
         progress("starting or updating the programs under supervisord")
@@ -242,13 +258,29 @@ class LocalTarget:
             )
         return TargetStatus(deployed=True, workloads=states)
 
-    def rollback(self, revision: str | None) -> Rollout:
+    def rollback(
+        self, revision: str | None, progress: Progress | None = None, timeout_s: float = 600.0
+    ) -> Rollout:
         raise UsageError(
             f"{self.env.name} runs the services from this checkout: it keeps no earlier release"
             " to roll back to",
             hint="check out the earlier commit and run `hyperscale deploy --env"
             f" {self.env.name}` again",
         )
+
+    def history(self) -> list[HistoryEntry]:
+        raise UsageError(
+            f"{self.env.name} runs the services from this checkout: it keeps no deploy history",
+            hint="`git log` is its history",
+        )
+
+    def force_unlock(self, reason: str) -> str | None:
+        raise UsageError(f"{self.env.name} has no deploy lock to break")
+
+    def diff(
+        self, objects: list[dict[str, Any]], progress: Progress
+    ) -> tuple[list[ObjectDiff], list[str]]:
+        raise UsageError(f"{self.env.name} runs from this checkout: there are no objects to diff")
 
     def disrupt(self, workload: str, count: int) -> list[Disruption]:
         """SIGKILL the program's process; supervisord starts a new one (autorestart)."""
@@ -265,8 +297,65 @@ class LocalTarget:
             return []  # it died on its own between the question and the kill
         return [Disruption(workload, f"pid {info.pid}", "SIGKILL")]
 
+    def drill_namespace(self, requested: str | None) -> str | None:
+        """Programs under supervisord live in no namespace."""
+        if requested:
+            raise UsageError(
+                f"{self.env.name} runs programs under supervisord: there are no namespaces",
+                hint="drop -n; select programs with -w NAME or -l kind=consumer",
+            )
+        return None
+
+    def victims(self, query: VictimQuery) -> list[Victim]:
+        """The programs ``query`` names; labels ``kind`` (api, consumer) and ``program``."""
+        self.drill_namespace(query.namespace)
+        wanted = _selector(query.selector)
+        kinds = {p.name: p.kind for p in self.programs()}
+        found = []
+        for state in self.status().workloads:
+            labels = {"kind": kinds.get(state.name, "?"), "program": state.name}
+            if query.workload and state.name != query.workload:
+                continue
+            if any(labels.get(k) != v for k, v in wanted.items()) or state.pid is None:
+                continue
+            started = time.time() - state.uptime_s if state.uptime_s is not None else None
+            found.append(
+                Victim(state.name, state.name, str(state.pid), state.ready, "", started, labels)
+            )
+        return sorted(found, key=lambda v: v.started_at or 0.0)
+
+    def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
+        return []  # supervisord restarts what dies; nothing budgets how much may die
+
+    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
+        """SIGKILL that very process (not whatever runs under the name now)."""
+        try:
+            os.kill(int(victim.uid), signal.SIGKILL)
+        except ProcessLookupError:
+            raise ExternalSystemError(
+                f"{victim.name} (pid {victim.uid}) was gone before it could be killed"
+            ) from None
+        return Disruption(victim.workload, f"pid {victim.uid}", "SIGKILL")
+
+    def deploy_holder(self) -> str | None:
+        return None  # one machine, one supervisord: no lock
+
     def stop(self) -> bool:
         if not self.supervisor.running():
             return False
         self.supervisor.shutdown()
         return True
+
+
+def _selector(text: str | None) -> dict[str, str]:
+    """``kind=consumer,program=consumer-1``; equality terms only."""
+    wanted: dict[str, str] = {}
+    for term in filter(None, (t.strip() for t in (text or "").split(","))):
+        key, sep, value = term.partition("=")
+        if not sep or not key.strip() or value.startswith("="):
+            raise UsageError(
+                f"-l {text}: {term!r} is not key=value",
+                hint="the local target matches equality only: kind=consumer, program=api",
+            )
+        wanted[key.strip()] = value.strip()
+    return wanted

@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest
 
 
 #: How long an event may take to reach MySQL here: usually well under a second, but a deploy
-#: that restarted the consumers can leave the group rebalancing until a departed member's
-#: session expires (45 s, Kafka's default), on top of a loaded machine.
+#: that changes the number of consumers can leave the group rebalancing until a departed static
+#: member's session expires (10 s), on top of a loaded machine.
 APPLIED_S = 90
 
 

@@ -105,7 +105,8 @@ def test_unknown_service_is_a_usage_error(private_app: AppContext) -> None:
     assert outcome.exit_code == ExitCode.USAGE
     assert (
         "unknown service postgres"
-        " (choose from kafka, mysql, mysql-replica, redis, aws, smtp, registry)" in outcome.stderr
+        " (choose from kafka, kafka-2, kafka-3, mysql, mysql-replica, redis, aws, smtp, registry)"
+        in outcome.stderr
     )
 
 
@@ -283,3 +284,11 @@ def test_down_stops_the_platform_programs_before_the_backing_services(
     assert ("redis", True) in order[1:]
     assert report.read_text() == "redis answered when the program was stopped: True"
     assert not target.supervisor.running()
+
+
+def test_a_kafka_node_the_environment_does_not_run_is_named_with_why(
+    private_app: AppContext,
+) -> None:
+    outcome = invoke(private_app, "local", "up", "kafka-2")
+    assert outcome.exit_code == ExitCode.USAGE
+    assert "runs 1 Kafka node(s) (local.kafka_brokers); kafka-2 is node 2" in outcome.stderr

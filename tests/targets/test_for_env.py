@@ -36,21 +36,25 @@ def test_require_names_the_kind_an_environment_has(isolated_app: AppContext) -> 
         require_kubernetes(local_env, isolated_app, "nothing to render", hint="h")
 
 
-def test_a_kubernetes_target_says_what_is_not_built(isolated_app: AppContext) -> None:
-    """Status on the sandbox: exit 2 and one line naming the target, no traceback."""
+def test_a_kubernetes_target_without_its_cluster_says_so(isolated_app: AppContext) -> None:
+    """Status on the sandbox with no cluster (this context's state has no kubeconfig): exit 3
+    and one line naming the kubeconfig and the context, no traceback."""
     outcome = invoke(isolated_app, "status", "--env", "sandbox")
-    assert outcome.exit_code == 2
-    assert "reading the status on a kubernetes target (sandbox" in outcome.stderr
-    assert "not available yet" in outcome.stderr
+    assert outcome.exit_code == 3
+    assert "cannot use context 'kwok-hyperscale-sandbox' of kubeconfig" in outcome.stderr
     assert "Traceback" not in outcome.stderr
 
 
-def test_deploy_to_kubernetes_stops_before_any_change(isolated_app: AppContext) -> None:
-    """The stub refuses in preflight: no schema, no topics, no confirmation prompt first."""
+def test_deploy_to_prod_without_yes_stops_before_any_change(isolated_app: AppContext) -> None:
+    """Refused before the cluster is even contacted (the guard fails any read of ~/.kube):
+    no schema, no topics, no lock."""
     outcome = invoke(isolated_app, "deploy", "--env", "prod", "-o", "json")
     assert outcome.exit_code == 2
     [error] = json.loads(outcome.stdout)["errors"]
-    assert "deploying on a kubernetes target (prod" in error["message"]
+    assert (
+        "prod is protected: refusing to deploy the platform without confirmation"
+        in (error["message"])
+    )
     assert not (isolated_app.state_dir / "platform").exists()
 
 

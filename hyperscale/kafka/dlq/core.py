@@ -23,8 +23,16 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.kafka.dlq.filter import FilterSpec, RecordFilter, build_filter
+from hyperscale.kafka.dlq.fingerprint import failure_fingerprint
 from hyperscale.kafka.dlq.headers import decode_headers, shown
-from hyperscale.kafka.dlq.results import DeadLetter, DlqReport, DlqSample, DlqTopicRead
+from hyperscale.kafka.dlq.results import (
+    DeadLetter,
+    DlqReport,
+    DlqSample,
+    DlqTopicRead,
+    FailureKind,
+    FailureSample,
+)
 
 INSPECT_GROUP = "hyperscale-dlq-inspect"
 
@@ -51,6 +59,7 @@ class _Tally:
         self.per_topic: Counter[str] = Counter()
         self.by_dialect: Counter[str] = Counter()
         self.by_exception: Counter[str] = Counter()
+        self.kinds: dict[str, FailureKind] = {}
         self.by_origin: Counter[str] = Counter()
         self.by_hour: Counter[str] = Counter()
         self.malformed = 0
@@ -69,6 +78,7 @@ class _Tally:
         self.total += 1
         self.by_dialect[letter.dialect.value] += 1
         self.by_exception[letter.exception_class or "(none)"] += 1
+        self._count_kind(record, letter)
         self.by_origin[letter.origin_topic or "(none)"] += 1
         if letter.malformed:
             self.malformed += 1
@@ -83,6 +93,17 @@ class _Tally:
             self.by_hour["(unknown)"] += 1
         if len(self.samples) < self.samples_wanted:
             self.samples.append(_sample(record, letter))
+
+    def _count_kind(self, record: Record, letter: DeadLetter) -> None:
+        fingerprint, pattern = failure_fingerprint(letter.exception_class, letter.exception_message)
+        kind = self.kinds.get(fingerprint)
+        if kind is None:
+            sample = FailureSample(
+                record.topic, record.partition, record.offset, letter.exception_message
+            )
+            kind = FailureKind(fingerprint, letter.exception_class, pattern, 0, sample)
+            self.kinds[fingerprint] = kind
+        kind.records += 1
 
 
 def _sample(record: Record, letter: DeadLetter) -> DlqSample:
@@ -131,6 +152,7 @@ def inspect_dlq(env: Environment, app: AppContext, query: DlqQuery) -> DlqReport
         total=tally.total,
         by_dialect=dict(tally.by_dialect.most_common()),
         by_exception_class=dict(tally.by_exception.most_common()),
+        by_failure=sorted(tally.kinds.values(), key=lambda k: (-k.records, k.fingerprint)),
         by_origin_topic=dict(tally.by_origin.most_common()),
         by_hour=dict(sorted(tally.by_hour.items())),
         malformed_headers=tally.malformed,

@@ -100,6 +100,42 @@ class DlqSample:
 
 
 @dataclass(frozen=True)
+class FailureSample:
+    """Where one record of a kind of failure is, and its message as written."""
+
+    topic: str
+    partition: int
+    offset: int
+    message: str | None
+
+
+@dataclass
+class FailureKind:
+    """Records whose exception class and masked message are the same (see ``fingerprint``)."""
+
+    fingerprint: str
+    exception_class: str | None
+    pattern: str
+    records: int
+    sample: FailureSample
+
+    def to_data(self) -> dict[str, Any]:
+        s = self.sample
+        return {
+            "fingerprint": self.fingerprint,
+            "exception_class": self.exception_class,
+            "pattern": self.pattern,
+            "records": self.records,
+            "sample": {
+                "topic": s.topic,
+                "partition": s.partition,
+                "offset": s.offset,
+                "message": s.message,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class DlqTopicRead:
     topic: str
     partitions: int
@@ -121,6 +157,8 @@ class DlqReport:
     total: int
     by_dialect: dict[str, int]
     by_exception_class: dict[str, int]
+    #: Kinds of failure, the most frequent first: class + message with its variable parts masked.
+    by_failure: list[FailureKind]
     by_origin_topic: dict[str, int]
     #: "YYYY-MM-DDTHH:00:00+00:00" (UTC) -> records, from failed-at or the record timestamp.
     by_hour: dict[str, int]
@@ -151,6 +189,7 @@ class DlqReport:
             "newest": _iso(self.newest_ms),
             "by_dialect": self.by_dialect,
             "by_exception_class": self.by_exception_class,
+            "by_failure": [k.to_data() for k in self.by_failure],
             "by_origin_topic": self.by_origin_topic,
             "by_hour": self.by_hour,
             "samples": [s.to_data() for s in self.samples],
@@ -188,6 +227,8 @@ class DlqReport:
             for name, count in counts.items():
                 table.add_row(escape(name), str(count))
             console.print(table)
+        if self.by_failure:
+            _failure_table(console, self.by_failure)
         for s in self.samples:
             d = s.dead_letter
             console.print(
@@ -198,6 +239,22 @@ class DlqReport:
             console.print(f"  key {escape(repr(s.key))}, value {escape(repr(s.value))}")
             for h in s.headers:
                 console.print(f"  {escape(h['name'])}: {escape(repr(h['value']))}")
+
+
+def _failure_table(console: Console, kinds: list[FailureKind]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="by kind of failure", title_justify="left")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("records", justify="right", no_wrap=True)
+    table.add_column("exception class and message (varying parts masked)", overflow="fold")
+    table.add_column("sample", no_wrap=True)
+    for k in kinds:
+        where = f"{k.sample.topic}[{k.sample.partition}]@{k.sample.offset}"
+        text = f"{k.exception_class or '(none)'}: {k.pattern}"
+        table.add_row(k.fingerprint, str(k.records), escape(text), escape(where))
+    console.print(table)
 
 
 def _iso(ms: int | None) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.kafka.lag.view import LagOutput, LagView
+from hyperscale.kafka.lag.view import LagOutput, lag_result
 from hyperscale.kafka.options import BootstrapOption, TimeoutOption
 from hyperscale.options import EnvOption
 from hyperscale.output import OutputFormat
@@ -60,6 +60,22 @@ def lag(
             show_default=False,
         ),
     ] = None,
+    offset_reset: Annotated[
+        str,
+        typer.Option(
+            "--offset-reset",
+            help="The group's auto.offset.reset (earliest|latest): for a partition it has no"
+            " committed offset on, where it would start, so the lag shown as lag_if_reset.",
+            metavar="earliest|latest",
+        ),
+    ] = "latest",
+    count_uncommitted: Annotated[
+        bool,
+        typer.Option(
+            "--count-uncommitted",
+            help="Count that lag in the partition's and the group's figures and thresholds.",
+        ),
+    ] = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     sample: Annotated[
@@ -142,6 +158,8 @@ def lag(
         bootstrap=bootstrap,
         timeout=timeout,
         statuses=status or [],
+        offset_reset=offset_reset,
+        count_uncommitted=count_uncommitted,
     )
     streaming = watch or serve is not None
 
@@ -156,17 +174,23 @@ def lag(
 
             return serve_metrics(app_ctx, serve, measure, interval)
         if watch:
-            from hyperscale.kafka.lag.watch import display
-            from hyperscale.kafka.lag.watch import watch as watch_lag
+            from hyperscale.kafka.lag.table import report_renderables
+            from hyperscale.kafka.lag.view import lag_text
+            from hyperscale.watching import display
+            from hyperscale.watching import watch as watch_reports
 
-            with display(app_ctx, output.value, interval) as show:
-                return watch_lag(measure, show, interval, count)
+            def as_text(report: LagReport) -> str:
+                return lag_text(app_ctx, report, output)
+
+            live = output is LagOutput.table
+            with display(app_ctx, live, interval, report_renderables, as_text) as show:
+                return watch_reports(measure, show, interval, count, "refreshes")
         report = (
             measure()
             if sample is None
             else sample_lag(environment, app_ctx, query, sample, interval)
         )
-        return LagView(report, output)
+        return lag_result(report, output)
 
     shared = OutputFormat.table if output.textual or streaming else OutputFormat(output.value)
     run_env_command(ctx, "kafka lag", shared, env, body)

@@ -5,10 +5,12 @@ commits in between can only make the lag look larger, never negative; it is clam
 
 Time lag is the age of the record at the committed offset (the next one the group will
 process), read from its timestamp with an assigned consumer that never joins the group. When
-that record cannot be read, because retention deleted it or the offset is a transaction marker
-or a compacted-away record, the time is interpolated on the offset -> timestamp line through the
-nearest known points: the first readable record after the committed offset, the partition's
-newest record (ListOffsets max_timestamp), and (log end, now).
+nothing but transaction markers lie between the committed offset and the log end, the group is
+caught up (lag 0; the markers are counted apart). When that record cannot be read otherwise,
+because retention deleted it or the offset is a compacted-away record, the time is interpolated
+on the offset -> timestamp line through the nearest known points: the first readable record
+after the committed offset, the partition's newest record (ListOffsets max_timestamp), and
+(log end, now).
 
 With ``--sample N --interval S`` the snapshot is taken N times (hyperscale.kafka.lag.sampling).
 """
@@ -21,6 +23,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from hyperscale.clients.kafka.admin import KafkaAdmin
 from hyperscale.clients.kafka.config import with_bootstrap
@@ -52,35 +55,26 @@ class LagQuery:
     timeout: float = 10.0
     #: With sampling only: keep the partitions whose status is one of these (OK, WARN...).
     statuses: Sequence[str] = ()
+    #: The group's auto.offset.reset (the broker does not know it): where a partition with no
+    #: committed offset would start, so the lag it would have.
+    offset_reset: str = "latest"
+    #: Count that lag in the partition's, the group's and the thresholds' figures.
+    count_uncommitted: bool = False
 
 
 def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagReport:
-    try:
-        pattern = re.compile(query.group_pattern)
-    except re.error as exc:
-        raise UsageError(f"--group {query.group_pattern!r} is not a valid regex: {exc}") from None
+    if query.offset_reset not in ("earliest", "latest"):
+        raise UsageError(f"--offset-reset {query.offset_reset}: use earliest or latest")
     env = with_bootstrap(env, query.bootstrap)
     admin = KafkaAdmin(env, app, timeout=query.timeout)
+    chosen = _chosen_groups(env, admin, query)
 
-    listed = admin.consumer_groups()
-    states = {s.lower() for s in query.states}
-    chosen = sorted(
-        g for g, state in listed if pattern.fullmatch(g) and (not states or state.lower() in states)
-    )
-    if not chosen and query.group_given:
-        # With --state, say so: the group may well exist, in another state.
-        in_state = f" in state {' or '.join(query.states)}" if query.states else ""
-        known = ", ".join(sorted(g for g, _ in listed)[:10]) or "none"
-        raise UsageError(
-            f"no consumer group on {env.kafka.bootstrap} matches {query.group_pattern!r}"
-            + in_state,
-            hint=f"groups there: {known}",
-        )
-
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the two requests in flight together
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the three requests in flight together
         describing = pool.submit(admin.describe_groups, chosen)
+        sizing = pool.submit(admin.topics)
         committed = admin.committed_offsets(chosen)  # before the end offsets: see above
         described = describing.result()
+        sizes = sizing.result()
     wanted_topics = set(query.topics)
     rows: dict[str, dict[TopicPartitionKey, int | None]] = {}
     for group in chosen:
@@ -89,6 +83,10 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
         }
         for tp in described[group].assigned:
             offsets.setdefault(tp, None)
+        # Every partition of a topic the group consumes: one it never committed is reported.
+        for t in {t for t, _ in offsets}:
+            for p in range(sizes[t].partitions if t in sizes else 0):
+                offsets.setdefault((t, p), None)
         rows[group] = {
             tp: o for tp, o in offsets.items() if not wanted_topics or tp[0] in wanted_topics
         }
@@ -116,18 +114,27 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
         if offset is not None and offset < marks[tp].log_end
     }
     records = admin.first_records(lagging, timeout=query.timeout)
+    # The probe read from the committed offset to the log end and found no record there: only
+    # transaction markers lie in between (per offset: groups on one partition differ).
+    markers_only = {w for w in lagging if w in records and records[w] is None}
     unreadable = sorted({(t, p) for t, p, o in lagging if _read_at(records, t, p, o) is None})
     newest = admin.max_timestamps(unreadable)
 
     groups = []
     for group in chosen:
         description = described[group]
-        measured = [
-            _partition_lag(
-                group, tp, offset, marks[tp], records, newest.get(tp), now, description.assigned
-            )
-            for tp, offset in sorted(rows[group].items())
-        ]
+        measured = []
+        for tp, offset in sorted(rows[group].items()):
+            mark, assigned = marks[tp], description.assigned
+            if offset is None:
+                row = _uncommitted(group, tp, mark, assigned, query)
+            elif (*tp, offset) in markers_only:
+                row = _caught_up_at_markers(group, tp, offset, mark, assigned)
+            else:
+                row = _partition_lag(
+                    group, tp, offset, mark, records, newest.get(tp), now, assigned
+                )
+            measured.append(row)
         groups.append(
             GroupLag(
                 group, description.state, description.members, measured, topic_deleted=gone[group]
@@ -152,6 +159,29 @@ def consumer_lag(env: Environment, app: AppContext, query: LagQuery) -> LagRepor
     )
 
 
+def _chosen_groups(env: Environment, admin: KafkaAdmin, query: LagQuery) -> list[str]:
+    """The groups --group and --state pick; none when --group was given is a usage error."""
+    try:
+        pattern = re.compile(query.group_pattern)
+    except re.error as exc:
+        raise UsageError(f"--group {query.group_pattern!r} is not a valid regex: {exc}") from None
+    listed = admin.consumer_groups()
+    states = {s.lower() for s in query.states}
+    chosen = sorted(
+        g for g, state in listed if pattern.fullmatch(g) and (not states or state.lower() in states)
+    )
+    if not chosen and query.group_given:
+        # With --state, say so: the group may well exist, in another state.
+        in_state = f" in state {' or '.join(query.states)}" if query.states else ""
+        known = ", ".join(sorted(g for g, _ in listed)[:10]) or "none"
+        raise UsageError(
+            f"no consumer group on {env.kafka.bootstrap} matches {query.group_pattern!r}"
+            + in_state,
+            hint=f"groups there: {known}",
+        )
+    return chosen
+
+
 def _read_at(
     records: dict[tuple[str, int, int], TimedOffset | None], t: str, p: int, o: int
 ) -> TimedOffset | None:
@@ -163,7 +193,7 @@ def _read_at(
 def _partition_lag(
     group: str,
     tp: TopicPartitionKey,
-    committed: int | None,
+    committed: int,
     marks: Watermarks,
     records: dict[tuple[str, int, int], TimedOffset | None],
     newest: TimedOffset | None,
@@ -171,12 +201,12 @@ def _partition_lag(
     assigned: dict[TopicPartitionKey, str],
 ) -> PartitionLag:
     topic, partition = tp
-    lag = None if committed is None else max(0, marks.log_end - committed)
+    lag = max(0, marks.log_end - committed)
     seconds: float | None = None
     method = TimeLagMethod.NONE
     if lag == 0:
         seconds = 0.0
-    elif committed is not None:
+    else:
         exact = _read_at(records, topic, partition, committed)
         if exact is not None:
             seconds, method = max(0.0, now - exact.timestamp_ms / 1000), TimeLagMethod.RECORD
@@ -186,17 +216,82 @@ def _partition_lag(
             estimate = interpolate_timestamp(committed, points, marks.log_end, now)
             if estimate is not None:
                 seconds, method = max(0.0, now - estimate), TimeLagMethod.INTERPOLATED
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
+        committed_offset=committed,
+        lag_messages=lag,
+        lag_seconds=None if seconds is None else round(seconds, 3),
+        time_lag_method=method,
+    )
+
+
+def _uncommitted(
+    group: str,
+    tp: TopicPartitionKey,
+    marks: Watermarks,
+    assigned: dict[TopicPartitionKey, str],
+    query: LagQuery,
+) -> PartitionLag:
+    """A partition the group has no committed offset for (never committed, or assigned but
+    not committed yet): where it would start under ``auto.offset.reset``, and the lag that
+    gives, counted only when asked."""
+    if_reset = marks.log_end - marks.log_start if query.offset_reset == "earliest" else 0
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
+        committed_offset=None,
+        lag_messages=if_reset if query.count_uncommitted else None,
+        lag_seconds=0.0 if query.count_uncommitted and if_reset == 0 else None,
+        time_lag_method=TimeLagMethod.NONE,
+        lag_if_reset=if_reset,
+    )
+
+
+def _caught_up_at_markers(
+    group: str,
+    tp: TopicPartitionKey,
+    committed: int,
+    marks: Watermarks,
+    assigned: dict[TopicPartitionKey, str],
+) -> PartitionLag:
+    """A partition whose committed offset is followed by transaction markers only: the group
+    read everything there is to read (lag 0 messages, 0 s); the markers are counted apart."""
+    return _row(
+        group,
+        tp,
+        marks,
+        assigned,
+        committed_offset=committed,
+        lag_messages=0,
+        lag_seconds=0.0,
+        time_lag_method=TimeLagMethod.NONE,
+        transaction_markers=marks.log_end - committed,
+    )
+
+
+def _row(
+    group: str,
+    tp: TopicPartitionKey,
+    marks: Watermarks,
+    assigned: dict[TopicPartitionKey, str],
+    **measured: Any,
+) -> PartitionLag:
+    """A partition's row: what every row has (where it is, its log's bounds, its member), and
+    what was measured of it."""
+    topic, partition = tp
     return PartitionLag(
         group=group,
         topic=topic,
         partition=partition,
-        committed_offset=committed,
         log_start_offset=marks.log_start,
         log_end_offset=marks.log_end,
-        lag_messages=lag,
-        lag_seconds=None if seconds is None else round(seconds, 3),
-        time_lag_method=method,
         client_id=assigned.get(tp),
+        **measured,
     )
 
 

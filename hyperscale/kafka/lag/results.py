@@ -90,7 +90,8 @@ class PartitionLag:
     committed_offset: int | None
     log_start_offset: int
     log_end_offset: int
-    #: log end - committed, read in that order and clamped at 0; None without a committed offset.
+    #: log end - committed, read in that order and clamped at 0, less the transaction markers
+    #: below; None without a committed offset.
     lag_messages: int | None
     lag_seconds: float | None
     time_lag_method: TimeLagMethod
@@ -98,6 +99,14 @@ class PartitionLag:
     client_id: str | None = None
     #: Only with --sample: rates, trend, ETA and status over the window.
     trend: PartitionTrend | None = None
+    #: Offsets between the committed one and the log end that hold nothing a consumer reads:
+    #: the commit or abort markers a transactional producer writes. A consumer that read
+    #: everything commits the offset of its last record + 1, which is the marker's, so without
+    #: this every partition written in transactions would show a lag of 1 that never goes.
+    transaction_markers: int = 0
+    #: Without a committed offset: the lag the group would have on the partition if it started
+    #: where its auto.offset.reset puts it (--offset-reset); None when it has an offset.
+    lag_if_reset: int | None = None
 
     @property
     def no_committed_offset(self) -> bool:
@@ -115,6 +124,7 @@ class PartitionLag:
             for name, on in (
                 ("no_committed_offset", self.no_committed_offset),
                 ("retention_loss", self.retention_loss),
+                ("only_transaction_markers_ahead", self.transaction_markers > 0),
             )
             if on
         ]
@@ -134,6 +144,8 @@ class PartitionLag:
             "client_id": self.client_id,
             "no_committed_offset": self.no_committed_offset,
             "retention_loss": self.retention_loss,
+            "transaction_markers": self.transaction_markers,
+            "lag_if_reset": self.lag_if_reset,
             **(self.trend.to_data() if self.trend is not None else {}),
         }
 

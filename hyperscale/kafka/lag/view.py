@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -9,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 from hyperscale.kafka.lag.metrics import prometheus_text
 from hyperscale.kafka.lag.results import LagReport
 from hyperscale.kafka.lag.table import report_renderables
+from hyperscale.output import Result, TextResult, console_for
+from hyperscale.watching import envelope_text
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from hyperscale.context import AppContext
     from hyperscale.exit_codes import ExitCode
 
 
@@ -33,10 +37,9 @@ class LagOutput(StrEnum):
 
 @dataclass(frozen=True)
 class LagView:
-    """The report with the format it is shown in (json and yaml: the envelope of its data)."""
+    """The report as tables (json and yaml: the envelope of its data)."""
 
     report: LagReport
-    fmt: LagOutput = LagOutput.table
 
     @property
     def exit_code(self) -> ExitCode:
@@ -46,12 +49,31 @@ class LagView:
         return self.report.to_data()
 
     def render(self, console: Console) -> None:
-        if self.fmt is LagOutput.ndjson:
-            console.file.write(self.report.to_ndjson())
-            console.file.flush()
-        elif self.fmt is LagOutput.prometheus:
-            console.file.write(prometheus_text(self.report))
-            console.file.flush()
-        else:
-            for item in report_renderables(self.report):
-                console.print(item)
+        for item in report_renderables(self.report):
+            console.print(item)
+
+
+def lag_result(report: LagReport, fmt: LagOutput) -> Result:
+    """The report in ``fmt``: a stream format's text as it is, else the tables' view."""
+    if fmt is LagOutput.ndjson:
+        return TextResult(report, report.to_ndjson())
+    if fmt is LagOutput.prometheus:
+        return TextResult(report, prometheus_text(report))
+    return LagView(report)
+
+
+def lag_text(app: AppContext, report: LagReport, fmt: LagOutput) -> str:
+    """One refresh of ``--watch`` when piped: a document, the stream's lines, or the tables
+    under the time they were measured."""
+    document = envelope_text("kafka lag", report, fmt.value)
+    if document is not None:
+        return document
+    if fmt is LagOutput.ndjson:
+        return report.to_ndjson()
+    if fmt is LagOutput.prometheus:
+        return prometheus_text(report) + "\n"
+    console = console_for(app)
+    with console.capture() as captured:
+        LagView(report).render(console)
+    measured = dt.datetime.fromtimestamp(report.measured_at, dt.UTC).isoformat(timespec="seconds")
+    return f"-- {measured}\n{captured.get()}"

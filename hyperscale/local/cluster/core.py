@@ -36,6 +36,9 @@ def up(env: Environment, app: AppContext, progress: Progress = quiet) -> Cluster
     started = time.monotonic()
     progress("building the Kubernetes binaries if needed (first time: about 5 minutes)")
     _ = kwok.bin_dir
+    if kwok.exists and not kwok.stages_current:
+        progress("the cluster predates the sandbox's failure stages: creating it again")
+        kwok.delete()
     components = kwok.components()
     if all(c.running for c in components):
         action = "reused"

@@ -26,6 +26,11 @@ COMPONENTS = (
 #: A cold build of the binaries takes about five minutes on two cores (see tools/k8s/README.md).
 BUILD_TIMEOUT_S = 1800
 
+#: kwok's stages, with the sandbox's failure stages; a cluster created without the newest of
+#: them is created again (kwokctl keeps the stages it was created with).
+STAGES_TEMPLATE = "local/cluster/stages.yaml"
+STAGES_MARKER = "name: pod-image-pull-backoff"
+
 
 @dataclass(frozen=True)
 class ComponentProcess:
@@ -85,6 +90,7 @@ class Kwokctl:
             cluster=self.cluster,
             bin_dir=self.bin_dir,
             kube_version=self.kube_version,
+            stages=(self.app.templates_dir / STAGES_TEMPLATE).read_text(encoding="utf-8"),
         )
         env = {
             "KWOK_WORKDIR": str(self.workdir),
@@ -104,6 +110,14 @@ class Kwokctl:
             timeout=timeout,
             what=f"kwokctl {args[0]} cluster {self.cluster.name}",
         )
+
+    @property
+    def stages_current(self) -> bool:
+        """Whether the existing cluster plays the sandbox's failure stages."""
+        try:
+            return STAGES_MARKER in (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
+        except OSError:
+            return False
 
     def create(self) -> None:
         # --kubeconfig always: kwokctl's default is the user's real ~/.kube/config.

@@ -4,7 +4,7 @@ those it requires; `local down` stops them in the reverse order)."""
 from __future__ import annotations
 
 from hyperscale.local.services.base import BackingService, ProbeError
-from hyperscale.local.services.kafka import KafkaService
+from hyperscale.local.services.kafka import KafkaNode2Service, KafkaNode3Service, KafkaService
 from hyperscale.local.services.mariadb import MariaDBService
 from hyperscale.local.services.mariadb_replica import MariaDBReplicaService
 from hyperscale.local.services.moto import MotoService
@@ -16,6 +16,8 @@ SERVICE_TYPES: dict[str, type[BackingService]] = {
     cls.name: cls
     for cls in (
         KafkaService,
+        KafkaNode2Service,
+        KafkaNode3Service,
         MariaDBService,
         MariaDBReplicaService,
         RedisService,

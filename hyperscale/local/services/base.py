@@ -18,6 +18,13 @@ from hyperscale.local.process import ManagedProcess
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER")
 
 
+def services_root(env: Environment, app: AppContext) -> Path:
+    """Where an environment's backing services keep data, pid files and logs: the state
+    directory itself for `local` (as always), ``<state>/envs/<name>`` for any other local
+    environment (`dr`), so two local environments never share a data directory or pid file."""
+    return app.state_dir if env.name == "local" else app.state_dir / "envs" / env.name
+
+
 class ProbeError(Exception):
     """The service did not answer a real request (yet)."""
 
@@ -36,6 +43,12 @@ class BackingService(ABC):
         return True
 
     @classmethod
+    def companions(cls, env: Environment) -> tuple[str, ...]:
+        """Services started with this one, in parallel, because none answers without the
+        others (the nodes of a Kafka quorum); unlike ``requires``, no order between them."""
+        return ()
+
+    @classmethod
     def absent_reason(cls, env: Environment) -> str:
         """Why the environment has no such service, and how to give it one."""
         return f"environment {env.name} has no {cls.name} service"
@@ -43,12 +56,13 @@ class BackingService(ABC):
     def __init__(self, env: Environment, app: AppContext) -> None:
         self.env = env
         self.app = app
-        self.home = app.state_dir / "services" / self.name
-        self.process = ManagedProcess(self.name, app.state_dir / "run", self.log_path)
+        self.root = services_root(env, app)
+        self.home = self.root / "services" / self.name
+        self.process = ManagedProcess(self.name, self.root / "run", self.log_path)
 
     @property
     def log_path(self) -> Path:
-        return self.app.state_dir / "logs" / f"{self.name}.log"
+        return self.root / "logs" / f"{self.name}.log"
 
     @property
     @abstractmethod

@@ -1,4 +1,4 @@
-"""Apache Kafka as one KRaft node (broker + controller), run from its Maven Central jars."""
+"""Apache Kafka as KRaft nodes (each broker + controller), run from its Maven Central jars."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import uuid
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 from hyperscale.clients.kafka.admin import cluster_summary
 from hyperscale.clients.kafka.errors import KafkaCallError
@@ -116,17 +117,49 @@ class KafkaRuntime:
 
 
 class KafkaService(BackingService):
+    """KRaft node 1; with ``local.kafka_brokers`` above 1 also nodes 2 and 3 (the subclasses
+    below). Every node is both broker and controller: three nodes make a three-voter quorum
+    that survives the loss of any one of them, with three JVMs rather than the six (or four,
+    with a single controller that would itself be the one thing not allowed to fail) that
+    separate controller processes would need."""
+
     name = "kafka"
-    description = "Apache Kafka (KRaft, single node)"
+    description = "Apache Kafka (KRaft node 1, broker and controller)"
     startup_timeout = 90.0
+    node: ClassVar[int] = 1
 
     def __init__(self, env: Environment, app: AppContext) -> None:
         super().__init__(env, app)
         self.runtime = KafkaRuntime(app)
 
+    @classmethod
+    def applies_to(cls, env: Environment) -> bool:
+        return env.runtime.kafka_brokers >= cls.node
+
+    @classmethod
+    def absent_reason(cls, env: Environment) -> str:
+        return (
+            f"environment {env.name} runs {env.runtime.kafka_brokers} Kafka node(s)"
+            f" (local.kafka_brokers); {cls.name} is node {cls.node}"
+        )
+
+    @classmethod
+    def companions(cls, env: Environment) -> tuple[str, ...]:
+        """The other nodes of the quorum: none answers until a majority runs."""
+        names = [KAFKA_NODE_NAMES[n] for n in range(1, env.runtime.kafka_brokers + 1)]
+        return tuple(n for n in names if n != cls.name)
+
+    @property
+    def brokers(self) -> int:
+        return self.env.runtime.kafka_brokers
+
     @property
     def endpoint(self) -> Endpoint:
-        return self.env.kafka.bootstrap_servers[0]
+        return self.env.kafka.bootstrap_servers[self.node - 1]
+
+    def controller_endpoint(self, node: int) -> Endpoint:
+        host = self.env.kafka.bootstrap_servers[node - 1].host
+        return Endpoint(host=host, port=self.env.runtime.kafka_controller_port + node - 1)
 
     @property
     def config_path(self) -> Path:
@@ -137,30 +170,45 @@ class KafkaService(BackingService):
         _ = self.runtime.java
 
     def endpoints(self) -> list[Endpoint]:
-        controller = Endpoint(host=self.endpoint.host, port=self.env.runtime.kafka_controller_port)
-        return [self.endpoint, controller]
+        return [self.endpoint, self.controller_endpoint(self.node)]
+
+    def cluster_id(self) -> str:
+        """A new id for a single node; for a quorum one id all nodes derive alike."""
+        if self.brokers == 1:
+            return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        seed = uuid.uuid5(uuid.NAMESPACE_URL, f"hyperscale:{self.root}:{self.env.name}")
+        return base64.urlsafe_b64encode(seed.bytes).decode().rstrip("=")
 
     def prepare(self) -> None:
         data_dir = self.home / "data"
+        controller = self.controller_endpoint(self.node)
+        voters = ",".join(
+            f"{n}@{e.host}:{e.port}"
+            for n, e in ((n, self.controller_endpoint(n)) for n in range(1, self.brokers + 1))
+        )
         render_to_file(
             self.app,
             "local/kafka/server.properties.j2",
             self.config_path,
+            node_id=self.node,
             host=self.endpoint.host,
             port=self.endpoint.port,
-            controller_port=self.env.runtime.kafka_controller_port,
+            controller_host=controller.host,
+            controller_port=controller.port,
+            voters=voters if self.brokers > 1 else "",
+            brokers=self.brokers,
             data_dir=data_dir,
         )
         if (data_dir / "meta.properties").is_file():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        quorum = ["--standalone"] if self.brokers == 1 else []
         run(
             self.runtime.java_command(
                 "kafka.tools.StorageTool",
                 "format",
-                "--standalone",
+                *quorum,
                 "--cluster-id",
-                cluster_id,
+                self.cluster_id(),
                 "--config",
                 str(self.config_path),
             ),
@@ -182,3 +230,18 @@ class KafkaService(BackingService):
 
     def data_paths(self) -> dict[str, str]:
         return {**super().data_paths(), "jars": str(self.runtime.libs)}
+
+
+class KafkaNode2Service(KafkaService):
+    name = "kafka-2"
+    description = "Apache Kafka (KRaft node 2, broker and controller)"
+    node = 2
+
+
+class KafkaNode3Service(KafkaService):
+    name = "kafka-3"
+    description = "Apache Kafka (KRaft node 3, broker and controller)"
+    node = 3
+
+
+KAFKA_NODE_NAMES = {1: KafkaService.name, 2: KafkaNode2Service.name, 3: KafkaNode3Service.name}

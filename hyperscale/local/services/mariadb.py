@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from typing import ClassVar
 
 from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Endpoint, Environment
@@ -18,6 +19,7 @@ class MariaDBService(BackingService):
     name = "mysql"
     description = "MariaDB (MySQL writer; the reader too without a replica)"
     startup_timeout = 60.0
+    config_template: ClassVar[str] = "local/mariadb/my.cnf.j2"
 
     @property
     def endpoint(self) -> Endpoint:
@@ -36,11 +38,19 @@ class MariaDBService(BackingService):
         require_program("mariadb-install-db", "mariadb-server")
 
     def prepare(self) -> None:
+        self.prepare_server()
+        if self.env.mysql.password.generated:
+            ensure_generated_secret(self.app, self.env.mysql.password.generated)
+        resolve_secret(self.app, self.env.mysql.password)  # a missing secret fails before start
+
+    def prepare_server(self, **settings: object) -> None:
+        """The server's own configuration (``config_template`` with ``settings``) and, the first
+        time, its system tables."""
         data_dir = self.home / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         render_to_file(
             self.app,
-            "local/mariadb/my.cnf.j2",
+            self.config_template,
             self.home / "my.cnf",
             host=self.endpoint.host,
             port=self.endpoint.port,
@@ -48,6 +58,7 @@ class MariaDBService(BackingService):
             socket=self.socket_path,
             pid_file=self.home / "mysqld.pid",
             os_user=getpass.getuser(),
+            **settings,
         )
         if not (data_dir / "mysql").is_dir():
             run(
@@ -58,11 +69,8 @@ class MariaDBService(BackingService):
                     "--skip-test-db",
                 ],
                 timeout=120,
-                what="mariadb-install-db",
+                what=f"mariadb-install-db ({self.name})",
             )
-        if self.env.mysql.password.generated:
-            ensure_generated_secret(self.app, self.env.mysql.password.generated)
-        resolve_secret(self.app, self.env.mysql.password)  # a missing secret fails before start
 
     def command(self) -> list[str]:
         mariadbd = require_program("mariadbd", "mariadb-server", "/usr/sbin/mariadbd")

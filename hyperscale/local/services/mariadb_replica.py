@@ -23,20 +23,18 @@ from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Endpoint, Environment
 from hyperscale.config.secrets import ensure_generated_secret
 from hyperscale.errors import ExternalSystemError
-from hyperscale.local.services.base import BackingService, ProbeError, require_program
+from hyperscale.local.services.base import require_program
 from hyperscale.local.services.mariadb import MariaDBService
-from hyperscale.runner import run
-from hyperscale.templating import render_to_file
 
 #: The generated secret of the replication account (state directory, mode 0600).
 REPLICATION_SECRET = "mysql-replication-password"  # noqa: S105 - its name, not its value
 
 
-class MariaDBReplicaService(BackingService):
+class MariaDBReplicaService(MariaDBService):
     name = "mysql-replica"
     description = "MariaDB read replica (mysql.reader)"
-    startup_timeout = 60.0
     requires = ("mysql",)
+    config_template = "local/mariadb/replica.cnf.j2"
 
     @classmethod
     def applies_to(cls, env: Environment) -> bool:
@@ -53,59 +51,14 @@ class MariaDBReplicaService(BackingService):
     def endpoint(self) -> Endpoint:
         return self.env.mysql.reader
 
-    @property
-    def socket_path(self) -> str:
-        return str(self.home / "mysqld.sock")
-
-    @property
-    def defaults_file(self) -> str:
-        return str(self.home / "my.cnf")
-
     def install(self) -> None:
-        require_program("mariadbd", "mariadb-server", "/usr/sbin/mariadbd")
-        require_program("mariadb-install-db", "mariadb-server")
+        super().install()
         require_program("mariadb-dump", "mariadb-client")
         require_program("mariadb", "mariadb-client")
 
     def prepare(self) -> None:
-        data_dir = self.home / "data"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        render_to_file(
-            self.app,
-            "local/mariadb/replica.cnf.j2",
-            self.home / "my.cnf",
-            host=self.endpoint.host,
-            port=self.endpoint.port,
-            data_dir=data_dir,
-            socket=self.socket_path,
-            pid_file=self.home / "mysqld.pid",
-            os_user=getpass.getuser(),
-            database=self.env.mysql.database,
-        )
-        if not (data_dir / "mysql").is_dir():
-            run(
-                [
-                    require_program("mariadb-install-db", "mariadb-server"),
-                    f"--defaults-file={self.defaults_file}",
-                    "--auth-root-authentication-method=socket",
-                    "--skip-test-db",
-                ],
-                timeout=120,
-                what="mariadb-install-db (replica)",
-            )
+        self.prepare_server(database=self.env.mysql.database)
         ensure_generated_secret(self.app, REPLICATION_SECRET)
-
-    def command(self) -> list[str]:
-        mariadbd = require_program("mariadbd", "mariadb-server", "/usr/sbin/mariadbd")
-        return [mariadbd, f"--defaults-file={self.defaults_file}"]
-
-    def ready_probe(self) -> str:
-        from hyperscale.clients.mysql import socket_server_version
-
-        try:
-            return f"mariadb {socket_server_version(self.socket_path, getpass.getuser())}"
-        except ExternalSystemError as exc:
-            raise ProbeError(exc.message) from None
 
     def after_ready(self) -> None:
         """Follow the primary (seeding the replica when it follows nothing), then give the
@@ -143,6 +96,3 @@ class MariaDBReplicaService(BackingService):
             f"{version}; from {status.source}: I/O {status.io_running},"
             f" SQL {status.sql_running}, {behind} behind"
         )
-
-    def data_paths(self) -> dict[str, str]:
-        return {**super().data_paths(), "socket": self.socket_path}

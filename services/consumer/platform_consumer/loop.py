@@ -100,6 +100,13 @@ class KafkaErrors:
             )
 
 
+#: Commit errors after which the consumer cannot go on. FENCED_INSTANCE_ID comes to a static
+#: member whose session the coordinator ended while it could not be reached (a broker restart
+#: longer than the session timeout): it rejoined under a new member id, and the old one's
+#: commit is refused, which librdkafka treats as fatal.
+COMMIT_FATAL = frozenset({"FENCED_INSTANCE_ID", "_FENCED", "_FATAL"})
+
+
 def _kafka_error_name(exc: BaseException) -> str | None:
     error = exc.args[0] if exc.args else None
     name = getattr(error, "name", None)
@@ -279,6 +286,12 @@ class ConsumerLoop:
         except KafkaException as exc:
             if self.stop.grace_exceeded():
                 raise
+            if _kafka_error_name(exc) in COMMIT_FATAL:
+                # Fenced: the client is unusable from here on (librdkafka marks it failed, and
+                # a fenced consumer is sent nothing more). Ending the process lets supervision
+                # start a fresh one, which joins under the same identity and resumes from the
+                # last committed offsets; staying would consume nothing, for ever.
+                raise RuntimeError(f"fatal Kafka client error: {exc}") from None
             # The group moved on (a rebalance, or this member was too slow and was evicted):
             # these partitions may belong to another member now. The records are in MySQL, so
             # whoever reads them again skips them as duplicates; nothing is lost or doubled.
@@ -400,6 +413,13 @@ def consumer_config(settings: ConsumerSettings, errors: KafkaErrors) -> dict[str
         "auto.offset.reset": "earliest",
         # Scaling out moves only the partitions that must move; the others keep consuming.
         "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": settings.consumer_session_timeout_ms,
+        "heartbeat.interval.ms": max(1_000, settings.consumer_session_timeout_ms // 4),
+        **(
+            {"group.instance.id": settings.consumer_instance_id}
+            if settings.consumer_instance_id
+            else {}
+        ),
         # Prefetch bound: 16 MiB is tens of thousands of events, seconds of work, and keeps the
         # memory flat however far behind the group is (librdkafka's default is 64 MiB).
         "queued.max.messages.kbytes": 16_384,

@@ -57,6 +57,16 @@ class ConsumerSettings(BaseSettings):
     events_topic: str = Field(default="marketing-events", min_length=1)
     dlq_suffix: str = Field(default=".dlq", min_length=1)
     consumer_group: str = Field(default="platform-consumer", min_length=1)
+    #: Static membership: a name for this consumer that stays the same across its restarts
+    #: (a supervised program's name, a StatefulSet pod's). A restarted consumer then takes its
+    #: own partitions back with no rebalance, and the rest of the group never pauses. Leave it
+    #: unset where names change on every start (a Deployment's pods): a static member does not
+    #: leave the group when it closes, so its partitions would wait out the session timeout.
+    consumer_instance_id: str | None = Field(default=None, min_length=1, max_length=249)
+    #: How long a member that died without a word keeps its partitions (the broker allows
+    #: 6-300 s by default). 10 s: short enough that a lost consumer's partitions move on
+    #: quickly, long enough for a restart under supervision to come back inside it.
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=6_000, le=300_000)
 
     mysql_writer: str  # host:port, parsed into ``mysql_endpoint``
     mysql_database: str = Field(min_length=1)

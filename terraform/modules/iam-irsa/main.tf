@@ -117,12 +117,47 @@ data "aws_iam_policy_document" "consumer" {
   }
 }
 
+# `hyperscale report email`: every collector of the digest reads with this role.
 data "aws_iam_policy_document" "reports" {
-  #checkov:skip=CKV_AWS_356:Cost Explorer has no resource-level permissions; the actions are read-only
+  #checkov:skip=CKV_AWS_356:Cost Explorer, the Describe calls and GetMetricData have no resource-level permissions; the actions are read-only
   statement {
     sid       = "ReadCosts"
     actions   = ["ce:GetCostAndUsage", "ce:GetCostForecast"]
     resources = ["*"]
+  }
+
+  statement {
+    sid = "ReadFiguresAndSavingsInventory"
+    actions = [
+      "cloudwatch:GetMetricData",
+      "ec2:DescribeAddresses",
+      "ec2:DescribeInstances",
+      "ec2:DescribeSnapshots",
+      "ec2:DescribeVolumes",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeTags",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "rds:DescribeDBInstances",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PlanImageCleanup"
+    actions   = ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages"]
+    resources = ["arn:${local.partition}:ecr:${local.region}:${local.account}:repository/${var.ecr_repository_prefix}*"]
+  }
+
+  statement {
+    sid       = "ReadTheSmtpPassword"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account}:secret:${var.secrets_prefix}*"]
+  }
+
+  statement {
+    sid       = "SendTheDigestThroughSes"
+    actions   = ["ses:SendRawEmail"]
+    resources = ["arn:${local.partition}:ses:${local.region}:${local.account}:identity/*"]
   }
 }
 

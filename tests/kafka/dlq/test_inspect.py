@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import uuid
 from typing import Any
 
 import pytest
@@ -196,6 +197,70 @@ def test_three_dialects_are_counted_and_decoded_without_moving_offsets(
     assert committed_offsets(bootstrap, reader, topic, 2) == {0: 1, 1: 2}
     assert INSPECT_GROUP not in group_ids(bootstrap)
     assert committed_offsets(bootstrap, INSPECT_GROUP, topic, 2) == {0: None, 1: None}
+
+
+def poison_headers(prefix: str, offset: int, value: bytes) -> list[tuple[str, Any]]:
+    """The dead-letter headers the platform's consumer writes for ``value``: the exception the
+    events contract raises on it, named as the consumer names it."""
+    from platform_consumer.dlq import exception_class
+    from platform_events.models import decode_event
+
+    try:
+        decode_event(value)
+    except ValueError as error:
+        return DeadLetterHeaders(
+            original_topic=f"{prefix}-orders",
+            original_partition=0,
+            original_offset=offset,
+            original_timestamp_ms=BASE_MS,
+            consumer_group="platform-consumer",
+            exception_class=exception_class(error),
+            exception_message=str(error),
+            attempts=1,
+            failed_at_ms=BASE_MS + offset,
+        ).encode()
+    raise AssertionError(f"{value!r} is not poison")
+
+
+def test_kinds_of_poison_are_told_apart_by_their_masked_message(
+    bootstrap: str, isolated_app: AppContext, prefix: str
+) -> None:
+    """Three kinds of poison raise one exception class; they are three kinds of failure, each
+    counted over records whose ids and values differ, with a sample of its own."""
+    not_json = [b"not json %d" % i for i in range(4)]
+    unknown_type = [b'{"type": "order.v%d", "id": "%s"}' % (i, uuid.uuid4().hex.encode())
+                    for i in range(3)]  # fmt: skip
+    missing_fields = [b'{"type": "order.created", "id": %d}' % i for i in range(2)]
+    values = [*not_json, *unknown_type, *missing_fields]
+    topic = create_topic(bootstrap, f"{prefix}.dlq", 1, KEEP)
+    produce(
+        bootstrap,
+        topic,
+        [(0, BASE_MS + i, poison_headers(prefix, i, v), v) for i, v in enumerate(values)],
+    )
+
+    code, document = inspect_json(isolated_app, topic)
+
+    assert code == ExitCode.OK, document
+    data = document["data"]
+    assert data["by_exception_class"] == {"pydantic_core.ValidationError": 9}
+    kinds = data["by_failure"]
+    assert [k["records"] for k in kinds] == [4, 3, 2]
+    assert {k["exception_class"] for k in kinds} == {"pydantic_core.ValidationError"}
+    assert len({k["fingerprint"] for k in kinds}) == 3
+    # Each kind's sample is one of its own records; its pattern says what failed.
+    assert [k["sample"]["offset"] for k in kinds] == [0, 4, 7]
+    for kind, needle in zip(kinds, ("Invalid JSON", "Input tag", "Field required"), strict=True):
+        assert needle in kind["pattern"]
+        assert needle in kind["sample"]["message"]
+    # What varies from record to record is masked in the pattern, kept in the sample.
+    assert "order.v" not in kinds[1]["pattern"]
+    assert "order.v0" in kinds[1]["sample"]["message"]
+
+    table = invoke(isolated_app, "kafka", "dlq", "inspect", topic)
+    assert table.exit_code == ExitCode.OK
+    assert "by kind of failure" in table.stdout
+    assert all(k["fingerprint"] in table.stdout for k in kinds)
 
 
 def test_samples_are_capped_and_the_default_finds_dlq_topics_by_suffix(

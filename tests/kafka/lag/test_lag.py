@@ -99,7 +99,14 @@ def test_lag_equals_apache_consumer_group_command(
         for key, p in rows(document).items()
     }
     assert len(expected) == 8
-    assert ours == expected
+    assert {k: v for k, v in ours.items() if v[0] is not None} == expected
+    # Apache's tool leaves out the partitions of a consumed topic the group never committed;
+    # they are reported here, with no lag counted (issue 20, item 4).
+    assert {k for k, v in ours.items() if v[0] is None} == {
+        (groups[0], events, 0), (groups[1], orders, 1), (groups[1], orders, 2),
+        (groups[2], events, 1),
+    }  # fmt: skip
+    assert {v[2] for v in ours.values() if v[0] is None} == {None}
 
 
 def test_time_lag_is_the_age_of_the_record_at_the_committed_offset(
@@ -127,40 +134,6 @@ def test_time_lag_is_the_age_of_the_record_at_the_committed_offset(
     assert within_run(behind["lag_seconds"], now_ms - 120_000, before, after)
     assert (caught_up["lag_messages"], caught_up["lag_seconds"]) == (0, 0.0)
     assert document["data"]["groups"][0]["lag_seconds"] == behind["lag_seconds"]
-
-
-def test_a_transaction_marker_at_the_committed_offset_is_interpolated(
-    bootstrap: str, isolated_app: AppContext, prefix: str
-) -> None:
-    """Offsets 0..3 are records, 4 is the commit marker: a group at 4 lags 1 unreadable offset."""
-    from confluent_kafka import Producer
-
-    topic = create_topic(bootstrap, f"{prefix}-tx", 1)
-    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"{prefix}-tx"})
-    producer.init_transactions(30)
-    producer.begin_transaction()
-    now_ms = int(time.time() * 1000)
-    for i in range(4):
-        producer.produce(topic, value=b"x", partition=0, timestamp=now_ms - 60_000 + i * 1000)
-    committing = time.time()
-    producer.commit_transaction(30)
-    committed = time.time()
-    group = f"{prefix}-g"
-    commit(bootstrap, group, {(topic, 0): 4})
-
-    before = time.time()
-    code, document = lag_json(isolated_app, "--group", group, "--max-seconds", "3600")
-    after = time.time()
-
-    row = rows(document)[(group, topic, 0)]
-    assert code == ExitCode.OK
-    assert (row["committed_offset"], row["log_end_offset"], row["lag_messages"]) == (4, 5, 1)
-    assert row["time_lag_method"] == "interpolated"
-    # The broker stamps the marker with the time it wrote it, and reports it as the partition's
-    # newest timestamp (ListOffsets max_timestamp): offset 4 is as old as the commit, measured
-    # at some moment of the run. Not the 57 s of the last record before it.
-    lag = row["lag_seconds"]
-    assert before - committed - 0.002 <= lag <= after - committing + 0.002, (lag, before, after)
 
 
 def test_retention_loss_and_missing_commits_are_flagged(
@@ -329,7 +302,7 @@ def test_the_json_envelope(lagging: Lagging, isolated_app: AppContext) -> None:
     assert set(only["partitions"][0]) == {
         "group", "topic", "partition", "committed_offset", "log_start_offset", "log_end_offset",
         "lag_messages", "lag_seconds", "time_lag_method", "client_id", "no_committed_offset",
-        "retention_loss",
+        "retention_loss", "transaction_markers", "lag_if_reset",
     }  # fmt: skip
     assert only["lag_messages"] == 5
     assert [p["topic"] for p in only["partitions"]] == [topic, topic]

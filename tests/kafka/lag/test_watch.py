@@ -20,7 +20,7 @@ from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from hyperscale.kafka.lag.core import LagQuery, consumer_lag
 from hyperscale.kafka.lag.results import LagReport
-from hyperscale.kafka.lag.watch import watch
+from hyperscale.watching import watch
 from tests.conftest import invoke
 from tests.kafka.support import commit, create_topic, produce
 
@@ -158,6 +158,8 @@ def test_on_a_terminal_the_table_is_redrawn_in_place(
 def test_ctrl_c_ends_the_watch_with_exit_0(
     lagging_group: str, isolated_app: AppContext, tmp_path: Path
 ) -> None:
+    """Ctrl-C at any moment of a refresh (building the Kafka clients, waiting on the broker,
+    between refreshes) ends the watch normally: exit 0, nothing on stderr."""
     environ = {
         **os.environ,
         "HYPERSCALE_ENVIRONMENTS_DIR": str(isolated_app.environments_dir),
@@ -166,26 +168,29 @@ def test_ctrl_c_ends_the_watch_with_exit_0(
     argv = [sys.executable, "-m", "hyperscale", "kafka", "lag", "-g", lagging_group]
     # --timeout bounds each Kafka request: Ctrl-C ends the watch once the request in flight
     # returns, so the exit is bounded by it, whatever the machine's load.
-    process = subprocess.Popen(
-        [*argv, "--watch", "--interval", "0.2", "--timeout", "3", "-o", "ndjson"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environ,
-    )
+    watch_argv = [*argv, "--watch", "--interval", "0.05", "--timeout", "3", "-o", "ndjson"]
+    processes = [
+        subprocess.Popen(watch_argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=environ)
+        for _ in range(4)
+    ]  # fmt: skip
+    outcomes = []
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()  # a refresh arrived: the watch is running
-        process.send_signal(signal.SIGINT)
-        _rest, err = process.communicate(timeout=60)  # far above the bound: a hang fails
+        for n, process in enumerate(processes):
+            assert process.stdout is not None
+            first = process.stdout.readline()  # a refresh arrived: the watch is running
+            time.sleep(0.02 * n)  # each one interrupted at another moment of its refreshes
+            process.send_signal(signal.SIGINT)
+            outcomes.append((first, *process.communicate(timeout=60)))  # a hang fails
     finally:
-        if process.poll() is None:  # never leave it running into the next test
-            process.kill()
-            process.communicate()
+        for process in processes:
+            if process.poll() is None:  # never leave one running into the next test
+                process.kill()
+                process.communicate()
 
-    assert json.loads(first)["group"] == lagging_group
-    assert process.returncode == ExitCode.OK
-    assert err == ""
+    for process, (first, _rest, err) in zip(processes, outcomes, strict=True):
+        assert json.loads(first)["group"] == lagging_group
+        assert (process.returncode, err) == (ExitCode.OK, "")
 
 
 def test_a_failed_refresh_is_shown_and_the_watch_goes_on(
@@ -198,10 +203,10 @@ def test_a_failed_refresh_is_shown_and_the_watch_goes_on(
     shown: list[LagReport | str] = []
 
     result = watch(
-        lambda: consumer_lag(env, isolated_app, next(queries)), shown.append, 0.0, count=3
+        lambda: consumer_lag(env, isolated_app, next(queries)), shown.append, 0.0, 3, "refreshes"
     )
 
-    assert result.refreshes == 3
+    assert result.to_data() == {"refreshes": 3, "stopped_by_user": False}
     assert [type(s).__name__ for s in shown] == ["LagReport", "str", "LagReport"]
     assert "Kafka at 127.0.0.1:1 is unreachable" in str(shown[1])
     assert result.exit_code == ExitCode.OK

@@ -132,3 +132,32 @@ def test_broker_restart_loses_and_doubles_nothing(
         "kafka", start_consumer, topics, mysql, bootstrap, group, backends, shared_app, restartable
     )
     assert consumer.http("/healthz")[0] == 200
+
+
+def test_a_fenced_consumer_exits_so_supervision_can_start_it_again(
+    start_consumer: StartConsumer, topics: Topics, mysql: MySQL, bootstrap: str
+) -> None:
+    """A static member the coordinator replaced (here: a second process with the same
+    CONSUMER_INSTANCE_ID; on the platform: the same consumer after a broker outage longer than
+    its session) is refused its commits for ever. It used to stay up consuming nothing, with
+    its partitions stuck; it must end, so that supervision starts a fresh one."""
+    campaigns = [f"camp-fenced-{i}-{topics.events[-10:]}" for i in range(2)]
+    stream = EventStream(bootstrap, topics, campaigns).start()
+    try:
+        first = start_consumer(CONSUMER_INSTANCE_ID="fenced-1", CONSUMER_BATCH_SIZE="50")
+        wait_for(
+            lambda: mysql.processed_count(topics.all) > 100, 60, "the first consumer under way"
+        )
+        second = start_consumer(CONSUMER_INSTANCE_ID="fenced-1", CONSUMER_BATCH_SIZE="50")
+        wait_for(lambda: not first.running, 90, "the fenced consumer to exit")
+    finally:
+        stream.stop()
+    assert any("fatal Kafka client error" in str(line) for line in first.logs()), first.log_tail()
+    assert second.running, second.log_tail()
+    wait_for(
+        lambda: mysql.processed_count(topics.all) == stream.sent,
+        120,
+        f"all {stream.sent} events applied by the consumer that took over",
+        interval=1,
+    )
+    assert_exactly_once(stream, mysql, topics)

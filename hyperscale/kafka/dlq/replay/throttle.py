@@ -12,6 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BURST_SECONDS = 0.1
+#: A wait is slept in slices this long. A signal is handled by Python in the main thread only,
+#: between two bytecodes; the kernel may deliver Ctrl-C to another thread (a pool's), which
+#: does not cut the main thread's sleep short. Waking this often, the main thread acts on it
+#: within a slice rather than at the end of a wait that can be minutes long at a low --rate.
+WAKE_SECONDS = 0.2
 
 
 @dataclass
@@ -64,8 +69,9 @@ class Throttle:
             (bucket.take(size if by_bytes else 1) for bucket, by_bytes in self._buckets),
             default=0.0,
         )
-        if wait > 0:
-            self.sleep(wait)
+        end = self.clock() + wait
+        while (left := end - self.clock()) > 0:
+            self.sleep(min(left, WAKE_SECONDS))
 
 
 _UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}

@@ -1,0 +1,1 @@
+"""`hyperscale dr`: verified backups and restores, and recovery drills."""

@@ -1,0 +1,57 @@
+"""Ctrl-C and SIGTERM as requests a long command answers at a safe point, and Ctrl-C noted by
+the error boundary so an interrupt that surfaces as another error is still reported as one."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+
+@contextlib.contextmanager
+def stop_requests() -> Iterator[threading.Event]:
+    """While inside, Ctrl-C (or SIGTERM) sets the event instead of raising: the command stops
+    at its next safe point. A second one raises KeyboardInterrupt at once. Only the main
+    thread may install handlers, so elsewhere (a test's worker thread) nothing is caught."""
+    asked = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield asked
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        if asked.is_set():
+            raise KeyboardInterrupt
+        asked.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield asked
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+@contextlib.contextmanager
+def noted_interrupts() -> Iterator[threading.Event]:
+    """Ctrl-C raises KeyboardInterrupt as usual, and is also noted in the event. An interrupt
+    that lands inside an extension's C code can come out as another exception (confluent_kafka
+    turns it into a TypeError while it reads its configuration): the event tells them apart."""
+    noted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield noted  # someone chose another handling (a test runner, an embedding program)
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        noted.set()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -1,0 +1,1 @@
+"""`hyperscale kafka health`: replication and availability of the cluster."""

@@ -1,0 +1,1 @@
+"""`hyperscale report`: the cost report, the e-mailed digest and its schedule."""

@@ -1,0 +1,1 @@
+"""`hyperscale report cost`: Cost Explorer figures and savings findings."""

@@ -1,0 +1,1 @@
+"""`hyperscale report email`: the digest of every collector, as one e-mail."""

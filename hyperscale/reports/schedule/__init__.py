@@ -1,0 +1,1 @@
+"""`hyperscale report schedule`: the digest on a cron schedule (crontab or CronJob)."""
