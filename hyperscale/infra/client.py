@@ -23,6 +23,9 @@ from hyperscale.runner import CommandResult, run
 
 #: How long to wait for a state lock another run holds before giving up.
 LOCK_TIMEOUT = "120s"
+#: How long terraform gets to stop cleanly when hyperscale is interrupted (it finishes the
+#: calls in flight, writes its state and releases the lock) before it is killed.
+STOP_GRACE_S = 300.0
 #: init downloads providers and modules; anything slower than this is stuck.
 INIT_TIMEOUT_S = 900.0
 _PLAN_NO_CHANGES, _PLAN_CHANGES = 0, 2  # plan -detailed-exitcode; 1 means it failed
@@ -92,27 +95,28 @@ class ProvidersUnavailableError(TerraformError):
         self.reasons = reasons
 
 
+#: The actions of `plan -json`'s planned_change messages, by the word a plan summary counts.
+_KIND_OF_ACTION = {
+    "create": "add",
+    "update": "change",
+    "delete": "destroy",
+    "replace": "replace",
+    "move": "move",
+    "import": "import",
+    "remove": "forget",
+}
+
+
 @dataclass(frozen=True)
 class ResourceChange:
     address: str
-    #: Terraform's action list: ["create"], ["update"], ["delete"], ["delete", "create"]...
-    actions: tuple[str, ...]
-
-    @property
-    def kind(self) -> str:
-        """add, change, destroy or replace: the words a plan summary counts."""
-        if self.actions == ("create",):
-            return "add"
-        if self.actions == ("update",):
-            return "change"
-        if self.actions == ("delete",):
-            return "destroy"
-        return "replace"
+    #: add, change, destroy or replace (the words a plan summary counts); move, import, forget.
+    kind: str
 
 
 @dataclass(frozen=True)
 class PlanSummary:
-    """What a plan would do, from `show -json PLANFILE`."""
+    """What a plan would do, from the `plan -json` stream's own messages."""
 
     has_changes: bool
     resources: list[ResourceChange] = field(default_factory=list)
@@ -170,6 +174,7 @@ class Terraform:
             input_text=input_text,
             check=False,
             what=f"{self.binary.name} {args[0]} in {self.root}",
+            stop_grace_s=STOP_GRACE_S,
         )
 
     def init(self, *, backend: bool = True, plugin_dir: Path | None = None) -> None:
@@ -213,11 +218,14 @@ class Terraform:
         targets: Sequence[str] = (),
         destroy: bool = False,
         refresh: bool = True,
-    ) -> bool:
-        """Write a plan to ``plan_file``; True when it has changes (or drift to record).
+    ) -> PlanSummary:
+        """Write a plan to ``plan_file`` and say what it would do.
 
         ``targets`` limits it to those resources (and what they depend on); ``destroy`` plans
         the removal of everything in the state; ``refresh=False`` skips reading the objects.
+        The summary comes from the `-json` stream itself (planned_change, resource_drift and
+        outputs messages): reading the plan file back with `show -json` would start the
+        provider once more only to load its schema.
         """
         done = self._run(
             "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
@@ -228,18 +236,7 @@ class Terraform:
         )  # fmt: skip
         if done.returncode not in (_PLAN_NO_CHANGES, _PLAN_CHANGES):
             raise _failure(f"{self.binary.name} plan", done)
-        return done.returncode == _PLAN_CHANGES
-
-    def show_plan(self, plan_file: Path) -> PlanSummary:
-        return plan_summary(self.plan_document(plan_file))
-
-    def plan_document(self, plan_file: Path) -> dict[str, Any]:
-        """The saved plan as `show -json` describes it."""
-        done = self._run("show", "-json", "-no-color", str(plan_file))
-        if done.returncode != 0:
-            raise _failure(f"{self.binary.name} show", done)
-        document: dict[str, Any] = json.loads(done.stdout)
-        return document
+        return stream_summary(done.stdout, changes=done.returncode == _PLAN_CHANGES)
 
     def apply(self, plan_file: Path) -> None:
         done = self._run(
@@ -248,6 +245,20 @@ class Terraform:
         )  # fmt: skip
         if done.returncode != 0:
             raise _failure(f"{self.binary.name} apply", done)
+
+    def destroy(
+        self, var_files: Sequence[Path] = (), *, targets: Sequence[str] = ()
+    ) -> PlanSummary:
+        """Destroy what the state holds (only ``targets`` and what depends on them, when
+        given) in one run, planned and applied by the same process; what it planned."""
+        done = self._run(
+            "apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json",
+            f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
+            *(f"-target={target}" for target in targets),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} apply -destroy", done)
+        return stream_summary(done.stdout, changes=False)
 
     def refresh_state(self, var_files: Sequence[Path] = ()) -> None:
         """Record in the state what the objects look like now (`apply -refresh-only`).
@@ -333,23 +344,30 @@ def configuration_fingerprint(root: Path, plugin_dir: Path | None) -> str:
     return digest.hexdigest()
 
 
-def plan_summary(plan: dict[str, Any]) -> PlanSummary:
-    resources = [
-        ResourceChange(str(rc["address"]), tuple(rc["change"]["actions"]))
-        for rc in plan.get("resource_changes") or []
-        if tuple(rc["change"]["actions"]) not in (("no-op",), ("read",))
-    ]
-    drift = [
-        str(rd["address"])
-        for rd in plan.get("resource_drift") or []
-        if tuple(rd["change"]["actions"]) != ("no-op",)
-    ]
-    outputs = [
-        name
-        for name, change in (plan.get("output_changes") or {}).items()
-        if tuple(change["actions"]) != ("no-op",)
-    ]
-    return PlanSummary(bool(resources or drift or outputs), resources, drift, outputs)
+def stream_summary(stream: str, *, changes: bool) -> PlanSummary:
+    """What a `plan -json` (or `apply -json`) stream says was planned; ``changes``: terraform's
+    own exit code said so (-detailed-exitcode)."""
+    resources: list[ResourceChange] = []
+    drift: list[str] = []
+    outputs: list[str] = []
+    for message in _json_lines(stream):
+        kind = message.get("type")
+        if kind in ("planned_change", "resource_drift"):
+            change = message.get("change") or {}
+            address = str((change.get("resource") or {}).get("addr", ""))
+            action = str(change.get("action", ""))
+            if kind == "resource_drift" and action not in ("noop", "read"):
+                drift.append(address)
+            elif kind == "planned_change" and action in _KIND_OF_ACTION:
+                resources.append(ResourceChange(address, _KIND_OF_ACTION[action]))
+        elif kind == "outputs":
+            outputs += [
+                name
+                for name, item in (message.get("outputs") or {}).items()
+                if isinstance(item, dict) and item.get("action", "noop") != "noop"
+            ]
+    has_changes = changes or bool(resources or drift or outputs)
+    return PlanSummary(has_changes, resources, drift, outputs)
 
 
 def _json_lines(text: str) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ under ``<state>/terraform/<env>/<component>/``, never in the committed roots.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -37,6 +38,9 @@ from hyperscale.safety import confirm_protected
 
 #: Inputs from upstream outputs; terraform reads it through -var-file.
 INPUTS_FILE = "upstream.auto.tfvars.json"
+#: Terraform roots run at once: each is a terraform process and a provider (the AWS one
+#: holds ~300 MB); their time is mostly waiting on the cloud's API.
+PLAN_CONCURRENCY = 4
 
 
 def stack_dir_for(
@@ -73,7 +77,9 @@ class Run:
     excluded: dict[str, str] = field(default_factory=dict)
     #: module -> {resource address: why}: resources its plans leave out.
     excluded_resources: dict[str, dict[str, str]] = field(default_factory=dict)
-    outputs_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: One lock per component whose outputs are read: roots planned at once share upstreams.
+    outputs_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def excluded_outcome(self, name: str) -> ComponentOutcome | None:
         if name not in self.excluded:
@@ -122,16 +128,42 @@ class Run:
         return plugin_mirror(self.app) if local_endpoint(self.env) is not None else None
 
     def outputs_of(self, name: str) -> dict[str, OutputValue]:
-        with self.outputs_lock:  # components planned at once share their upstreams
-            return self._outputs_of(name)
+        with self.locks_lock:
+            lock = self.outputs_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self.known_outputs:
+                terraform = self.terraform(name)
+                self.progress(f"{name}: reading outputs")
+                terraform.init_if_changed()
+                self.known_outputs[name] = terraform.outputs()
+            return self.known_outputs[name]
 
-    def _outputs_of(self, name: str) -> dict[str, OutputValue]:
-        if name not in self.known_outputs:
-            terraform = self.terraform(name)
-            self.progress(f"{name}: reading outputs")
-            terraform.init_if_changed()
-            self.known_outputs[name] = terraform.outputs()
-        return self.known_outputs[name]
+    def forget_outputs(self, name: str) -> None:
+        """After an apply or destroy: its outputs are read again when next needed."""
+        with self.locks_lock:
+            self.known_outputs.pop(name, None)
+
+    def upstreams(self, names: list[str]) -> set[str]:
+        """The components whose outputs ``names`` take as inputs."""
+        return {
+            ref.component
+            for name in names
+            for ref in self.stack.components[name].input_refs().values()
+        }
+
+    def read_outputs(self, names: set[str]) -> None:
+        """Read these components' outputs at once (`terraform output` per root, each a
+        program start of its own); one that cannot answer is left for the component that
+        needs it to report."""
+        pending = sorted(names - set(self.known_outputs))
+
+        def read(name: str) -> None:
+            with contextlib.suppress(ExternalSystemError, UsageError):
+                self.outputs_of(name)
+
+        if len(pending) > 1:
+            with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+                list(pool.map(read, pending))
 
     def write_inputs(self, name: str) -> Path:
         """The component's upstream values as a tfvars file (0600: outputs may be secret)."""
@@ -171,6 +203,18 @@ class Run:
             self.discard_plan(name)
         return outcome
 
+    def apply_guarded(self, name: str) -> ComponentOutcome:
+        """_apply_one's outcome, a terraform failure as a FAILED outcome; no plan file kept."""
+        started = time.monotonic()
+        try:
+            return _apply_one(self, name, started)
+        except ExternalSystemError as exc:
+            return ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
+            )
+        finally:
+            self.discard_plan(name)
+
     def plan_one(self, name: str) -> tuple[ComponentOutcome, bool]:
         """Plan one component; True with the outcome when there is something to apply."""
         started = time.monotonic()
@@ -186,12 +230,10 @@ class Run:
             return outcome, False
         targets = self.targets(name)
         self.progress(f"{name}: plan")
-        plan_file = self.plan_file(name)
-        has_changes = terraform.plan(plan_file, [inputs], targets=targets)
-        # Read the plan even when the exit code says "no changes": drift (objects changed
-        # outside Terraform) is only in the plan document.
-        summary = terraform.show_plan(plan_file)
-        has_changes = has_changes or summary.has_changes
+        summary = terraform.plan(self.plan_file(name), [inputs], targets=targets)
+        # Drift alone (objects changed outside Terraform) counts: terraform's exit code
+        # leaves it out, its stream does not.
+        has_changes = summary.has_changes
         status = ComponentStatus.CHANGES if has_changes else ComponentStatus.NO_CHANGES
         outcome = _outcome(name, status, summary, started)
         return replace(outcome, message=self.left_out_note(name)), has_changes
@@ -240,49 +282,51 @@ def plan(
     stack_dir: Path | None = None,
     progress: Progress = quiet,
 ) -> StackRun:
-    """Plan every selected component in order. A failure does not stop the others, but the
-    components that depend on it are not planned (their inputs would be guesses)."""
+    """Plan every selected component. A failure does not stop the others, but the components
+    that depend on it are reported as not planned (their inputs would be guesses).
+
+    A plan changes nothing and reads its upstreams' outputs from their state as they are,
+    so every component is planned at once (at most ``PLAN_CONCURRENCY``), not wave by wave;
+    the results are then read in dependency order.
+    """
     run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
-    found: dict[str, ComponentOutcome] = {}
+    ready = [name for name in order if name not in run.excluded]
+    run.read_outputs(run.upstreams(ready))
+    with ThreadPoolExecutor(max_workers=max(1, min(PLAN_CONCURRENCY, len(ready)))) as pool:
+        planned = dict(zip(ready, pool.map(run.plan_guarded, ready), strict=True))
+    outcomes: list[ComponentOutcome] = []
     #: component -> the failed module it depends on (itself when it failed).
     failed_because: dict[str, str] = {}
     #: components whose outputs would change: what their downstreams were planned with is stale.
     outputs_changing: set[str] = set()
-    # Wave by wave: the components of a wave need none of each other, so they plan at once.
-    for wave in waves(run.stack, order):
-        ready = []
-        for name in wave:
-            excluded = run.excluded_outcome(name)
-            dependencies = run.stack.components[name].dependencies()
-            causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
-            if excluded is not None:
-                found[name] = excluded
-            elif causes:
-                failed_because[name] = causes[0]
-                message = f"not planned: {', '.join(causes)} failed"
-                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
-            else:
-                ready.append(name)
-        with ThreadPoolExecutor(max_workers=max(1, len(ready))) as pool:
-            planned = dict(zip(ready, pool.map(run.plan_guarded, ready), strict=True))
-        for name in ready:
-            outcome = planned[name]
-            if outcome.status is ComponentStatus.FAILED:
-                failed_because[name] = name
-            if outcome.output_changes:
-                outputs_changing.add(name)
-            stale = sorted(run.stack.components[name].dependencies() & outputs_changing)
-            if stale and outcome.status is not ComponentStatus.FAILED:
-                note = (
-                    f"planned with the current outputs of {', '.join(stale)}, which will"
-                    " change: apply plans it again with the new ones"
-                )
-                outcome = replace(
-                    outcome, message=f"{outcome.message}; {note}" if outcome.message else note
-                )
-            found[name] = outcome
-    outcomes = [found[name] for name in order]
+    for name in order:
+        excluded = run.excluded_outcome(name)
+        if excluded is not None:
+            outcomes.append(excluded)
+            continue
+        outcome = planned[name]
+        dependencies = run.stack.components[name].dependencies()
+        causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
+        if causes:
+            failed_because[name] = causes[0]
+            message = f"not planned: {', '.join(causes)} failed"
+            outcomes.append(ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message))
+            continue
+        if outcome.status is ComponentStatus.FAILED:
+            failed_because[name] = name
+        if outcome.output_changes:
+            outputs_changing.add(name)
+        stale = sorted(dependencies & outputs_changing)
+        if stale and outcome.status is not ComponentStatus.FAILED:
+            note = (
+                f"planned with the current outputs of {', '.join(stale)}, which will"
+                " change: apply plans it again with the new ones"
+            )
+            outcome = replace(
+                outcome, message=f"{outcome.message}; {note}" if outcome.message else note
+            )
+        outcomes.append(outcome)
     return StackRun("plan", env.name, str(run.stack_dir), outcomes)
 
 
@@ -295,7 +339,8 @@ def apply(
     progress: Progress = quiet,
     yes: bool = False,
 ) -> StackRun:
-    """Plan and apply each selected component in order, stopping at the first failure.
+    """Plan and apply each selected component in dependency order, the components of a wave
+    (none needing another) at once, and stop after the wave where one failed.
 
     The plan that is applied is the one just made and saved (`apply PLANFILE`), so nothing
     changes between what was planned and what is applied; an empty plan is not applied.
@@ -304,29 +349,30 @@ def apply(
     confirm_protected(app, env, "apply Terraform changes to its infrastructure", yes=yes)
     run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
-    outcomes: list[ComponentOutcome] = []
-    for index, name in enumerate(order):
-        excluded = run.excluded_outcome(name)
-        if excluded is not None:
-            outcomes.append(excluded)
+    selected = [name for name in order if name not in run.excluded]
+    run.read_outputs(run.upstreams(selected) - set(selected))
+    found: dict[str, ComponentOutcome] = {}
+    stopped_by: list[str] = []
+    # Wave by wave: the components of a wave need none of each other, so they apply at once.
+    for wave in waves(run.stack, order):
+        ready = []
+        for name in wave:
+            excluded = run.excluded_outcome(name)
+            if excluded is not None:
+                found[name] = excluded
+            elif stopped_by:
+                message = f"not run: {', '.join(stopped_by)} failed"
+                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
+            else:
+                ready.append(name)
+        if not ready:
             continue
-        started = time.monotonic()
-        try:
-            outcome = _apply_one(run, name, started)
-        except ExternalSystemError as exc:
-            outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
-            )
-        finally:
-            run.discard_plan(name)
-        outcomes.append(outcome)
-        if outcome.status in (ComponentStatus.FAILED, ComponentStatus.BLOCKED):
-            outcomes += [
-                ComponentOutcome(rest, ComponentStatus.NOT_RUN, message=f"not run: {name} failed")
-                for rest in order[index + 1 :]
-            ]
-            break
-    return StackRun("apply", env.name, str(run.stack_dir), outcomes)
+        with ThreadPoolExecutor(max_workers=min(PLAN_CONCURRENCY, len(ready))) as pool:
+            done = dict(zip(ready, pool.map(run.apply_guarded, ready), strict=True))
+        found.update(done)
+        stopped = (ComponentStatus.FAILED, ComponentStatus.BLOCKED)
+        stopped_by = [name for name in ready if done[name].status in stopped]
+    return StackRun("apply", env.name, str(run.stack_dir), [found[name] for name in order])
 
 
 def _apply_one(run: Run, name: str, started: float) -> ComponentOutcome:
@@ -342,7 +388,7 @@ def _apply_one(run: Run, name: str, started: float) -> ComponentOutcome:
     terraform.apply(run.plan_file(name))
     run.progress(f"{name}: refresh")
     terraform.refresh_state([run.work_dir(name) / INPUTS_FILE])
-    run.known_outputs.pop(name, None)  # outputs may have changed: read them again if needed
+    run.forget_outputs(name)  # they may have changed
     return ComponentOutcome(
         name,
         ComponentStatus.APPLIED,

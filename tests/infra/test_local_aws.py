@@ -1,8 +1,10 @@
 """`local-aws`: the AWS stack applied for real to the local moto server with the real terraform
 binary and the AWS provider from the machine's mirror; boto3 reads the account back.
 
-One module-scoped fixture applies the stack once (from an empty account: every run has an
-environment name of its own); the tests then read, drift, repair and finally destroy it.
+One module-scoped fixture applies the stack once (from an empty account: every session has an
+environment name, a state bucket and a lock table of its own, so nothing another run left
+behind can be in its way); the tests then plan it, read it, drift and repair it, and destroy it
+last. Each ends by checking that no state lock is left held in its table.
 Against moto every terraform step is slow (the AWS provider is a 700 MB program started for
 each plan, apply and refresh), so the applying tests have a long timeout.
 """
@@ -184,6 +186,17 @@ class LocalAws:
     def prefix(self) -> str:
         return f"hyperscale-{self.env.name}"
 
+    def held_locks(self) -> list[str]:
+        """The state locks held in the session's lock table (terraform's S3 backend keeps each
+        state's digest there too, under ``<path>-md5``: not a lock)."""
+        assert self.env.infra is not None
+        items = self.client("dynamodb").scan(TableName=self.env.infra.lock_table)["Items"]
+        return [
+            f"{item['LockID']['S']}: {item.get('Info', {}).get('S', '')}"
+            for item in items
+            if not item["LockID"]["S"].endswith("-md5")
+        ]
+
 
 def statuses(document: dict[str, Any]) -> dict[str, str]:
     return {m["module"]: m["status"] for m in document["data"]["modules"]}
@@ -197,9 +210,9 @@ def module(document: dict[str, Any], name: str) -> dict[str, Any]:
 def local_aws(
     shared_app: AppContext, local_env: Environment, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalAws]:
-    """The stack applied once to moto under an environment name of its own (a copy of
-    environments/local-aws.yaml), from an empty account; destroyed at the end if a test left
-    it standing."""
+    """The stack applied once to moto under an environment name, state bucket and lock table
+    of its own (a copy of environments/local-aws.yaml), from an empty account; destroyed at
+    the end if a test left it standing."""
     if not mirror_has_aws(MACHINE_MIRROR):
         pytest.skip("no Terraform provider mirror with hashicorp/aws: nothing can be downloaded")
     started = local_core.up(local_env, shared_app, ["aws"])
@@ -211,6 +224,8 @@ def local_aws(
     name = f"la{uuid.uuid4().hex[:6]}"
     data = yaml.safe_load((environments / "local-aws.yaml").read_text())
     data["name"] = name
+    data["infra"]["state_bucket"] = f"{name}-tfstate"
+    data["infra"]["lock_table"] = f"{name}-locks"
     (environments / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     app = AppContext(
         stdout=io.StringIO(),
@@ -253,6 +268,7 @@ def test_apply_from_an_empty_account_then_the_second_plan_is_empty(local_aws: Lo
     assert "msk: excluded: moto has no MSK CreateConfiguration (404)" in plan.stdout
     assert "iam-irsa: excluded: needs msk, excluded here" in plan.stdout
     assert "eks: left out: module.eks.aws_eks_cluster.this" in plan.stdout
+    assert local_aws.held_locks() == []
 
 
 @pytest.mark.aws
@@ -287,41 +303,45 @@ def test_outputs_chain_into_the_subnet_groups(local_aws: LocalAws) -> None:
 @pytest.mark.timeout(1800)
 @needs_aws_mirror
 def test_drift_made_with_boto3_is_found_named_and_put_back(local_aws: LocalAws) -> None:
+    """Two changes by hand in the vpc module's resources: a tag on the VPC, and the NAT route
+    of one private route table deleted (the subnets behind it lose their way out)."""
     ec2 = local_aws.client("ec2")
     [vpc] = _vpcs(local_aws)
     ec2.create_tags(Resources=[vpc["VpcId"]], Tags=[{"Key": "Name", "Value": "changed by hand"}])
-    [node] = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [f"{local_aws.prefix}-node"]}]
-    )["SecurityGroups"]
-    https = {
-        "IpProtocol": "tcp",
-        "FromPort": 443,
-        "ToPort": 443,
-        "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-    }
-    ec2.revoke_security_group_egress(GroupId=node["GroupId"], IpPermissions=[https])
-    # (An RDS parameter group's value was meant to be the third: moto makes that resource drift
+    [table] = ec2.describe_route_tables(
+        Filters=[{"Name": "tag:Name", "Values": [f"{local_aws.prefix}-private-us-east-1a"]}]
+    )["RouteTables"]
+    ec2.delete_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="0.0.0.0/0")
+    # (An RDS parameter group's value was meant to be a third: moto makes that resource drift
     # on every refresh, so local-aws leaves it out; see terraform/README.md.)
-    selected = ["-m", "vpc", "-m", "eks"]
+    route = 'module.vpc.aws_route.private_nat["us-east-1a"]'
 
-    drifted = invoke(local_aws.app, "infra", "plan", *selected, "--env", local_aws.env.name)
+    drifted = invoke(local_aws.app, "infra", "plan", "-m", "vpc", "--env", local_aws.env.name)
     assert drifted.exit_code == 1
     lines = drifted.stdout.splitlines()
     for expected in (
         "vpc: change module.vpc.aws_vpc.this",
         "vpc: drifted module.vpc.aws_vpc.this",
-        "eks: add module.eks.aws_vpc_security_group_egress_rule.node_https",
+        f"vpc: add {route}",
+        f"vpc: drifted {route}",
     ):
         assert expected in lines, drifted.stdout
+    # Only what was changed by hand: the refresh after the apply recorded what AWS set itself.
+    assert sorted(x for x in lines if x.startswith("vpc: drifted")) == [
+        f"vpc: drifted {route}",
+        "vpc: drifted module.vpc.aws_vpc.this",
+    ]
 
-    code, repaired = local_aws.infra("apply", "--yes", *selected)
-    assert code == 0
-    assert statuses(repaired) == dict.fromkeys(["vpc", "eks"], "applied")
+    code, repaired = local_aws.infra("apply", "--yes", "-m", "vpc")
+    assert (code, statuses(repaired)) == (0, {"vpc": "applied"})
     [vpc] = _vpcs(local_aws)
     assert {t["Key"]: t["Value"] for t in vpc["Tags"]}["Name"] == local_aws.prefix
+    [table] = ec2.describe_route_tables(RouteTableIds=[table["RouteTableId"]])["RouteTables"]
+    assert "0.0.0.0/0" in {r.get("DestinationCidrBlock") for r in table["Routes"]}
 
-    code, clean = local_aws.infra("plan", *selected)
-    assert (code, statuses(clean)) == (0, dict.fromkeys(["vpc", "eks"], "no_changes"))
+    code, clean = local_aws.infra("plan", "-m", "vpc")
+    assert (code, statuses(clean)) == (0, {"vpc": "no_changes"})
+    assert local_aws.held_locks() == []
 
 
 @pytest.mark.aws
@@ -370,6 +390,7 @@ def test_destroy_in_reverse_order_leaves_the_account_empty_of_the_stack(
         and meta["KeyState"] != "PendingDeletion"
     ]
     assert live_keys == []
+    assert local_aws.held_locks() == []
 
 
 @pytest.mark.aws
@@ -380,7 +401,8 @@ def test_a_module_failing_mid_apply_stops_the_run_and_is_named(local_aws: LocalA
     takes /16 to /20, as AWS takes /16 to /28): the run stops at vpc, named in one line with
     the module's reason, and nothing after it runs."""
     name = f"{local_aws.env.name}x"
-    data = yaml.safe_load((local_aws.app.environments_dir / "local-aws.yaml").read_text())
+    own = local_aws.app.environments_dir / f"{local_aws.env.name}.yaml"
+    data = yaml.safe_load(own.read_text())  # the session's bucket and lock table
     data["name"] = name
     data["kubernetes"]["vpc_cidr"] = "10.0.0.0/8"
     (local_aws.app.environments_dir / f"{name}.yaml").write_text(yaml.safe_dump(data))
@@ -393,3 +415,4 @@ def test_a_module_failing_mid_apply_stops_the_run_and_is_named(local_aws: LocalA
     assert "apply stopped at module vpc:" in line
     assert "cidr_block must be an IPv4 network between /16 and /20" in line
     assert "not run: vpc failed" in outcome.stdout  # eks
+    assert local_aws.held_locks() == []
