@@ -11,9 +11,11 @@ upstream inputs, and the same -target list for the roots with excluded resources
     for root in vpc eks rds redis; do TF_DATA_DIR=... terraform -chdir=ROOT plan \
         -input=false -detailed-exitcode -var-file=... [-target=...]; done
 
-hyperscale also runs `init` and reads the upstream outputs for each root, and plans the
-components of a wave (rds and redis, which need only vpc and eks) at once. Both must find the
-same thing (no changes: exit 0); the ratio is hyperscale's time over the loop's.
+hyperscale also renders the roots, checks the state bucket, lock table and secrets in moto,
+checks each root's init fingerprint and reads the upstream outputs (vpc's and eks's, at once),
+then plans the four roots at once: a plan changes nothing and takes its upstreams' outputs
+from their state as they are. Both must find the same thing (no changes: exit 0); the ratio
+is hyperscale's time over the loop's.
 """
 
 from __future__ import annotations
