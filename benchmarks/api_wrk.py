@@ -18,11 +18,13 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from hyperscale.clients.tokens import access_token  # noqa: E402
 from hyperscale.config.loader import load_environment  # noqa: E402
 from hyperscale.context import AppContext  # noqa: E402
 
@@ -30,14 +32,25 @@ SKU = "BENCH-TEE"
 ORDER = {
     "customer_id": "bench",
     "currency": "EUR",
-    "lines": [{"sku": SKU, "quantity": 1, "unit_price_cents": 1999}],
+    "lines": [{"sku": SKU, "quantity": 1}],  # priced by the catalogue: 1999 cents
 }
 
 
 def wrk(
-    url: str, seconds: int, connections: int, body: dict[str, object] | None = None
+    url: str,
+    seconds: int,
+    connections: int,
+    body: dict[str, object] | None = None,
+    authorization: str = "",
+    idempotency_prefix: str = "",
 ) -> dict[str, float]:
-    env = {**os.environ, "WRK_BODY": json.dumps(body) if body else ""}
+    # The token and the body travel in wrk's environment, never on its command line.
+    env = {
+        **os.environ,
+        "WRK_BODY": json.dumps(body) if body else "",
+        "WRK_AUTHORIZATION": authorization,
+        "WRK_IDEMPOTENCY_PREFIX": idempotency_prefix,
+    }
     argv = [
         "wrk",
         "-t2",
@@ -66,27 +79,43 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: run `make bootstrap` (Debian package wrk)")
-    env = load_environment(AppContext.from_os(), args.env)
+    app = AppContext.from_os()
+    env = load_environment(app, args.env)
     base = str(env.services.api_url).rstrip("/")
+    # Authentication on, as in production: every request carries a bearer token the API verifies
+    # (the first use of a token checks its signature; later ones hit the verified-token cache).
+    authorization = (
+        f"Bearer {access_token(env, app, ('catalog:read', 'catalog:write', 'orders:write'))}"
+    )
 
     product = {"name": "Benchmark tee", "description": "", "price_cents": 1999, "currency": "EUR"}
     put = urllib.request.Request(
         f"{base}/v1/products/{SKU}",
         data=json.dumps(product).encode(),
         method="PUT",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": authorization},
     )
     with urllib.request.urlopen(put, timeout=5):
         pass
-    with urllib.request.urlopen(f"{base}/v1/products/{SKU}", timeout=5):  # warm the cache
+    warm = urllib.request.Request(
+        f"{base}/v1/products/{SKU}", headers={"Authorization": authorization}
+    )
+    with urllib.request.urlopen(warm, timeout=5):  # warm the cache
         pass
 
     routes = {
         "GET /hello (baseline)": wrk(f"{base}/hello", args.duration, args.connections),
         f"GET /v1/products/{SKU} (cached)": wrk(
-            f"{base}/v1/products/{SKU}", args.duration, args.connections
+            f"{base}/v1/products/{SKU}", args.duration, args.connections, None, authorization
         ),
-        "POST /v1/orders": wrk(f"{base}/v1/orders", args.duration, args.connections, ORDER),
+        "POST /v1/orders": wrk(
+            f"{base}/v1/orders",
+            args.duration,
+            args.connections,
+            ORDER,
+            authorization,
+            idempotency_prefix=f"bench-{uuid.uuid4().hex[:8]}",
+        ),
     }
     hello = routes["GET /hello (baseline)"]["rps"]
     setup = f"{args.connections} connections, {args.duration}s per route, {os.cpu_count()} cores"

@@ -2,6 +2,7 @@
 
 Run (backing services up: `hyperscale local up`):
     .venv/bin/python benchmarks/consumer_throughput.py [--small 20000] [--large 200000]
+    .venv/bin/python benchmarks/consumer_throughput.py --sustained 5000000 --only-sustained
 
 The platform consumer (`python -m platform_consumer`, batches in one transaction) and a naive
 consumer (one event per transaction, offsets committed per record, the way a first version is
@@ -22,11 +23,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
+from platform_events.ids import new_id as new_event_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -57,7 +60,14 @@ def make_topics(env: Environment, run: str) -> tuple[str, str]:
     return orders, events
 
 
-def fill(env: Environment, orders_topic: str, events_topic: str, count: int, seed: int) -> None:
+def fill(
+    env: Environment,
+    orders_topic: str,
+    events_topic: str,
+    count: int,
+    seed: int,
+    new_id: Callable[[], uuid.UUID] = new_event_id,
+) -> None:
     from confluent_kafka import Producer
 
     rng = random.Random(seed)
@@ -73,7 +83,7 @@ def fill(env: Environment, orders_topic: str, events_topic: str, count: int, see
     now = datetime.now(UTC).isoformat()
     for i in range(count):
         if i % 10 == 0:
-            order_id = str(uuid.uuid4())
+            order_id = str(new_id())
             lines = [
                 {
                     "sku": f"SKU-{rng.randrange(500)}-{j}",
@@ -83,7 +93,7 @@ def fill(env: Environment, orders_topic: str, events_topic: str, count: int, see
                 for j in range(rng.randint(1, 3))
             ]
             body = {
-                "event_id": str(uuid.uuid4()),
+                "event_id": str(new_id()),
                 "occurred_at": now,
                 "type": "order.created",
                 "order": {
@@ -98,7 +108,7 @@ def fill(env: Environment, orders_topic: str, events_topic: str, count: int, see
             kind = rng.choices(["impression", "click", "conversion"], [80, 18, 2])[0]
             campaign = f"camp-{rng.randrange(100)}"
             body = {
-                "event_id": str(uuid.uuid4()),
+                "event_id": str(new_id()),
                 "occurred_at": now,
                 "type": kind,
                 "campaign_id": campaign,
@@ -116,33 +126,48 @@ def fill(env: Environment, orders_topic: str, events_topic: str, count: int, see
     assert producer.flush(120) == 0, "not every record was delivered"
 
 
-def applied(env: Environment, app: AppContext, topics: tuple[str, str]) -> int:
-    import pymysql
+def applied_so_far(metrics_port: int) -> int:
+    """Events the consumer applied, from its own counter (a COUNT(*) over millions of
+    processed_events rows every fraction of a second would slow the database it measures)."""
+    import urllib.request
 
-    with (
-        pymysql.connect(
-            host=env.mysql.writer.host,
-            port=env.mysql.writer.port,
-            user=env.mysql.user,
-            password=resolve_secret(app, env.mysql.password),
-            database=env.mysql.database,
-        ) as conn,
-        conn.cursor() as cur,
-    ):
-        cur.execute("SELECT COUNT(*) FROM processed_events WHERE topic IN (%s, %s)", topics)
-        row = cur.fetchone()
-        return int(row[0]) if row else 0
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+            body = r.read().decode()
+    except OSError:
+        return 0
+    for line in body.splitlines():
+        if line.startswith("platform_consumer_events_applied_total "):
+            return int(float(line.split()[1]))
+    return 0
+
+
+def window_rates(samples: list[tuple[float, int]], window: int) -> list[float]:
+    """events/s over each successive ``window`` events, from (seconds, applied) samples."""
+    rates = []
+    start_t, start_n = samples[0]
+    for t, n in samples:
+        if n - start_n >= window:
+            rates.append((n - start_n) / (t - start_t))
+            start_t, start_n = t, n
+    return rates
 
 
 def run_platform_consumer(
-    env: Environment, app: AppContext, count: int, seed: int
+    env: Environment,
+    app: AppContext,
+    count: int,
+    seed: int,
+    new_id: Callable[[], uuid.UUID] = new_event_id,
 ) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     topics = make_topics(env, run)
-    fill(env, *topics, count, seed)
+    fill(env, *topics, count, seed, new_id)
     assert env.mysql.password.generated
+    metrics_port = free_port()
     environ = {
         "PATH": os.defpath,
+        **{key: os.environ[key] for key in ("PYTHONPATH",) if key in os.environ},
         "KAFKA_BOOTSTRAP_SERVERS": env.kafka.bootstrap,
         "ORDERS_TOPIC": topics[0],
         "EVENTS_TOPIC": topics[1],
@@ -152,7 +177,7 @@ def run_platform_consumer(
         "MYSQL_DATABASE": env.mysql.database,
         "MYSQL_USER": env.mysql.user,
         "MYSQL_PASSWORD_FILE": str(generated_secret_path(app, env.mysql.password.generated)),
-        "CONSUMER_METRICS_PORT": str(free_port()),
+        "CONSUMER_METRICS_PORT": str(metrics_port),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "platform_consumer"],
@@ -165,11 +190,14 @@ def run_platform_consumer(
     half_rss = 0  # RSS once half the topic is applied: a streaming consumer stays there
     begun = time.monotonic()
     done = 0
+    samples = [(0.0, 0)]
+    cap_s = max(600.0, count / 2_000)
     try:
-        while done < count and time.monotonic() - begun < 600:
+        while done < count and time.monotonic() - begun < cap_s:
             rss = watched.memory_info().rss
             peak = max(peak, rss)
-            done = applied(env, app, topics)
+            done = applied_so_far(metrics_port)
+            samples.append((time.monotonic() - begun, done))
             if not half_rss and done >= count // 2:
                 half_rss = rss
             time.sleep(0.25)
@@ -185,7 +213,54 @@ def run_platform_consumer(
         "peak_rss_mib": peak / 2**20,
         "half_rss_mib": half_rss / 2**20,
         "end_rss_mib": end_rss / 2**20,
+        "samples": samples,
     }
+
+
+def processed_rows(env: Environment, app: AppContext) -> int:
+    """The size of processed_events, as InnoDB estimates it (instant, unlike COUNT(*))."""
+    import pymysql
+
+    with (
+        pymysql.connect(
+            host=env.mysql.writer.host,
+            port=env.mysql.writer.port,
+            user=env.mysql.user,
+            password=resolve_secret(app, env.mysql.password),
+            database=env.mysql.database,
+        ) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            "SELECT TABLE_ROWS FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'processed_events'"
+        )
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+ID_KINDS: dict[str, Callable[[], uuid.UUID]] = {"v7": new_event_id, "v4": uuid.uuid4}
+SUSTAINED_WINDOW = 500_000
+
+
+def sustained(env: Environment, app: AppContext, count: int, kinds: list[str]) -> None:
+    """Issue 20 item 5: the rate over millions of events, per window of 500,000, with the
+    ids the API mints (UUIDv7) and with random UUIDv4 ones (what it minted before)."""
+    print(f"\nSustained: {count} events per run, rate per {SUSTAINED_WINDOW:,} events\n")
+    print(
+        "| event ids | events | seconds | events/s overall | slowest window | last window |"
+        " processed_events rows after |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for seed, kind in enumerate(kinds, 10):
+        r = run_platform_consumer(env, app, count, seed, ID_KINDS[kind])
+        rates = window_rates(r["samples"], SUSTAINED_WINDOW) or [r["rate"]]
+        print(
+            f"| {kind} | {r['events']} | {r['seconds']:.0f} | {r['rate']:.0f} |"
+            f" {min(rates):.0f} | {rates[-1]:.0f} | ~{processed_rows(env, app):,} |",
+            flush=True,
+        )
+        print("  windows: " + ", ".join(f"{x:.0f}" for x in rates), flush=True)
 
 
 INSERT_ORDER = (
@@ -280,9 +355,21 @@ def main() -> None:
     parser.add_argument(
         "--naive-cap", type=float, default=60.0, help="seconds the naive consumer may run"
     )
+    parser.add_argument(
+        "--sustained",
+        type=int,
+        default=0,
+        help="also run this many events per id kind and report the rate per 500,000 (5000000)",
+    )
+    parser.add_argument("--ids", default="v7,v4", help="id kinds for --sustained: v7, v4")
+    parser.add_argument("--only-sustained", action="store_true")
     args = parser.parse_args()
     app = AppContext.from_os()
     env = load_environment(app, args.env)
+    if args.sustained:
+        sustained(env, app, args.sustained, args.ids.split(","))
+    if args.only_sustained:
+        return
 
     naive = run_naive_consumer(env, app, args.small, 1, args.naive_cap)
     small = run_platform_consumer(env, app, args.small, 1)

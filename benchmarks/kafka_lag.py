@@ -1,13 +1,17 @@
 """`hyperscale kafka lag -o json` against `kafka-consumer-groups.sh --describe --all-groups`.
 
 Run (the broker up: `hyperscale local up kafka`):
-    .venv/bin/python benchmarks/kafka_lag.py [--groups 50] [--topics 3] [--partitions 12] [--runs 5]
+    .venv/bin/python benchmarks/kafka_lag.py [--groups 50,500,2000] [--topics 3] [--partitions 12]
+        [--runs 5]
 
-Builds 50 groups x 3 topics x 12 partitions of its own (every group behind on every partition,
-at its own offset, so hyperscale also reads one record per group and partition for the time
-lag), then runs both commands --runs times, interleaved, and prints the median wall time of
-each, the ratio, hyperscale's peak RSS, and whether the two agree on the total lag. Both see
-every group on the broker (hyperscale with its default `--group .*`). Goal (issue 5): >= 10x.
+For each count in --groups, adds groups up to that count on one set of topics (3 topics x 12
+partitions by default; every group behind on every partition at its own offset, so hyperscale
+also reads one record per group and partition for the time lag), then runs both commands --runs
+times, interleaved, and prints the median wall time of each, the ratio, the peak RSS of each,
+the median time of a scrape of `kafka lag --serve` that reads the broker afresh, and whether
+the two tools agree on the total lag. Both see every group on the broker (hyperscale with its
+default `--group .*`), so run it on a broker of its own. Goals (issue 20): >= 10x at 500 groups
+and beyond, memory flat, a scrape of 2,000 groups in under 1 s.
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ APACHE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupComma
 RECORDS_PER_PARTITION = 200
 
 
-def build_cluster(env: Environment, groups: int, topics: int, partitions: int) -> list[str]:
-    from confluent_kafka import Consumer, Producer, TopicPartition
+def build_topics(env: Environment, topics: int, partitions: int) -> list[str]:
+    from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
 
@@ -52,17 +56,82 @@ def build_cluster(env: Environment, groups: int, topics: int, partitions: int) -
             for i in range(RECORDS_PER_PARTITION):
                 producer.produce(name, b"x", partition=partition, timestamp=start_ms + i * 1000)
     producer.flush(60)
-    rng = random.Random(5)
-    for g in range(groups):
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-lag-{run}-g{g}"})
+    return names
+
+
+def add_groups(env: Environment, names: list[str], first: int, last: int, partitions: int) -> None:
+    """Groups ``first`` .. ``last - 1``, each behind on every partition at its own offset."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    rng = random.Random(first)
+    prefix = names[0].rsplit("-", 1)[0]
+    for g in range(first, last):
+        consumer = Consumer(
+            {"bootstrap.servers": env.kafka.bootstrap, "group.id": f"{prefix}-g{g}"}
+        )
         offsets = [
             TopicPartition(n, p, rng.randrange(RECORDS_PER_PARTITION))
             for n in names
             for p in range(partitions)
         ]
-        consumer.commit(offsets=offsets, asynchronous=False)
+        for attempt in range(30):  # a new broker creates __consumer_offsets on the first commit
+            try:
+                consumer.commit(offsets=offsets, asynchronous=False)
+                break
+            except KafkaException:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
         consumer.close()
-    return names
+
+
+def scrape_seconds(
+    hyperscale: str, env_name: str, child_env: dict[str, str], runs: int
+) -> tuple[float, float]:
+    """`kafka lag --serve` as deployed (background readings every 5 s): the median seconds a
+    scrape takes to be answered, and how long the exporter's last reading of the broker took."""
+    import gzip
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [hyperscale, "kafka", "lag", "--env", env_name, "--serve", str(port), "--interval", "5"]
+    server = subprocess.Popen(
+        argv, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+
+    def scrape() -> bytes:
+        # As Prometheus asks: gzip accepted (the text is ~50 MB at 2,000 groups, ~2 MB gzipped).
+        asked = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked, timeout=120) as reply:
+            return bytes(reply.read())
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the first scrape waits for the server to listen and the first reading
+            try:
+                scrape()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        times, reading = [], 0.0
+        for _ in range(runs):
+            start = time.perf_counter()
+            packed = scrape()
+            times.append(time.perf_counter() - start)  # the answer, not our decompression
+            for line in gzip.decompress(packed).decode().splitlines():
+                if line.startswith("hyperscale_kafka_lag_exporter_scrape_duration_seconds "):
+                    reading = float(line.split()[1])
+            time.sleep(1)
+        return statistics.median(times), reading
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str, int]:
@@ -97,14 +166,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--env", default="local")
-    parser.add_argument("--groups", type=int, default=50)
+    parser.add_argument(
+        "--groups", default="50", help="comma-separated group counts, measured in turn: 50,500,2000"
+    )
     parser.add_argument("--topics", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     app = AppContext.from_os()
     env = load_environment(app, args.env)
-    build_cluster(env, args.groups, args.topics, args.partitions)
+    names = build_topics(env, args.topics, args.partitions)
 
     hyperscale = str(Path(sys.executable).parent / "hyperscale")
     lag = [hyperscale, "kafka", "lag", "-o", "json", "--env", args.env]
@@ -119,30 +190,41 @@ def main() -> None:
         ),
     }
     child_env = {**os.environ, "NO_COLOR": "1"}
-    seconds: dict[str, list[float]] = {name: [] for name in commands}
-    outputs: dict[str, str] = {}
-    peak_kib: dict[str, int] = {}
-    for _ in range(args.runs):
-        for name, argv in commands.items():
-            wall, out, rss = timed(argv, child_env)
-            seconds[name].append(wall)
-            outputs[name] = out
-            peak_kib[name] = max(peak_kib.get(name, 0), rss)
-
-    ours, apache = commands
-    groups = len(json.loads(outputs[ours])["data"]["groups"])
-    scale = f"{args.groups} groups x {args.topics} topics x {args.partitions} partitions"
-    print(f"{os.cpu_count()} cores; {scale} built ({groups} groups on the broker in all)\n")
-    print("| command | median s | min s | peak RSS MiB |")
-    print("|---|---:|---:|---:|")
-    for name, runs in seconds.items():
-        rss = peak_kib[name] / 1024
-        print(f"| {name} | {statistics.median(runs):.2f} | {min(runs):.2f} | {rss:.0f} |")
-    ratio = statistics.median(seconds[apache]) / statistics.median(seconds[ours])
-    print(f"\nApache / hyperscale = {ratio:.1f}x (goal >= 10x)")
-    same = total_lag_hyperscale(outputs[ours]) == total_lag_apache(outputs[apache])
-    print(f"total lag: hyperscale {total_lag_hyperscale(outputs[ours])},", end=" ")
-    print(f"Apache {total_lag_apache(outputs[apache])} ({'equal' if same else 'DIFFERENT'})")
+    print(f"{os.cpu_count()} cores; {args.topics} topics x {args.partitions} partitions\n")
+    print(
+        "| groups on the broker | hyperscale median s | Apache median s | Apache / hyperscale |"
+        " hyperscale peak RSS MiB | Apache peak RSS MiB | `--serve` scrape s | its reading s |"
+        " total lag |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    built = 0
+    for wanted in (int(x) for x in args.groups.split(",")):
+        add_groups(env, names, built, wanted, args.partitions)
+        built = wanted
+        seconds: dict[str, list[float]] = {name: [] for name in commands}
+        outputs: dict[str, str] = {}
+        peak_kib: dict[str, int] = {}
+        for _ in range(args.runs):
+            for name, argv in commands.items():
+                wall, out, rss = timed(argv, child_env)
+                seconds[name].append(wall)
+                outputs[name] = out
+                peak_kib[name] = max(peak_kib.get(name, 0), rss)
+        scrape, reading = scrape_seconds(hyperscale, args.env, child_env, args.runs)
+        ours, apache = commands
+        groups = len(json.loads(outputs[ours])["data"]["groups"])
+        ratio = statistics.median(seconds[apache]) / statistics.median(seconds[ours])
+        same = total_lag_hyperscale(outputs[ours]) == total_lag_apache(outputs[apache])
+        theirs = total_lag_apache(outputs[apache])
+        agree = f"{total_lag_hyperscale(outputs[ours])} ({'equal' if same else f'Apache {theirs}'})"
+        print(
+            f"| {groups} | {statistics.median(seconds[ours]):.2f} |"
+            f" {statistics.median(seconds[apache]):.2f} | {ratio:.1f}x |"
+            f" {peak_kib[ours] / 1024:.0f} | {peak_kib[apache] / 1024:.0f} |"
+            f" {scrape:.3f} | {reading:.2f} |"
+            f" {agree} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

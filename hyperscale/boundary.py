@@ -20,6 +20,7 @@ from hyperscale.output import ErrorInfo, OutputFormat, Result, emit_error, emit_
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
+    from hyperscale.progress import Progress
 
 
 def app_context(ctx: typer.Context) -> AppContext:
@@ -87,6 +88,25 @@ def run_env_command(
         return body(load_environment(app, env_name), app)
 
     run_command(ctx, command, output, with_environment)
+
+
+def run_env_progress_command(
+    ctx: typer.Context,
+    command: str,
+    output: OutputFormat,
+    env_name: str | None,
+    work: Callable[[Environment, AppContext, Progress], Result],
+) -> NoReturn:
+    """``run_env_command`` for long work that reports its steps: a spinner titled ``command``
+    on a terminal, silence when piped."""
+
+    def body(environment: Environment, app: AppContext) -> Result:
+        from hyperscale.output import progress_spinner
+
+        with progress_spinner(app, command) as progress:
+            return work(environment, app, progress)
+
+    run_env_command(ctx, command, output, env_name, body)
 
 
 def write_crash_log(app: AppContext, command: str, exc: BaseException) -> Path | str:

@@ -11,10 +11,12 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def stop_requests() -> Iterator[threading.Event]:
+def stop_requests(also: threading.Event | None = None) -> Iterator[threading.Event]:
     """While inside, Ctrl-C (or SIGTERM) sets the event instead of raising: the command stops
     at its next safe point. A second one raises KeyboardInterrupt at once. Only the main
-    thread may install handlers, so elsewhere (a test's worker thread) nothing is caught."""
+    thread may install handlers, so elsewhere (a test's worker thread) nothing is caught.
+    ``also``: an event of the caller's set too (one that other things may set as well, as a
+    drill's abort does; only Ctrl-C and SIGTERM count towards the second one)."""
     asked = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield asked
@@ -24,6 +26,8 @@ def stop_requests() -> Iterator[threading.Event]:
         if asked.is_set():
             raise KeyboardInterrupt
         asked.set()
+        if also is not None:
+            also.set()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -44,3 +44,43 @@ OutputOption = Annotated[
         "--output", "-o", help="table for people; json or yaml (a versioned envelope) for machines."
     ),
 ]
+
+
+# -- drills (`hyperscale chaos ...`, `hyperscale dr drill ...`) -------------------------------
+
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option("--namespace", "-n", help="Kubernetes: the namespace (allow-listed)."),
+]
+
+WorkloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workload",
+        "-w",
+        help="One workload: a program, a Deployment (kill-consumer: a consumer).",
+    ),
+]
+
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what the drill would do; change nothing.")
+]
+
+YesOption = Annotated[bool, typer.Option("--yes", help="Confirm on a protected environment.")]
+
+RecoveryTimeoutOption = Annotated[
+    str,
+    typer.Option(
+        "--recovery-timeout", help="Time allowed to recover: replacements, lag, service (90s, 2m)."
+    ),
+]
+
+#: Orders per second of a drill's steady order stream (defaults differ per drill).
+RateOption = Annotated[float, typer.Option("--rate", help="Orders per second.", min=1)]
+
+BeforeOption = Annotated[
+    float,
+    typer.Option(
+        "--before", help="Seconds of orders before the harm (kill, outage, backup, crash).", min=0
+    ),
+]

@@ -25,6 +25,13 @@ APT_PACKAGES=(
   runc                    # the OCI runtime that works here (crun refuses hybrid cgroups)
   debootstrap             # `hyperscale images base`: the base image from Debian packages
   docker-registry         # `hyperscale local up registry`: the CNCF distribution registry
+  python3-apt             # ansible's apt module in --check mode against this machine (tests/legacy)
+  shellcheck              # actionlint checks the workflows' run: scripts with it
+  packer                  # `packer validate` / `packer fmt -check` on packer/ (1.6.6: HCL2, amazon-ebs and ansible built in)
+  containerd              # `hyperscale local cluster up --real-node`: the real node's runtime (its own root and socket)
+  containernetworking-plugins  # the real node's pod network (bridge, host-local)
+  iptables                # the real node's pod network and kube-proxy's Services
+  wrk                     # load against the real node's API Service (benchmarks, HPA drills)
 )
 
 missing=()
@@ -38,10 +45,11 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Only promtool and amtool are wanted (and the registry binary, which `local up` runs on loopback):
+# Only promtool and amtool are wanted (and the registry binary, which `local up` runs on loopback,
+# and containerd, which `cluster up --real-node` runs with its own root, state and socket):
 # the packages' servers (listening on every interface)
 # must not run or start at boot.
-for unit in prometheus prometheus-alertmanager docker-registry; do
+for unit in prometheus prometheus-alertmanager docker-registry containerd; do
   if command -v systemctl >/dev/null && systemctl is-enabled "$unit" >/dev/null 2>&1; then
     ${sudo:-} systemctl disable --now "$unit" >/dev/null 2>&1 || ${sudo:-} systemctl disable "$unit" >/dev/null 2>&1 || true
   fi
@@ -72,12 +80,19 @@ fi
 # The Kafka jars go to the cache directory once; later runs find them there.
 .venv/bin/hyperscale local install kafka --env local >/dev/null
 
-# The sandbox cluster's binaries (Kubernetes, etcd, kwok) are built from Go modules once:
-# about five minutes on two cores the first time, a no-op afterwards.
+# The sandbox cluster's binaries (Kubernetes, etcd, kwok, and the real node's kubelet and
+# kube-proxy) are built from Go modules once: about five minutes on two cores the first time
+# plus up to four for the real node's, a no-op afterwards.
 bash scripts/build-k8s.sh >/dev/null
 # terraform or tofu for `hyperscale infra` and `render`: the one on PATH, else OpenTofu built
 # from its Go module (about 2.5 minutes the first time, a no-op afterwards).
 bash scripts/build-tofu.sh >/dev/null
 # checkov for `hyperscale render`, in a virtualenv of its own (its pins clash with .venv's).
 bash scripts/install-checkov.sh
+# ansible-core, ansible-lint and check-jsonschema for playbooks/ and the CI definitions, in a
+# virtualenv of their own (about 65 s the first time).
+bash scripts/install-pipeline-tools.sh
+# actionlint and helm, built from their Go modules (about 1 and 8.5 minutes cold on two busy
+# cores; a no-op afterwards).
+bash scripts/build-go-tools.sh >/dev/null
 echo "bootstrap: ready"

@@ -5,6 +5,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (tools/k8s)
 #   etcd, etcdctl                                            (tools/k8s/etcd)
 #   kwok, kwokctl                                            (tools/k8s/kwok)
+#   kubelet, kube-proxy, pause (the sandbox's real node)     (tools/k8s, component "node")
 #
 # Versions are whatever the wrapper modules' go.mod files pin; go.sum files
 # are committed, so builds are reproducible (-mod=readonly).
@@ -15,7 +16,7 @@
 # rebuilt only when a binary is missing or the stamp does not match, so a
 # second run is a fast no-op.
 #
-# Usage: scripts/build-k8s.sh [--force] [kubernetes|etcd|kwok ...]
+# Usage: scripts/build-k8s.sh [--force] [kubernetes|etcd|kwok|node ...]
 #   --force  rebuild even if the stamp matches (or HYPERSCALE_K8S_FORCE=1)
 # Logs go to stderr; the bin directory is printed on stdout at the end.
 set -euo pipefail
@@ -37,12 +38,12 @@ components=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    kubernetes|etcd|kwok) components+=("$arg") ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    kubernetes|etcd|kwok|node) components+=("$arg") ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
-(( ${#components[@]} )) || components=(kubernetes etcd kwok)
+(( ${#components[@]} )) || components=(kubernetes etcd kwok node)
 
 # --- helpers --------------------------------------------------------------
 
@@ -136,6 +137,21 @@ trap 'rm -rf "$tmp_root"' EXIT
 
 # --- kubernetes -------------------------------------------------------------
 
+# -X flags that stamp the version into a binary built from k8s.io/kubernetes, as upstream's
+# release builds do (otherwise it reports v0.0.0-master, and a kubelet's node says so).
+kube_ldflags() {  # <moddir> <version> <major> <minor>
+  local build_date; build_date="$(mod_time "$1" k8s.io/kubernetes)"
+  [[ -n "$build_date" ]] || build_date="1970-01-01T00:00:00Z"
+  local ldflags="-s -w" pkg var
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for var in "gitVersion=$2" "gitMajor=$3" "gitMinor=$4" \
+               "gitTreeState=clean" "buildDate=$build_date"; do
+      ldflags+=" -X $pkg.$var"
+    done
+  done
+  printf '%s' "$ldflags"
+}
+
 build_kubernetes() {
   local dir="$tools_dir" ver bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
   ver="$(mod_version "$dir" k8s.io/kubernetes)"
@@ -149,15 +165,7 @@ build_kubernetes() {
   fi
 
   log "kubernetes $ver: building ${bins[*]} (this takes a while)..."
-  local build_date; build_date="$(mod_time "$dir" k8s.io/kubernetes)"
-  [[ -n "$build_date" ]] || build_date="1970-01-01T00:00:00Z"
-  local ldflags="-s -w" pkg var
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    for var in "gitVersion=$ver" "gitMajor=$major" "gitMinor=$minor" \
-               "gitTreeState=clean" "buildDate=$build_date"; do
-      ldflags+=" -X $pkg.$var"
-    done
-  done
+  local ldflags; ldflags="$(kube_ldflags "$dir" "$ver" "$major" "$minor")"
   local out="$tmp_root/kubernetes"; mkdir -p "$out"
   (cd "$dir" && "$GO" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
@@ -216,6 +224,37 @@ build_kwok() {
   check_version "$out/kwok" "$ver" --version
   check_version "$out/kwokctl" "$ver" --version
   install_bins kwok "$key" "$ver" "$out" "${bins[@]}"
+}
+
+# --- node (the sandbox's real node) -------------------------------------------
+
+# kubelet and kube-proxy from the same wrapper module, with their own stamp, so that a machine
+# which only runs the kwok cluster can skip them (scripts/build-k8s.sh kubernetes etcd kwok).
+build_node() {
+  local dir="$tools_dir" ver bins=(kubelet kube-proxy)
+  ver="$(mod_version "$dir" k8s.io/kubernetes)"
+  [[ "$ver" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || die "cannot parse k8s.io/kubernetes version from $dir/go.mod"
+  local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+  local tags="selinux,notest,grpcnotrace"
+  local pause_hash; pause_hash="$(cat "$dir/pause/go.mod" "$dir/pause/main.go" | sha256sum | cut -c1-16)"
+  local key; key="$(stamp_key node "$ver" "$dir" "tags=$tags" "pause=$pause_hash")"
+  bins+=(pause)
+  if up_to_date node "$key" "${bins[@]}"; then
+    log "node $ver: up to date"; return
+  fi
+
+  log "node $ver: building ${bins[*]}..."
+  local ldflags; ldflags="$(kube_ldflags "$dir" "$ver" "$major" "$minor")"
+  local out="$tmp_root/node"; mkdir -p "$out"
+  (cd "$dir" && "$GO" build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out/" \
+    k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-proxy)
+  check_version "$out/kubelet" "Kubernetes $ver" --version
+  # The pod sandbox program (tools/k8s/pause): the real node's sandbox image is made from it.
+  (cd "$dir/pause" && "$GO" build -trimpath -ldflags "-s -w" -o "$out/pause" .)
+  check_version "$out/kube-proxy" "Kubernetes $ver" --version
+  check_version "$out/pause" "pause (hyperscale)" -v
+  install_bins node "$key" "$ver" "$out" "${bins[@]}"
 }
 
 for c in "${components[@]}"; do "build_$c"; done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -92,9 +93,30 @@ def platform(local_services: Environment, shared_app: AppContext) -> Iterator[En
 
     was_running = LocalTarget(local_services, shared_app).supervisor.running()
     deploy_core.deploy(local_services, shared_app)
+    _platform_catalogue(local_services, shared_app)
     yield local_services
     if not was_running:
         LocalTarget(local_services, shared_app).stop()
+
+
+#: Products the platform tests order, at known prices (cents, EUR): prices are the catalogue's.
+PLATFORM_PRICES = {"TEE-1": 1999, "OTHER-1": 1999}
+
+
+def _platform_catalogue(env: Environment, app: AppContext) -> None:
+    """A token for the tests' requests (tests.support.API_AUTH) and their products, put through
+    the API as any client with catalog:write would."""
+    from hyperscale.clients.http import send_json
+    from hyperscale.clients.tokens import access_token, bearer
+    from tests.support import API_AUTH
+
+    API_AUTH.clear()
+    API_AUTH.update(bearer(access_token(env, app)))
+    base = str(env.services.api_url).rstrip("/")
+    for sku, price in PLATFORM_PRICES.items():
+        product = {"name": f"Test {sku}", "price_cents": price, "currency": "EUR"}
+        status, answer = send_json("PUT", f"{base}/v1/products/{sku}", product, API_AUTH)
+        assert status in {200, 201}, (sku, status, answer)
 
 
 @dataclass(frozen=True)
@@ -205,3 +227,66 @@ def invoke(app_ctx: AppContext, *args: str, typed: str | None = None) -> CliOutc
         app_ctx.stdout.getvalue() + result.stdout,
         app_ctx.stderr.getvalue(),
     )
+
+
+@pytest.fixture(scope="session")
+def registry(shared_app: AppContext, local_env: Environment) -> Iterator[str]:
+    """The local registry, started by the same code as `hyperscale local up registry`; its URL."""
+    result = core.up(local_env, shared_app, ["registry"])
+    outcome = result.services[0]
+    if not outcome.state.healthy:
+        pytest.fail(f"registry did not start: {outcome.detail}", pytrace=False)
+    yield f"http://{outcome.address}"
+    if outcome.state is not ServiceState.REUSED and not os.environ.get("HYPERSCALE_KEEP_SERVICES"):
+        core.down(local_env, shared_app, ["registry"])
+
+
+@pytest.fixture(scope="session")
+def built(registry: str) -> dict[str, Any]:
+    """`images build --push` of the API and the consumer, once per session (the base image is
+    built on first use and cached); the JSON envelope's data."""
+    outcome = invoke(
+        AppContext.from_os(),
+        "images",
+        "build",
+        "-s",
+        "api",
+        "-s",
+        "consumer",
+        "--push",
+        "-o",
+        "json",
+    )
+    assert outcome.exit_code == 0, outcome.stderr
+    data: dict[str, Any] = json.loads(outcome.stdout)["data"]
+    return data
+
+
+#: A pod spec's placement on the real node (its label, and a toleration of its taint).
+REAL_NODE_PLACEMENT = {
+    "nodeSelector": {"hyperscale.dev/node": "real"},
+    "tolerations": [
+        {"key": "hyperscale.dev/real-node", "operator": "Exists", "effect": "NoSchedule"}
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def real_node(sandbox: Sandbox, shared_app: AppContext, local_env: Environment) -> Iterator[str]:
+    """The real node, started by the same code as `cluster up --real-node`; its name. It is
+    taken down at the end of the module: the other tests count kwok's nodes."""
+    from hyperscale.local.cluster import core as cluster_core
+
+    result = cluster_core.up(local_env, shared_app, real_node=True)
+    assert result.real_node is not None
+    if not result.healthy:
+        pytest.fail(f"the real node is not Ready: {result.to_data()}", pytrace=False)
+    yield result.real_node.name
+    cluster_core.real_node_down(local_env, shared_app)
+
+
+def api_image(built: dict[str, Any]) -> str:
+    """The API image the session built, by the digest the local registry holds."""
+    api = next(image for image in built["images"] if image["name"] == "api")
+    ref, digest = next(iter(api["pushed"].items()))
+    return f"{ref}@{digest}"

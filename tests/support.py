@@ -34,3 +34,7 @@ def free_ports(count: int) -> list[int]:
 
 def free_port() -> int:
     return free_ports(1)[0]
+
+
+#: ``Authorization`` for requests to the deployed platform's API (set by the platform fixture).
+API_AUTH: dict[str, str] = {}

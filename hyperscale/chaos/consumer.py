@@ -5,11 +5,8 @@ took to be back at its level before the kill; judged against the environment's l
 
 from __future__ import annotations
 
-import re
-import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hyperscale.chaos.core import (
     KillPodsSettings,
@@ -17,23 +14,22 @@ from hyperscale.chaos.core import (
     allowed_namespace,
     dry_run,
     guarded_drill,
-    hypothesis,
     plan_kills,
 )
+from hyperscale.chaos.load import order_load
 from hyperscale.chaos.monitor import Kill, ReadinessMonitor, recovery_times
 from hyperscale.chaos.results import KillPlan
-from hyperscale.clients.http import post_json
+from hyperscale.chaos.steady import SteadyState, group_lag, guarded, hypothesis
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.drills.engine import DrillRun
 from hyperscale.drills.results import DrillReport
-from hyperscale.errors import HyperscaleError, UsageError
-from hyperscale.kafka.lag.core import LagQuery, consumer_lag
+from hyperscale.errors import UsageError
 from hyperscale.progress import Progress, quiet
 from hyperscale.targets import for_env
 from hyperscale.targets.base import VictimQuery
 
-HTTP_ACCEPTED = 202
+MIN_BEFORE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,50 +46,14 @@ class KillConsumerSettings:
     yes: bool = False
 
 
-@dataclass
-class OrderLoad:
-    """Orders posted to the API at a bounded rate on a thread; a refused one is retried."""
-
-    url: str
-    rate: float
-    customer: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:10]}")
-    accepted: list[str] = field(default_factory=list)
-    refused: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="chaos-orders", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        index, interval = 0, 1.0 / self.rate
-        body = {
-            "customer_id": self.customer,
-            "currency": "EUR",
-            "lines": [{"sku": "CHAOS-1", "quantity": 1, "unit_price_cents": 100}],
-        }
-        while not self._stop.wait(interval):
-            key = {"Idempotency-Key": f"{self.customer}-{index}"}
-            try:
-                status, answer = post_json(f"{self.url}/v1/orders", body, key, timeout=5.0)
-            except OSError:
-                status, answer = 0, {}
-            if status == HTTP_ACCEPTED:
-                self.accepted.append(str(answer.get("order_id")))
-                index += 1
-            else:
-                self.refused += 1
-
-
 def kill_consumer(
     env: Environment, app: AppContext, s: KillConsumerSettings, progress: Progress = quiet
 ) -> KillPlan | DrillReport:
+    if s.before_s < MIN_BEFORE_S:
+        raise UsageError(
+            f"--before {s.before_s:g}: at least {MIN_BEFORE_S:g}s of orders, to know the lag's"
+            " usual level"
+        )
     target = for_env(env, app)
     namespace = allowed_namespace(env, target, KillPodsSettings(namespace=s.namespace))
     consumers = [w.name for w in target.workloads() if w.role == "consumer"]
@@ -113,13 +73,8 @@ def kill_consumer(
 
 
 def _lag(env: Environment, app: AppContext) -> int | None:
-    group = env.kafka.consumer_group
-    query = LagQuery(group_pattern=f"^{re.escape(group)}$", group_given=True, timeout=5.0)
-    try:
-        report = consumer_lag(env, app, query)
-    except HyperscaleError:
-        return None
-    return sum(g.lag_messages for g in report.groups)
+    lag = group_lag(env, app)
+    return None if lag is None else lag.messages
 
 
 def _drill(
@@ -127,36 +82,39 @@ def _drill(
 ) -> None:
     slo = env.slo.consumer_lag_messages
     timeout = env.chaos.steady_state_timeout_s
-    if not hypothesis(run, "before", plan, timeout):
-        return
-    before = _lag(env, app)
-    if not run.check(
-        f"lag under the SLO ({slo} messages) before",
-        before is not None and before <= slo,
-        f"{before}",
-    ):
+    steady = SteadyState.of(env, app, plan.target, plan.query, {v.workload for v in plan.chosen})
+    if not hypothesis(run, "before", steady, timeout):  # the lag under the SLO included
         return
     api = next(w.address for w in plan.target.workloads() if w.role == "api")
-    load = OrderLoad(api.rstrip("/"), s.rate)
-    with run.step(f"orders at {s.rate:g}/s for {s.before_s:g}s (customer {load.customer})"):
-        load.start()
-        run.undo_later("stop the orders", load.stop)
-        usual = _samples(env, app, s.before_s)
-        level = max([v for _, v in usual if v is not None], default=0)
-        run.measure("lag_before_max", level)
+    load = order_load(env, app, api.rstrip("/"), s.rate)
     monitor = ReadinessMonitor(plan.target, plan.query, [])
-    monitor.start(plan.target.victims(plan.query))
+    kills: list[Kill] = []
+    peak, back, level = 0, None, 0
     [victim] = plan.chosen
     try:
-        with run.step(f"kill {victim.name}"):
-            disruption = plan.target.kill(victim, force=False, timeout_s=s.recovery_timeout_s)
-            kills = [Kill(victim, disruption, time.monotonic())]
-            run.note(f"{disruption.instance}: {disruption.how}")
-        with run.step("lag until the replacement is ready and the lag is back to its level"):
-            peak, back = _recover(env, app, kills, monitor, level, s.recovery_timeout_s)
+        with guarded(run, steady):
+            with run.step(f"orders at {s.rate:g}/s for {s.before_s:g}s (customer {load.customer})"):
+                load.start()
+                run.undo_later("stop the orders", load.stop)
+                run.note("orders customer", customer=load.customer)
+                usual = _samples(run, env, app, s.before_s)
+                level = max([v for v in usual if v is not None], default=0)
+                run.measure("lag_before_max", level)
+            monitor.start(plan.target.victims(plan.query))
+            run.checkpoint()  # aborted or interrupted: no kill
+            with run.step(f"kill {victim.name}"):
+                disruption = plan.target.kill(
+                    victim, force=False, timeout_s=s.recovery_timeout_s, halt=run.halt
+                )
+                kills.append(Kill(victim, disruption, time.monotonic()))
+                run.note(f"{disruption.instance}: {disruption.how}")
+            with run.step("lag until the replacement is ready and the lag is back to its level"):
+                peak, back = _recover(run, env, app, kills, monitor, level, s.recovery_timeout_s)
     finally:
         monitor.stop()
         load.stop()
+        run.measure("orders_accepted", len(load.accepted))
+        run.measure("orders_refused", load.refused)
     seconds = recovery_times(kills, monitor).get(victim.name)
     run.measure(f"recovery_s.{victim.name}", seconds)
     run.check(f"{victim.name} replaced by a ready instance", seconds is not None, f"{seconds}")
@@ -168,21 +126,19 @@ def _drill(
         back is not None,
         f"in {back}s" if back is not None else "not in time",
     )
-    run.measure("orders_accepted", len(load.accepted))
-    run.measure("orders_refused", load.refused)
-    run.note("orders customer", customer=load.customer)
-    hypothesis(run, "after", plan, timeout)
+    hypothesis(run, "after", steady, timeout)
 
 
-def _samples(env: Environment, app: AppContext, seconds: float) -> list[tuple[float, int | None]]:
+def _samples(run: DrillRun, env: Environment, app: AppContext, seconds: float) -> list[int | None]:
     found, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
-        found.append((time.monotonic(), _lag(env, app)))
-        time.sleep(0.5)
+        found.append(_lag(env, app))
+        run.sleep(0.5)
     return found
 
 
 def _recover(
+    run: DrillRun,
     env: Environment,
     app: AppContext,
     kills: list[Kill],
@@ -199,5 +155,5 @@ def _recover(
         replaced = None not in recovery_times(kills, monitor).values()
         if replaced and lag is not None and lag <= level:
             return peak, round(time.monotonic() - killed_at, 2)
-        time.sleep(0.5)
+        run.sleep(0.5)
     return peak, None

@@ -1,6 +1,7 @@
 """`hyperscale chaos kill-pods`: take instances of the platform down on purpose, over the Target
 interface (supervised programs locally, pods on Kubernetes), and judge a steady-state hypothesis
-before and after. Returns a KillPlan (dry run) or the drill engine's DrillReport; never prints.
+before, during (a guard that aborts the drill: no further kill) and after (hyperscale.chaos.steady).
+Returns a KillPlan (dry run) or the drill engine's DrillReport; never prints.
 
 Recovery is measured per killed instance: from the moment the target accepted the kill (the
 SIGKILL sent, the eviction granted) to its replacement first seen ready by a monitor polling
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 
 from hyperscale.chaos.monitor import Kill, ReadinessMonitor, recovery_times
 from hyperscale.chaos.results import BudgetHeadroom, KillPlan, PlannedKill
-from hyperscale.clients.http import http_status
+from hyperscale.chaos.steady import SteadyState, guarded, hypothesis
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.drills.engine import DrillRun, run_drill, wait_until
+from hyperscale.drills.engine import DrillRun, run_drill
 from hyperscale.drills.results import DrillReport
 from hyperscale.errors import UsageError
 from hyperscale.progress import Progress, quiet
@@ -31,7 +32,6 @@ from hyperscale.targets import for_env
 from hyperscale.targets.base import DisruptionBudget, Target, Victim, VictimQuery
 
 PICKS = ("random", "oldest", "newest")
-HTTP_OK = 200
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
 
 
@@ -80,7 +80,7 @@ def kill_pods(
     if s.dry_run:
         return dry_run(env, plan, s)
     return guarded_drill(
-        env, app, plan, "kill-pods", s.yes, lambda run: _drill(run, env, plan, s), progress
+        env, app, plan, "kill-pods", s.yes, lambda run: _drill(run, env, app, plan, s), progress
     )
 
 
@@ -93,29 +93,46 @@ def guarded_drill(
     body: Callable[[DrillRun], None],
     progress: Progress,
 ) -> DrillReport:
+    action = f"kill {len(plan.chosen)} instance(s) ({_names(plan.chosen)})"
+    return interlocked_drill(env, app, plan.target, drill, action, yes, body, progress)
+
+
+def interlocked_drill(
+    env: Environment,
+    app: AppContext,
+    target: Target,
+    drill: str,
+    action: str,
+    yes: bool,
+    body: Callable[[DrillRun], None],
+    progress: Progress,
+) -> DrillReport:
     """Refuse while a deploy holds the lock, confirm on a protected environment, then run the
     drill holding the deploy lock itself: a deploy started meanwhile is refused."""
-    holder = plan.target.deploy_holder()
+    holder = target.deploy_holder()
     if holder is not None:
         raise UsageError(
             f"a deploy holds the lock of {env.name}: {holder}",
             hint="run the drill after the deploy; `hyperscale status` shows it",
         )
-    confirm_protected(
-        app, env, f"kill {len(plan.chosen)} instance(s) ({_names(plan.chosen)})", yes=yes
-    )
-    with plan.target.locked(f"chaos {drill}: {_names(plan.chosen)}", f"chaos {drill}"):
+    confirm_protected(app, env, action, yes=yes)
+    with target.locked(f"chaos {drill}: {action}", f"chaos {drill}"):
         return run_drill(app, drill, env.name, body, progress)
 
 
-def allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
-    """Refused before anything is contacted: chaos off for the environment, or a namespace
-    outside its allow-list."""
+def require_chaos_enabled(env: Environment) -> None:
+    """Refused before anything is contacted: chaos off for the environment."""
     if not env.chaos.enabled:
         raise UsageError(
             f"chaos drills are not enabled for {env.name}",
             hint=f"set chaos.enabled: true in environments/{env.name}.yaml",
         )
+
+
+def allowed_namespace(env: Environment, target: Target, s: KillPodsSettings) -> str | None:
+    """Refused before anything is contacted: chaos off for the environment, or a namespace
+    outside its allow-list."""
+    require_chaos_enabled(env)
     namespace = target.drill_namespace(s.namespace)
     if namespace is not None and namespace not in env.chaos.allowed_namespaces:
         allowed = ", ".join(env.chaos.allowed_namespaces) or "none"
@@ -209,72 +226,44 @@ def dry_run(env: Environment, plan: Plan, s: KillPodsSettings) -> KillPlan:
     return KillPlan(env.name, plan.query.namespace, how, len(plan.pool), kills, budgets)
 
 
-def _api_ok(target: Target) -> bool | None:
-    """The API's readiness check; None when the API is not deployed there."""
-    if not target.status().deployed:
-        return None
-    api = next((w for w in target.workloads() if w.role == "api"), None)
-    if api is None or not api.health_url:
-        return None
-    return http_status(api.health_url, timeout=2.0) == HTTP_OK
-
-
-def _steady(target: Target, query: VictimQuery, workloads: set[str]) -> tuple[bool, str]:
-    found = [v for v in target.victims(query) if v.workload in workloads]
-    missing = sorted(workloads - {v.workload for v in found})
-    not_ready = sorted(v.name for v in found if not v.ready)
-    api = _api_ok(target)
-    problems = [f"no instance of {w}" for w in missing] + [f"{n} not ready" for n in not_ready]
-    if api is False:
-        problems.append("the API's readiness check fails")
-    detail = "; ".join(problems) or (
-        f"{len(found)} instance(s) ready" + ("" if api is None else ", API ready")
-    )
-    return not problems, detail
-
-
-def hypothesis(run: DrillRun, name: str, plan: Plan, timeout: float) -> bool:
-    workloads = {v.workload for v in plan.chosen}
-    last = [""]
-
-    def holds() -> bool:
-        ok, last[0] = _steady(plan.target, plan.query, workloads)
-        return ok
-
-    with run.step(f"steady state {name}: every targeted workload ready, the API ready"):
-        waited = wait_until(holds, timeout, interval=0.5)
-        run.check(f"steady state {name}", waited is not None, last[0])
-    return waited is not None
-
-
-def _drill(run: DrillRun, env: Environment, plan: Plan, s: KillPodsSettings) -> None:
+def _drill(
+    run: DrillRun, env: Environment, app: AppContext, plan: Plan, s: KillPodsSettings
+) -> None:
     run.note(
         "targets",
         victims=[{"workload": v.workload, "name": v.name, "uid": v.uid} for v in plan.chosen],
         budgets=[b.name for b in plan.budgets],
     )
-    if not hypothesis(run, "before", plan, env.chaos.steady_state_timeout_s):
+    timeout = env.chaos.steady_state_timeout_s
+    steady = SteadyState.of(env, app, plan.target, plan.query, {v.workload for v in plan.chosen})
+    if not hypothesis(run, "before", steady, timeout):
         return
     monitor = ReadinessMonitor(plan.target, plan.query, plan.budgets)
     monitor.start(plan.target.victims(plan.query))
     kills: list[Kill] = []
     try:
-        for victim in plan.chosen:
-            with run.step(f"kill {victim.name} ({victim.workload})"):
-                disruption = plan.target.kill(victim, force=s.force, timeout_s=s.recovery_timeout_s)
-                kills.append(Kill(victim, disruption, _now()))
-                run.note(f"{disruption.instance}: {disruption.how}")
-        with run.step(f"recovery: each replacement ready within {s.recovery_timeout_s:g}s"):
-            wait_until(
-                lambda: None not in recovery_times(kills, monitor).values(),
-                s.recovery_timeout_s,
-                interval=0.2,
-            )
+        with guarded(run, steady):
+            for victim in plan.chosen:
+                run.checkpoint()  # aborted or interrupted: no further kill
+                with run.step(f"kill {victim.name} ({victim.workload})"):
+                    disruption = plan.target.kill(
+                        victim, force=s.force, timeout_s=s.recovery_timeout_s, halt=run.halt
+                    )
+                    kills.append(Kill(victim, disruption, _now()))
+                    run.note(f"{disruption.instance}: {disruption.how}")
+            with run.step(f"recovery: each replacement ready within {s.recovery_timeout_s:g}s"):
+                run.wait_until(
+                    lambda: None not in recovery_times(kills, monitor).values(),
+                    s.recovery_timeout_s,
+                    interval=0.2,
+                )
     finally:
+        # Also when the drill was aborted or interrupted: what was killed is judged.
         seen = monitor.stop()
-    _judge(run, plan, kills, recovery_times(kills, monitor), seen.min_ready, seen.min_ready_budget)
-    run.measure("monitor_polls", seen.polls)
-    hypothesis(run, "after", plan, env.chaos.steady_state_timeout_s)
+        recovered = recovery_times(kills, monitor)
+        _judge(run, plan, kills, recovered, seen.min_ready, seen.min_ready_budget)
+        run.measure("monitor_polls", seen.polls)
+    hypothesis(run, "after", steady, timeout)
 
 
 def _now() -> float:

@@ -58,8 +58,10 @@ class ReadinessMonitor:
         self._thread.start()
 
     def stop(self) -> Observations:
+        """Stop polling (a monitor never started, as in a drill that ended first, is fine)."""
         self._stop.set()
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
         return self.seen
 
     def replacements(self, workload: str) -> list[tuple[float, str]]:

@@ -1,4 +1,5 @@
-"""What `chaos kill-pods --dry-run` shows: the instances it would kill and the budgets' headroom.
+"""What `chaos ... --dry-run` shows: the instances kill-pods would kill and the budgets' headroom;
+the service an outage drill would take down.
 A real run returns the drill engine's DrillReport."""
 
 from __future__ import annotations
@@ -10,6 +11,18 @@ from hyperscale.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+class DryRunPlan:
+    """What a drill's --dry-run returns: nothing was done, so it exits 0."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self)  # type: ignore[call-overload]  # subclasses are dataclasses
+        return data
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ class BudgetHeadroom:
 
 
 @dataclass(frozen=True)
-class KillPlan:
+class KillPlan(DryRunPlan):
     env: str
     namespace: str | None
     how: str
@@ -44,13 +57,6 @@ class KillPlan:
     kills: list[PlannedKill]
     budgets: list[BudgetHeadroom] = field(default_factory=list)
     dry_run: bool = True
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return ExitCode.OK
-
-    def to_data(self) -> dict[str, Any]:
-        return asdict(self)
 
     def render(self, console: Console) -> None:
         where = f" namespace {self.namespace}" if self.namespace else ""
@@ -68,3 +74,51 @@ class KillPlan:
                 f" {budget.current_healthy} - desiredHealthy {budget.desired_healthy}),"
                 f" {budget.planned} planned: {budget.impact}"
             )
+
+
+@dataclass(frozen=True)
+class OutagePlan(DryRunPlan):
+    """What `chaos broker-restart|db-failover --dry-run` would do; nothing was changed."""
+
+    env: str
+    drill: str
+    action: str
+    #: The services to take down that run now.
+    running: list[str]
+    rate: float
+    before_s: float
+    down_s: float
+    dry_run: bool = True
+
+    def render(self, console: Console) -> None:
+        console.print(
+            f"dry run: {self.drill} on {self.env} would {self.action}, under"
+            f" {self.rate:g} orders/s through the API ({self.before_s:g}s of them before);"
+            " nothing was changed"
+        )
+        console.print(f"  running now: {', '.join(self.running) or 'none'}")
+
+
+@dataclass(frozen=True)
+class RdsFailoverPlan(DryRunPlan):
+    """What `chaos db-failover --dry-run` would do on an environment with an AWS account."""
+
+    env: str
+    instance: str
+    status: str
+    multi_az: bool
+    zone: str
+    standby_zone: str | None
+    action: str
+    dry_run: bool = True
+
+    def render(self, console: Console) -> None:
+        console.print(
+            f"dry run: db-failover on {self.env} would {self.action}; nothing was changed"
+        )
+        console.print(
+            f"  {self.instance}: {self.status}, Multi-AZ {'yes' if self.multi_az else 'NO'},"
+            f" primary in {self.zone}, standby in {self.standby_zone or '?'}"
+        )
+        if not self.multi_az:
+            console.print("  refused without --dry-run: no standby to fail over to")

@@ -29,10 +29,17 @@ def post_json(
     url: str, body: dict[str, Any], headers: dict[str, str], timeout: float = 5.0
 ) -> tuple[int, dict[str, Any]]:
     """POST ``body`` as JSON; the status and the decoded answer (an error's body too)."""
+    return send_json("POST", url, body, headers, timeout)
+
+
+def send_json(
+    method: str, url: str, body: dict[str, Any], headers: dict[str, str], timeout: float = 5.0
+) -> tuple[int, dict[str, Any]]:
+    """``method`` with ``body`` as JSON; the status and the decoded answer (an error's too)."""
     request = urllib.request.Request(  # noqa: S310 - the environment's own API URL
         url,
         data=json.dumps(body).encode(),
-        method="POST",
+        method=method,
         headers={"Content-Type": "application/json", **headers},
     )
     try:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.clients.secrets import resolve_secret
-from hyperscale.config.models import Endpoint, Environment
+from hyperscale.config.models import Endpoint, Environment, MySQL
 from hyperscale.context import AppContext
-from hyperscale.errors import ExternalSystemError
+from hyperscale.errors import ConfigError, ExternalSystemError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -24,6 +25,25 @@ class MigrationResult:
     before: str | None
     after: str | None
     applied: list[str]
+
+
+def tls_context(cfg: MySQL) -> ssl.SSLContext:
+    """A verifying TLS context: chain and host name (issue 19 item 4).
+
+    PyMySQL given ``{"check_hostname": True}`` without a CA turns verification off (its
+    ``verify_mode`` becomes CERT_NONE when no CA is named), so a man in the middle could take
+    the login. An SSLContext is used as it is: CERT_REQUIRED, the host name checked, trusting
+    ``mysql.ca_file`` (the RDS bundle) or else the system's store.
+    """
+    try:
+        context = ssl.create_default_context(cafile=cfg.ca_file or None)
+    except OSError as exc:
+        raise ConfigError(
+            f"mysql.ca_file: cannot read {cfg.ca_file} ({exc.strerror or exc})",
+            hint="point it at the RDS CA bundle (global-bundle.pem) or remove it",
+        ) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def writer_engine(env: Environment, app: AppContext) -> Engine:
@@ -43,7 +63,7 @@ def writer_engine(env: Environment, app: AppContext) -> Engine:
     )
     connect_args: dict[str, Any] = {"connect_timeout": 5}
     if cfg.tls:
-        connect_args["ssl"] = {"check_hostname": True}
+        connect_args["ssl"] = tls_context(cfg)
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
@@ -382,7 +402,7 @@ def monitor_connection(env: Environment, app: AppContext, role: str) -> Iterator
             database=cfg.database,
             connect_timeout=5,
             read_timeout=10,
-            ssl={"check_hostname": True} if cfg.tls else None,
+            ssl=tls_context(cfg) if cfg.tls else None,
         )
     except pymysql.MySQLError as exc:
         raise ExternalSystemError(

@@ -156,7 +156,10 @@ class MySQL(Strict):
     database: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$")
     user: str = Field(pattern=r"^[A-Za-z0-9_]{1,32}$")
     password: SecretRef
+    #: TLS, always verified: the certificate chain against ``ca_file`` (the RDS CA bundle) or
+    #: the system trust store, and the server's name against ``writer``/``reader``.
     tls: bool = False
+    ca_file: str | None = None
 
 
 class Redis(Strict):
@@ -169,6 +172,50 @@ class Redis(Strict):
 class ServiceEndpoints(Strict):
     api_url: HttpUrl
     consumer_metrics_url: HttpUrl
+    #: The API's /metrics, on its own internal listener (never behind the load balancer).
+    api_metrics_url: HttpUrl | None = None
+
+
+#: The issuer name the local issuer signs with: ``urn:hyperscale:local:<env>``.
+LOCAL_ISSUER = "local"
+
+
+class Auth(Strict):
+    """How clients authenticate to the API: OAuth2 bearer JWTs from ``issuer``.
+
+    ``issuer: local`` is this machine's issuer (local and sandbox): signing keys generated under
+    the state directory, tokens minted by the CLI. Any other issuer is an OAuth2/OIDC server:
+    the API reads its keys at ``jwks_url``; the CLI gets tokens from ``token_url`` with the
+    client-credentials grant (``client_id``, ``client_secret`` a secret reference).
+    """
+
+    issuer: str = LOCAL_ISSUER
+    audience: str = Field(default="hyperscale-api", min_length=1)
+    jwks_url: HttpUrl | None = None
+    token_url: HttpUrl | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: Product and inventory reads without a token.
+    public_reads: bool = False
+
+    @model_validator(mode="after")
+    def _issuer_complete(self) -> Auth:
+        if self.issuer == LOCAL_ISSUER:
+            return self
+        missing = [
+            name
+            for name in ("jwks_url", "token_url", "client_id", "client_secret")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(f"an issuer other than 'local' needs {', '.join(missing)}")
+        if not self.issuer.startswith("https://"):
+            raise ValueError("issuer: 'local' or an https:// URL")
+        return self
+
+    def issuer_name(self, env_name: str) -> str:
+        """The ``iss`` tokens carry and the API expects."""
+        return f"urn:hyperscale:local:{env_name}" if self.issuer == LOCAL_ISSUER else self.issuer
 
 
 class Slo(Strict):
@@ -270,6 +317,10 @@ class KubernetesPlatform(Strict):
     gitops_revision: str = Field(default="main", min_length=1)
     api: Workload = Workload()
     consumer: Workload = Workload(cpu_request="200m", memory_request="256Mi")
+    #: Where the API and consumer pods go: any node (EKS; the sandbox's kwok nodes), or the
+    #: sandbox's real node (`hyperscale local cluster up --real-node`), whose taint they then
+    #: tolerate and whose label they select.
+    placement: Literal["any", "real-node"] = "any"
 
     @model_validator(mode="after")
     def _cidr(self) -> KubernetesPlatform:
@@ -358,6 +409,51 @@ class Infra(Strict):
         return self
 
 
+class RealNode(Strict):
+    """A real node beside the kwok ones: containerd and a kubelet (`cluster up --real-node`).
+
+    Everything it keeps lives under the state directory; its ports, pod range and bridge are
+    settings so that two runs on one machine never meet.
+    """
+
+    #: Start it with every `hyperscale local cluster up` (else only with --real-node).
+    enabled: bool = False
+    kubelet_port: int = Field(default=23250, ge=1, le=65535)
+    kubelet_healthz_port: int = Field(default=23248, ge=1, le=65535)
+    #: containerd's CRI streaming server (exec, attach, port-forward), on loopback.
+    containerd_stream_port: int = Field(default=23010, ge=1, le=65535)
+    #: kube-proxy (Services' NodePorts on the host's loopback): its health and metrics.
+    kube_proxy_healthz_port: int = Field(default=23256, ge=1, le=65535)
+    kube_proxy_metrics_port: int = Field(default=23249, ge=1, le=65535)
+    #: The CNI bridge's range: one /24 (or smaller) inside the machine, never routed out.
+    pod_cidr: str = "10.244.0.0/24"
+    #: The bridge interface (at most 15 characters, Linux's limit).
+    bridge: str = Field(default="hs-cni0", pattern=r"^[a-z][a-z0-9-]{0,14}$")
+    max_pods: int = Field(default=30, ge=1, le=250)
+
+    @model_validator(mode="after")
+    def _private_range(self) -> RealNode:
+        try:
+            network = ipaddress.ip_network(self.pod_cidr)
+        except ValueError as exc:
+            raise ValueError(f"pod_cidr: {exc}") from None
+        if not network.is_private or network.version != 4 or network.prefixlen < 16:  # noqa: PLR2004 - a /16 at most
+            raise ValueError(
+                f"pod_cidr: {self.pod_cidr} must be a private IPv4 range of /16 or smaller"
+            )
+        return self
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "kubelet": self.kubelet_port,
+            "kubelet-healthz": self.kubelet_healthz_port,
+            "containerd-stream": self.containerd_stream_port,
+            "kube-proxy-healthz": self.kube_proxy_healthz_port,
+            "kube-proxy-metrics": self.kube_proxy_metrics_port,
+        }
+
+
 class LocalCluster(Strict):
     """The sandbox Kubernetes control plane of `hyperscale local cluster up` (kwok nodes)."""
 
@@ -372,6 +468,7 @@ class LocalCluster(Strict):
     zones: list[str] = Field(
         default=["us-east-1a", "us-east-1b", "us-east-1c"], min_length=1, max_length=26
     )
+    real_node: RealNode = RealNode()
 
     @property
     def context(self) -> str:
@@ -416,6 +513,7 @@ class Environment(Strict):
     mysql: MySQL
     redis: Redis
     services: ServiceEndpoints
+    auth: Auth = Auth()
     slo: Slo = Slo()
     chaos: Chaos = Chaos()
     reports: Reports
@@ -446,6 +544,7 @@ def _secrets(env: Environment) -> dict[str, SecretRef | None]:
         "redis.auth_token": env.redis.auth_token,
         "kafka.security.password": env.kafka.security.password,
         "reports.email.smtp.password": env.reports.email.smtp.password,
+        "auth.client_secret": env.auth.client_secret,
     }
 
 
@@ -524,3 +623,19 @@ def _local_problems(env: Environment) -> list[str]:
         and not (ref.aws_secret and env.infra is not None)
     ]
     return problems
+
+
+def service_secret_refs(env: Environment) -> list[tuple[str, str, str, SecretRef]]:
+    """The Secrets the platform's pods mount: (Secret name, key, the *_FILE variable naming the
+    mounted file, the environment's reference), for each reference the environment sets."""
+    wanted: list[tuple[str, str, str, SecretRef | None]] = [
+        ("platform-mysql", "password", "MYSQL_PASSWORD_FILE", env.mysql.password),
+        ("platform-redis", "auth-token", "REDIS_PASSWORD_FILE", env.redis.auth_token),
+        (
+            "platform-kafka",
+            "sasl-password",
+            "KAFKA_SASL_PASSWORD_FILE",
+            env.kafka.security.password,
+        ),
+    ]
+    return [(name, key, variable, ref) for name, key, variable, ref in wanted if ref is not None]

@@ -15,12 +15,12 @@ from hyperscale.clients.kafka.models import NewTopicSpec
 from hyperscale.clients.kafka.topic_admin import TopicAdmin
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.drills.engine import DrillRun, run_drill, wait_until
+from hyperscale.drills.engine import DrillRun, run_drill
+from hyperscale.drills.outage import bring_back, take_down
 from hyperscale.drills.results import DrillReport
 from hyperscale.errors import HyperscaleError, UsageError
 from hyperscale.kafka.health.core import kafka_health
 from hyperscale.kafka.health.results import KafkaHealthReport
-from hyperscale.local.core import ensure_running
 from hyperscale.local.services import SERVICE_TYPES, BackingService
 from hyperscale.local.services.kafka import KAFKA_NODE_NAMES
 from hyperscale.progress import Progress, quiet
@@ -85,11 +85,9 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: BrokerLossSettin
     with run.step(f"acks=all load: {s.records} records at {s.rate:g}/s"):
         load.start()
         run.undo_later("stop the load", load.stop)
-        wait_until(lambda: load.acked_count() >= s.records // 4, timeout=60, interval=0.1)
+        run.wait_until(lambda: load.acked_count() >= s.records // 4, timeout=60, interval=0.1)
     with run.step(f"kill Kafka node {node} ({service.name}, {service.endpoint}) with SIGKILL"):
-        killed_at = time.monotonic()
-        service.process.kill()
-        run.undo_later(f"make sure {service.name} runs", lambda: ensure_running(service))
+        killed_at = take_down(run, service, crash=True)
     with run.step("kafka health while the node is down"):
         reports: list[KafkaHealthReport] = []
 
@@ -99,7 +97,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: BrokerLossSettin
                 reports.append(report)
             return bool(reports)
 
-        seen = wait_until(degraded_seen, timeout=30)
+        seen = run.wait_until(degraded_seen, timeout=30)
         degraded = reports[0] if reports else None
         run.check(
             "health degraded (exit 1) while the node is down",
@@ -109,18 +107,17 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: BrokerLossSettin
         run.measure("seconds_to_degraded", None if seen is None else round(seen, 2))
         rest = s.down_seconds - (time.monotonic() - killed_at)
         if rest > 0:
-            time.sleep(rest)
+            run.sleep(rest)
     with run.step(f"start {service.name} again"):
-        restarted_at = time.monotonic()
-        outcome = ensure_running(service)
-        answered_at = time.monotonic()
+        restarted_at, answered_at = bring_back(run, service)
         run.measure("seconds_to_start_node", round(answered_at - restarted_at, 2))
-        run.check(f"{service.name} started again", outcome.state.healthy, outcome.detail)
     with run.step("wait for the load to finish"):
         finished = load.join(timeout=s.records / s.rate + 150)
         run.check("load finished", finished)
     with run.step("kafka health until healthy again"):
-        healed = wait_until(lambda: bool((h := _health(env, app)) and h.healthy), s.heal_timeout)
+        healed = run.wait_until(
+            lambda: bool((h := _health(env, app)) and h.healthy), s.heal_timeout
+        )
         run.check(f"health healthy (exit 0) again within {s.heal_timeout:g}s", healed is not None)
         if healed is not None:
             now = time.monotonic()

@@ -1,24 +1,21 @@
 """`hyperscale dr drill ...`: thin commands over the drills (hyperscale.dr.broker_loss,
-hyperscale.dr.restore_drill) and the shared engine (hyperscale.drills)."""
+hyperscale.dr.restore_drill, hyperscale.dr.replica_promotion) and the shared engine
+(hyperscale.drills)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from hyperscale.boundary import run_env_command
-from hyperscale.options import EnvOption, OutputOption, command_group
+from hyperscale.boundary import run_env_progress_command
+from hyperscale.options import BeforeOption, EnvOption, OutputOption, RateOption, command_group
 from hyperscale.output import OutputFormat
 
-if TYPE_CHECKING:
-    from hyperscale.config.models import Environment
-    from hyperscale.context import AppContext
-    from hyperscale.output import Result
-
 app = command_group(
-    "Recovery drills, run for real: a verdict (exit 0 ok, 1 deviated), a timeline, measured"
-    " recovery times, and a JSON journal under <state>/drills/."
+    "Recovery drills, run for real: a verdict (exit 0 ok, 1 deviated or aborted, 130"
+    " interrupted), a timeline, measured recovery times, and a JSON journal under"
+    " <state>/drills/."
 )
 
 
@@ -46,25 +43,16 @@ def broker_loss(
     from hyperscale.dr.broker_loss import broker_loss as drill
 
     settings = BrokerLossSettings(records, rate, node, down, heal_timeout)
-
-    def body(environment: Environment, app_ctx: AppContext) -> Result:
-        from hyperscale.output import progress_spinner
-
-        with progress_spinner(app_ctx, "drill broker-loss") as progress:
-            return drill(environment, app_ctx, settings, progress)
-
-    run_env_command(ctx, "dr drill broker-loss", output, env, body)
+    run_env_progress_command(
+        ctx, "dr drill broker-loss", output, env, lambda e, a, p: drill(e, a, settings, p)
+    )
 
 
 @app.command(name="restore")
 def restore_drill(
     ctx: typer.Context,
-    rate: Annotated[
-        float, typer.Option(help="Orders per second while the backup runs.", min=1)
-    ] = 50.0,
-    before: Annotated[
-        float, typer.Option(help="Seconds of orders before the backup.", min=0)
-    ] = 2.0,
+    rate: RateOption = 50.0,
+    before: BeforeOption = 2.0,
     after: Annotated[
         float, typer.Option(help="Seconds of orders after it, until the primary is lost.", min=0)
     ] = 3.0,
@@ -78,21 +66,16 @@ def restore_drill(
     from hyperscale.dr.restore_drill import restore_drill as drill
 
     settings = RestoreDrillSettings(rate, before, after, keep)
-
-    def body(environment: Environment, app_ctx: AppContext) -> Result:
-        from hyperscale.output import progress_spinner
-
-        with progress_spinner(app_ctx, "drill restore") as progress:
-            return drill(environment, app_ctx, settings, progress)
-
-    run_env_command(ctx, "dr drill restore", output, env, body)
+    run_env_progress_command(
+        ctx, "dr drill restore", output, env, lambda e, a, p: drill(e, a, settings, p)
+    )
 
 
 @app.command(name="replica-promotion")
 def replica_promotion(
     ctx: typer.Context,
-    rate: Annotated[float, typer.Option(help="Orders per second.", min=1)] = 50.0,
-    before: Annotated[float, typer.Option(help="Seconds of orders before the crash.", min=0)] = 3.0,
+    rate: RateOption = 50.0,
+    before: BeforeOption = 3.0,
     after: Annotated[
         float, typer.Option(help="Seconds of orders on the promoted replica.", min=0.5)
     ] = 2.0,
@@ -111,11 +94,6 @@ def replica_promotion(
     from hyperscale.dr.replica_promotion import replica_promotion as drill
 
     settings = PromotionSettings(rate, before, after, semi_sync)
-
-    def body(environment: Environment, app_ctx: AppContext) -> Result:
-        from hyperscale.output import progress_spinner
-
-        with progress_spinner(app_ctx, "drill replica-promotion") as progress:
-            return drill(environment, app_ctx, settings, progress)
-
-    run_env_command(ctx, "dr drill replica-promotion", output, env, body)
+    run_env_progress_command(
+        ctx, "dr drill replica-promotion", output, env, lambda e, a, p: drill(e, a, settings, p)
+    )

@@ -89,7 +89,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: PromotionSetting
             lambda: delete_orders(cfg.writer, cfg.user, password, cfg.database, customer),
         )
         stream.start()
-        time.sleep(s.before)
+        run.sleep(s.before)
     with run.step(f"crash the primary ({cfg.writer}) with SIGKILL"):
         crashed_at = time.monotonic()
         primary.process.kill()
@@ -108,7 +108,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: PromotionSetting
             cfg.reader, cfg.user, password, cfg.database, rate=s.rate, customer=customer
         )
         after.start()
-        time.sleep(s.after)
+        run.sleep(s.after)
         written = after.stop()
         first = written.committed[0][1] if written.committed else None
         run.check(

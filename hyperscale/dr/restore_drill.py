@@ -57,7 +57,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: RestoreDrillSett
             "delete the drill's orders",
             lambda: delete_orders(cfg.writer, cfg.user, password, cfg.database, customer),
         )
-        time.sleep(s.before)
+        run.sleep(s.before)
     with run.step("back up while orders flow"):
         backup_started = time.monotonic()
         taken = backup(env, app, keep=s.keep, max_age=None)
@@ -67,7 +67,7 @@ def _drill(run: DrillRun, env: Environment, app: AppContext, s: RestoreDrillSett
         run.measure("write_pause_seconds", taken.manifest.write_pause_seconds)
         run.measure("backup_bytes", taken.manifest.size_bytes)
     with run.step(f"orders go on for {s.after:g}s, then the primary is lost"):
-        time.sleep(s.after)
+        run.sleep(s.after)
         tally = stream.stop()
         lost_at = time.monotonic()
         run.check("order stream ran without errors", not tally.errors, "; ".join(tally.errors[:2]))

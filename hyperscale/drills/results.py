@@ -17,7 +17,7 @@ Measurement = float | int | str | None
 class TimelineEntry:
     #: Seconds since the drill started.
     at_s: float
-    #: step, done, failed, note, check, measure, undo
+    #: step, done, failed, note, check, measure, undo, abort, interrupt
     kind: str
     what: str
     detail: dict[str, Any] = field(default_factory=dict)
@@ -28,6 +28,18 @@ class CheckOutcome:
     name: str
     ok: bool
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class DrillStop:
+    """Why a drill ended before its end: its hypothesis broke while it ran (``aborted``), or
+    it was stopped from outside by Ctrl-C or SIGTERM (``interrupted``)."""
+
+    kind: str
+    why: str
+    #: Seconds since the drill started, and the wall-clock time (UTC, ISO 8601).
+    at_s: float
+    at: str
 
 
 @dataclass(frozen=True)
@@ -42,13 +54,21 @@ class DrillReport:
     journal: str
     #: The error that stopped the drill before its end, if one did.
     error: str | None = None
+    #: Set when the drill ended early: aborted (its hypothesis broke) or interrupted.
+    stopped: DrillStop | None = None
 
     @property
     def verdict(self) -> str:
+        """ok; deviated (a check failed, an error stopped it); aborted (the steady state broke
+        while it ran, so no further harm was done); interrupted (Ctrl-C or SIGTERM)."""
+        if self.stopped is not None:
+            return self.stopped.kind
         return "ok" if self.error is None and all(c.ok for c in self.checks) else "deviated"
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.verdict == "interrupted":
+            return ExitCode.INTERRUPTED
         return ExitCode.OK if self.verdict == "ok" else ExitCode.CHECK_FAILED
 
     def to_data(self) -> dict[str, Any]:
@@ -57,16 +77,21 @@ class DrillReport:
         return data
 
     def render(self, console: Console) -> None:
-        word = "[green]ok[/]" if self.verdict == "ok" else "[bold red]deviated[/]"
+        word = "[green]ok[/]" if self.verdict == "ok" else f"[bold red]{self.verdict}[/]"
         console.print(f"drill {self.drill} on {self.env}: {word} in {self.seconds:.1f}s")
         for entry in self.timeline:
-            if entry.kind in {"step", "failed", "note", "undo"}:
+            if entry.kind in {"step", "failed", "note", "undo", "abort", "interrupt"}:
                 console.print(f"  {entry.at_s:7.2f}s  {entry.kind:6} {entry.what}")
         for check in self.checks:
             mark = "[green]pass[/]" if check.ok else "[bold red]FAIL[/]"
             console.print(f"  {mark} {check.name}" + (f": {check.detail}" if check.detail else ""))
         for name, value in self.measurements.items():
             console.print(f"  {name} = {value}")
+        if self.stopped:
+            console.print(
+                f"  [bold red]{self.stopped.kind}[/] at {self.stopped.at_s:.2f}s"
+                f" ({self.stopped.at}): {self.stopped.why}"
+            )
         if self.error:
             console.print(f"  [bold red]stopped by[/] {self.error}")
         console.print(f"  journal: {self.journal}")

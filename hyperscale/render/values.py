@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from hyperscale.config.models import Endpoint, Environment, SecretRef
+from hyperscale.config.models import Endpoint, Environment, SecretRef, service_secret_refs
 
 #: The IAM roles terraform/modules/iam-irsa creates, by service account purpose.
 IRSA_ROLES = {
@@ -25,7 +25,8 @@ IRSA_ROLES = {
 API_P95_PAGE_SECONDS = 0.5
 DB_CONNECTIONS_RATIO = 0.9
 DISK_USED_RATIO = 0.85
-RUNBOOK = "https://git.hyperscale.example.com/platform/hyperscale/-/blob/main/docs/runbook.md"
+#: Each alert's runbook_url is this folder + its page (docs/runbooks/, one page per alert).
+RUNBOOK = "https://git.hyperscale.example.com/platform/hyperscale/-/blob/main/docs/runbooks"
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,6 @@ def template_values(env: Environment) -> dict[str, Any]:
 
 def service_secrets(env: Environment) -> list[MountedSecret]:
     """The Secrets the platform mounts, from the environment's references (never values)."""
-    wanted: list[tuple[str, str, str, SecretRef | None]] = [
-        ("platform-mysql", "password", "MYSQL_PASSWORD_FILE", env.mysql.password),
-        ("platform-redis", "auth-token", "REDIS_PASSWORD_FILE", env.redis.auth_token),
-        (
-            "platform-kafka",
-            "sasl-password",
-            "KAFKA_SASL_PASSWORD_FILE",
-            env.kafka.security.password,
-        ),
-    ]
     found = [
         MountedSecret(
             name=name,
@@ -107,8 +98,7 @@ def service_secrets(env: Environment) -> list[MountedSecret]:
             key=key,
             variable=variable,
         )
-        for name, key, variable, ref in wanted
-        if ref is not None
+        for name, key, variable, ref in service_secret_refs(env)
     ]
     receivers: list[dict[str, str | None]] = [
         {

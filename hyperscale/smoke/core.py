@@ -8,17 +8,22 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperscale.clients.http import http_status, post_json
+from hyperscale.clients.http import http_status, post_json, send_json
 from hyperscale.clients.mysql import platform_database
+from hyperscale.clients.tokens import access_token, bearer
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.exit_codes import ExitCode
 from hyperscale.safety import confirm_protected
 
-SKUS = ("SMOKE-TEE", "SMOKE-MUG", "SMOKE-CAP")
+#: The smoke test's own products and prices (cents, EUR), put into the catalogue by each run:
+#: an order's prices are the catalogue's.
+PRICES = {"SMOKE-TEE": 1500, "SMOKE-MUG": 1600, "SMOKE-CAP": 1700}
+SKUS = tuple(PRICES)
 TABLES = ("orders", "order_lines", "campaign_stats", "processed_events")
 HTTP_OK = 200
+HTTP_CREATED = 201
 HTTP_ACCEPTED = 202
 
 
@@ -104,6 +109,19 @@ def smoke(
             f"the API at {base} is not ready ({ready or 'no answer'})",
             hint=f"see `hyperscale status --env {env.name}`; deploy with `hyperscale deploy`",
         )
+    auth = bearer(access_token(env, app))
+    for sku, price in PRICES.items():
+        status, answer = send_json(
+            "PUT",
+            f"{base}/v1/products/{sku}",
+            {"name": f"Smoke test {sku.lower()}", "price_cents": price, "currency": "EUR"},
+            auth,
+        )
+        if status not in {HTTP_OK, HTTP_CREATED}:
+            raise ExternalSystemError(
+                f"the API refused the smoke test's product {sku}: HTTP {status}"
+                f" {answer.get('error', '')}".rstrip()
+            )
     run_id = uuid.uuid4().hex[:8]
     campaign = f"smoke-{run_id}"
     result = SmokeResult(
@@ -118,17 +136,13 @@ def smoke(
             "customer_id": f"smoke-{run_id}",
             "currency": "EUR",
             "lines": [
-                {
-                    "sku": SKUS[j % len(SKUS)],
-                    "quantity": 1 + (i + j) % 3,
-                    "unit_price_cents": 1500 + 100 * j,
-                }
+                {"sku": SKUS[j % len(SKUS)], "quantity": 1 + (i + j) % 3}
                 for j in range(1 + i % len(SKUS))
             ],
         }
         begun = time.perf_counter()
         status, answer = post_json(
-            f"{base}/v1/orders", body, {"Idempotency-Key": f"smoke-{run_id}-{i}"}
+            f"{base}/v1/orders", body, {"Idempotency-Key": f"smoke-{run_id}-{i}", **auth}
         )
         latencies.append((time.perf_counter() - begun) * 1000)
         if status == HTTP_ACCEPTED:
@@ -143,9 +157,9 @@ def smoke(
         {
             "customer_id": f"smoke-{run_id}",
             "currency": "EUR",
-            "lines": [{"sku": SKUS[0], "quantity": 1, "unit_price_cents": 1500}],
+            "lines": [{"sku": SKUS[0], "quantity": 1}],
         },
-        {"Idempotency-Key": first_key},
+        {"Idempotency-Key": first_key, **auth},
     )
     result.idempotent_replay_ok = (
         replay_status == HTTP_ACCEPTED and replay.get("order_id") == first_id
@@ -156,7 +170,7 @@ def smoke(
         {"type": kind, "campaign_id": campaign, "value_cents": 4200 if kind == "conversion" else 0}
         for kind in kinds
     ]
-    status, answer = post_json(f"{base}/v1/events", {"events": batch}, {})
+    status, answer = post_json(f"{base}/v1/events", {"events": batch}, auth)
     result.events_accepted = int(answer.get("accepted", 0)) if status == HTTP_ACCEPTED else 0
     if status != HTTP_ACCEPTED:
         result.errors.append(f"events: HTTP {status} {answer}")

@@ -6,6 +6,7 @@ which kind it is; `hyperscale.targets.for_env` is the only code that reads ``tar
 
 from __future__ import annotations
 
+import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -300,9 +301,12 @@ class Target(Protocol):
         """The disruption budgets there (none where there are no PDBs)."""
         ...
 
-    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
+    def kill(
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
+    ) -> Disruption:
         """Take one instance down: the polite way a budget can refuse (eviction, retried until
-        ``timeout_s``) unless ``force``, or where there is no such way, the hard way."""
+        ``timeout_s``, or given up once ``halt`` is set: the drill was stopped) unless
+        ``force``, or where there is no such way, the hard way."""
         ...
 
     def deploy_holder(self) -> str | None:

@@ -36,6 +36,8 @@ from hyperscale.targets.base import (
 )
 from hyperscale.targets.kube import lock
 from hyperscale.targets.kube.apply import ApplyOutcome, apply_all, diff_all
+from hyperscale.targets.kube.auth_keys import apply_jwks
+from hyperscale.targets.kube.direct_secrets import apply_direct_secrets
 from hyperscale.targets.kube.journal import Journal
 from hyperscale.targets.kube.objects import DEPLOY_LABEL, images
 from hyperscale.targets.kube.readiness import WaitOutcome, wait_for
@@ -188,7 +190,14 @@ class KubernetesTarget:
             previous = journal.objects(current.revision) if current else []
             revision = journal.next_revision()
             try:
-                outcome = apply_all(api, self.env.name, request.objects, previous, progress)
+                outcome = apply_all(
+                    api,
+                    self.env.name,
+                    request.objects,
+                    previous,
+                    progress,
+                    after_first_wave=lambda: self._after_namespaces(api),
+                )
                 progress(f"waiting for {len(_deployments(outcome))} workloads")
                 waited = wait_for(api, _deployments(outcome), request.timeout_s, progress)
             except KeyboardInterrupt:
@@ -287,6 +296,12 @@ class KubernetesTarget:
                 return rollout
             return _failed(rollout, waited, None, None)
 
+    def _after_namespaces(self, api: KubeApi) -> None:
+        """What the workloads mount that the rendered manifests cannot carry: the Secrets
+        (where no operator writes them) and the local issuer's public keys."""
+        apply_direct_secrets(api, self.env, self.app)
+        apply_jwks(api, self.env, self.app)
+
     def wait_ready(self, timeout: float) -> list[WorkloadState]:
         """Every deployed workload current (kstatus), or a named failure in the details."""
         with self.api() as api:
@@ -361,30 +376,24 @@ class KubernetesTarget:
             for b in found
         ]
 
-    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
-        """Evict (a budget's 429 is waited on and retried until ``timeout_s``), or with
-        ``force`` delete with a one-second grace period."""
-        from hyperscale.clients.kube_pods import delete_pod, evict_pod
-        from hyperscale.errors import CheckFailedError
+    def kill(
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
+    ) -> Disruption:
+        """Evict (a budget's 429 is waited on and retried until ``timeout_s``, or until
+        ``halt`` is set: the drill was stopped), or with ``force`` delete with a one-second
+        grace period."""
+        from hyperscale.targets.kube.disruption import disrupt_pod
 
         namespace = victim.namespace or self.namespace
         with self.api() as api:
-            if force:
-                delete_pod(api, namespace, victim.name, grace_seconds=1)
-                return Disruption(victim.workload, victim.name, "deleted (--force, grace 1s)")
-            deadline = time.monotonic() + timeout_s
-            refusals = 0
-            while not evict_pod(api, namespace, victim.name, victim.uid):
-                refusals += 1
-                if time.monotonic() >= deadline:
-                    raise CheckFailedError(
-                        f"the disruption budget of {namespace}/{victim.name} refused its eviction"
-                        f" {refusals} time(s) over {timeout_s:g}s",
-                        hint="wait for the workload to be healthy again, or --force to delete",
-                    )
-                time.sleep(0.5)
-        how = "evicted" + (f" after {refusals} budget refusal(s)" if refusals else "")
-        return Disruption(victim.workload, victim.name, how)
+            return disrupt_pod(
+                api,
+                namespace,
+                victim,
+                force=force,
+                timeout_s=timeout_s,
+                halt=halt or threading.Event(),
+            )
 
     def deploy_holder(self) -> str | None:
         with self.api() as api:

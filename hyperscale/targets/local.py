@@ -6,6 +6,7 @@ import hashlib
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 from hyperscale.clients.http import http_status
 from hyperscale.clients.secrets import resolve_secret
 from hyperscale.clients.supervisor import ProgramInfo, Supervisor
-from hyperscale.config.models import Environment
+from hyperscale.clients.tokens import jwks_path
+from hyperscale.config.models import LOCAL_ISSUER, Environment
 from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
@@ -111,6 +113,12 @@ class LocalTarget:
             "MYSQL_PASSWORD_FILE": str(self._mysql_password_file()),
             "MYSQL_TLS": str(env.mysql.tls).lower(),
             "PLATFORM_RELEASE": release_fingerprint(self.app.repo_root),
+            # This checkout's services, whatever the virtualenv's editable installs point at
+            # (a second worktree shares the first one's .venv).
+            "PYTHONPATH": os.pathsep.join(
+                str(self.app.repo_root / "services" / name)
+                for name in ("api", "consumer", "events")
+            ),
             "PATH": os.defpath,
             "LANG": "C.UTF-8",
         }
@@ -132,6 +140,9 @@ class LocalTarget:
                 environment={
                     **common,
                     "REDIS_URL": f"redis://{env.redis.endpoint}/{env.redis.db}",
+                    **self._api_auth(),
+                    "METRICS_HOST": "127.0.0.1",
+                    "METRICS_PORT": str(self._api_metrics_port(api_port)),
                 },
                 address=f"http://127.0.0.1:{api_port}",
                 ready_url=f"http://127.0.0.1:{api_port}/readyz",
@@ -160,6 +171,26 @@ class LocalTarget:
                 )
             )
         return programs
+
+    def _api_auth(self) -> dict[str, str]:
+        """Where the API finds the issuer's keys: the local issuer's public JWKS file (made on
+        first deploy), or the OAuth2 server's jwks_uri. Public keys only; no secret."""
+        auth = self.env.auth
+        keys = (
+            {"AUTH_JWKS_FILE": str(jwks_path(self.app, self.env.name))}
+            if auth.issuer == LOCAL_ISSUER
+            else {"AUTH_JWKS_URL": str(auth.jwks_url)}
+        )
+        return {
+            "AUTH_ISSUER": auth.issuer_name(self.env.name),
+            "AUTH_AUDIENCE": auth.audience,
+            "AUTH_PUBLIC_READS": str(auth.public_reads).lower(),
+            **keys,
+        }
+
+    def _api_metrics_port(self, api_port: int) -> int:
+        url = self.env.services.api_metrics_url
+        return url.port if url is not None and url.port else api_port + 1
 
     def _mysql_password_file(self) -> Path:
         """The programs read the password from a file; only its path is in their environment."""
@@ -327,8 +358,11 @@ class LocalTarget:
     def disruption_budgets(self, namespace: str | None) -> list[DisruptionBudget]:
         return []  # supervisord restarts what dies; nothing budgets how much may die
 
-    def kill(self, victim: Victim, *, force: bool, timeout_s: float) -> Disruption:
-        """SIGKILL that very process (not whatever runs under the name now)."""
+    def kill(
+        self, victim: Victim, *, force: bool, timeout_s: float, halt: threading.Event | None = None
+    ) -> Disruption:
+        """SIGKILL that very process (not whatever runs under the name now): nothing to wait
+        for, so nothing for ``halt`` to cut short."""
         try:
             os.kill(int(victim.uid), signal.SIGKILL)
         except ProcessLookupError:

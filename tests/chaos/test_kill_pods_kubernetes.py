@@ -354,3 +354,52 @@ def test_a_protected_environment_needs_yes(kube: Any, web: str, drill_app: AppCo
     assert outcome.exit_code == 2
     assert "--yes" in outcome.stderr
     assert _versions(kube, web) == before
+
+
+def test_another_workload_failing_mid_drill_aborts_it_while_it_waits_on_the_budget(
+    kube: Any, web: str, drill_app: AppContext
+) -> None:
+    """minAvailable 3 of 3: the eviction is refused and waited on. Meanwhile a workload the
+    drill does not target loses its pods: the guard aborts the drill (verdict aborted, exit 1),
+    the eviction is given up at once rather than at the timeout, and no pod was evicted."""
+    from hyperscale.chaos.core import KillPodsSettings, kill_pods
+    from hyperscale.config.loader import load_environment
+    from hyperscale.drills.results import DrillReport
+
+    kube.apply(_pdb(web, min_available=REPLICAS), force=True)
+    other = _web(web)
+    other.metadata.name = "other"
+    other.metadata.labels = other.spec.selector.matchLabels = {"app": "other"}
+    other.spec.template.metadata.labels = {"app": "other"}
+    other.spec.replicas = 1
+    kube.apply(other)
+    wait_for(
+        lambda: (
+            kube.get(PodDisruptionBudget, "web", namespace=web).status.disruptionsAllowed == 0
+            and any(_ready(p) for p in kube.list(Pod, namespace=web, labels={"app": "other"}))
+        ),
+        30,
+        "the PDB to allow no disruption and the other workload ready",
+    )
+    pods = {p.metadata.name for p in kube.list(Pod, namespace=web, labels={"app": "web"})}
+    broken: list[float] = []
+
+    def progress(step: str) -> None:
+        if step.startswith("kill ") and not broken:
+            kube.patch(Deployment, "other", {"spec": {"replicas": 0}}, namespace=web)
+            broken.append(time.monotonic())
+
+    env = load_environment(drill_app, "sandbox")
+    settings = KillPodsSettings(web, "app=web", recovery_timeout_s=60)
+    report = kill_pods(env, drill_app, settings, progress)
+    assert isinstance(report, DrillReport)
+    assert broken
+    assert report.verdict == "aborted", (report.checks, report.error)
+    assert report.exit_code == 1
+    assert report.stopped is not None
+    assert "other" in report.stopped.why
+    assert time.monotonic() - broken[0] < 30  # given up, not waited out (60 s)
+    assert "given up" in (report.error or "")
+    journal = json.loads(Path(report.journal).read_text(encoding="utf-8"))
+    assert journal["stopped"]["kind"] == "aborted"
+    assert {p.metadata.name for p in kube.list(Pod, namespace=web, labels={"app": "web"})} == pods

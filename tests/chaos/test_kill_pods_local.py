@@ -4,11 +4,13 @@ supervisord brings them back, the drill measures how long that took (issue 14, i
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
@@ -20,6 +22,7 @@ from tests.deploy.test_local_deploy import (
     orders_of,
     wait_until_consumed,
 )
+from tests.kafka.support import commit
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
@@ -100,4 +103,44 @@ def test_a_bad_selection_is_refused_with_exit_2_and_kills_nothing(
     outcome = invoke(shared_app, "chaos", "kill-pods", "--env", platform.name, *args)
     assert outcome.exit_code == 2, outcome.stdout + outcome.stderr
     assert words in outcome.stderr
+    assert _pids(platform, shared_app) == before
+
+
+def test_a_consumer_group_over_the_lag_slo_breaks_the_hypothesis_before_any_kill(
+    platform: Environment, shared_app: AppContext, tmp_path: Path
+) -> None:
+    """The lag is part of kill-pods' hypothesis: a group (of this test's own) committed at
+    offset 0 of every orders partition lags far over an SLO of 10 messages, so the drill
+    deviates at its steady state before and kills nothing."""
+    from confluent_kafka.admin import AdminClient
+
+    group = f"chaos-lagging-{uuid.uuid4().hex[:8]}"
+    topic = platform.kafka.topics.orders
+    listed = AdminClient({"bootstrap.servers": platform.kafka.bootstrap}).list_topics(topic)
+    commit(
+        platform.kafka.bootstrap, group, {(topic, p): 0 for p in listed.topics[topic].partitions}
+    )
+    environments = tmp_path / "environments"
+    shutil.copytree(shared_app.environments_dir, environments)
+    path = environments / "local.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["kafka"]["consumer_group"] = group
+    data["slo"]["consumer_lag_messages"] = 10
+    data["chaos"]["steady_state_timeout_s"] = 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    app = AppContext(
+        state_dir=shared_app.state_dir,  # the running platform's supervisord
+        cache_dir=shared_app.cache_dir,
+        environments_dir=environments,
+        environ=dict(shared_app.environ),
+    )
+    before = _pids(platform, shared_app)
+    outcome = invoke(app, "chaos", "kill-pods", "--env", "local", "-w", "consumer-1", "-o", "json")
+    assert outcome.exit_code == 1, outcome.stdout + outcome.stderr
+    report = json.loads(outcome.stdout)["data"]
+    assert report["verdict"] == "deviated"
+    [steady] = [c for c in report["checks"] if c["name"] == "steady state before"]
+    assert not steady["ok"]
+    assert "lag of" not in steady["detail"]  # Kafka answered: a figure, not "unknown"
+    assert "SLO 10 messages" in steady["detail"]
     assert _pids(platform, shared_app) == before

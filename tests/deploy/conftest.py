@@ -18,7 +18,6 @@ from hyperscale.config.models import Environment
 from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
 from tests.conftest import Sandbox
-from tests.images.conftest import registry  # noqa: F401 - the session's real registry
 from tests.images.seed import seed_image
 
 #: The images a deploy pins (api, consumer) and the CronJobs' CLI image.
@@ -64,7 +63,7 @@ def _environment_copy(shared_app: AppContext, directory: Path, namespace: str) -
 def kdeploy(
     sandbox: Sandbox,
     local_services: Environment,
-    registry: str,  # noqa: F811 - the fixture imported above
+    registry: str,
     shared_app: AppContext,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[KubeDeployEnv]:

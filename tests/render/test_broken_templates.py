@@ -274,3 +274,24 @@ def test_template_rendering_invalid_yaml_names_the_file_line_and_template(
     assert "manifests/sandbox/api/pdb.yaml:" in outcome.stderr
     assert "invalid YAML" in outcome.stderr
     assert "(rendered from templates/kubernetes/api/pdb.yaml.j2)" in outcome.stderr
+
+
+def test_the_local_issuers_private_key_in_a_manifest_is_a_finding(
+    copy_app: AppContext, repo_copy: Path
+) -> None:
+    """Issue 19: the sandbox's token-signing key is a secret like any other."""
+    import json
+
+    from hyperscale.clients.tokens import auth_dir, ensure_local_keys
+
+    ensure_local_keys(copy_app, "sandbox")
+    private = json.loads((auth_dir(copy_app, "sandbox") / "signing-key.json").read_text())["d"]
+    edit(
+        repo_copy / K8S / "config/configmap.yaml.j2",
+        "  MYSQL_TLS:",
+        f"  SIGNING_KEY: {private}\n  MYSQL_TLS:",
+    )
+    code, document, _ = render_json(copy_app, "--check")
+    assert code == 1
+    messages = [f["message"] for f in findings_of(document, "secrets")]
+    assert any("local issuer" in m for m in messages), messages

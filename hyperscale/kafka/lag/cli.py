@@ -94,7 +94,7 @@ def lag(
             "--interval",
             min=0,
             help="Seconds between snapshots (--sample), refreshes (--watch), or broker reads"
-            " (--serve: scrapes in between get the last figures).",
+            " (--serve: read in the background, scrapes get the latest; 0: each scrape reads).",
         ),
     ] = 5.0,
     status: Annotated[
@@ -128,7 +128,7 @@ def lag(
         typer.Option(
             "--serve",
             help="Run as a Prometheus exporter on HOST:PORT (PORT alone: 127.0.0.1) until"
-            " SIGTERM or Ctrl-C; lag is read on scrape, at most once per --interval seconds.",
+            " SIGTERM or Ctrl-C; lag is read every --interval seconds, scrapes get the latest.",
             show_default=False,
             metavar="ADDR",
         ),

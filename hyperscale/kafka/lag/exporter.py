@@ -1,9 +1,12 @@
 """`hyperscale kafka lag --serve ADDR`: consumer lag as a Prometheus exporter.
 
-A custom prometheus-client collector measures the lag when Prometheus scrapes, with the same
-gauges as `kafka lag -o prometheus` (hyperscale.kafka.lag.metrics). A measurement is reused
-for ``min_interval`` seconds and concurrent scrapes wait for the one in flight, so many
-Prometheus replicas scraping at once cost the broker one read. The exporter's own health:
+The figures are the gauges of `kafka lag -o prometheus` (hyperscale.kafka.lag.metrics). A
+background thread reads the broker every ``--interval`` seconds and renders the whole
+exposition text once per reading, and its gzip; a scrape is answered with the latest at once
+(gzipped when the scraper asks, as Prometheus does), however many groups there are and
+however many Prometheus replicas scrape. Only the first scrape waits, for the first reading.
+With ``--interval 0`` there is no thread: each scrape reads the broker itself, and concurrent
+scrapes wait for the one in flight. The exporter's own health:
 
 - ``hyperscale_kafka_lag_exporter_up``: 1 when the last measurement succeeded, else 0 (and
   no lag series: figures that could not be read are absent, not stale);
@@ -16,15 +19,19 @@ a normal end (exit 0).
 
 from __future__ import annotations
 
+import gzip
 import signal
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.errors import HyperscaleError, UsageError
 from hyperscale.exit_codes import ExitCode
+from hyperscale.exposition import exposition_text
 from hyperscale.kafka.lag.metrics import gauge_families
 
 if TYPE_CHECKING:
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
     from hyperscale.kafka.lag.results import LagReport
 
 EXPORTER_PREFIX = "hyperscale_kafka_lag_exporter"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def listen_address(text: str) -> tuple[str, int]:
@@ -48,77 +56,131 @@ def listen_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class LagCollector:
-    """Measures on scrape, at most once per ``min_interval`` seconds."""
+@dataclass(frozen=True)
+class Exposition:
+    """One reading, rendered: the text a scrape returns, and its gzip made on first demand."""
+
+    text: bytes
+    _gzipped: list[bytes]
+
+    @classmethod
+    def of(cls, text: str) -> Exposition:
+        return cls(text.encode(), [])
+
+    def gzipped(self) -> bytes:
+        if not self._gzipped:  # a race only compresses twice; both results are the same
+            self._gzipped.append(gzip.compress(self.text, compresslevel=5))
+        return self._gzipped[0]
+
+
+class LagReadings:
+    """The latest reading of the lag, rendered to the exposition format once."""
 
     def __init__(
         self,
         measure: Callable[[], LagReport],
-        min_interval: float,
+        interval: float,
         on_error: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._measure = measure
-        self._min_interval = min_interval
+        self._interval = interval
         self._on_error = on_error
         self._clock = clock
         self._lock = threading.Lock()
-        self._measured_at: float | None = None
-        self._report: LagReport | None = None
-        self._duration = 0.0
+        self._first = threading.Event()
+        self._stopped = threading.Event()
+        self._latest = Exposition.of("")  # replaced before anyone is let read it
         self.errors = 0
         self.measurements = 0
 
-    def describe(self) -> list[Any]:
-        """Nothing up front, so registering the collector does not read the broker."""
-        return []
+    def start(self) -> None:
+        """With an interval, read in the background from now on."""
+        if self._interval > 0:
+            threading.Thread(target=self._every_interval, name="lag-readings", daemon=True).start()
 
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+    def stop(self) -> None:
+        self._stopped.set()
 
-        with self._lock:
-            self._refresh_if_stale()
-            report, duration, errors = self._report, self._duration, self.errors
-        if report is not None:
-            for family in gauge_families(report):
-                gauge = GaugeMetricFamily(family.name, family.help, labels=family.label_names)
-                for values, value in family.samples:
-                    gauge.add_metric(values, value)
-                yield gauge
-        yield GaugeMetricFamily(
-            f"{EXPORTER_PREFIX}_up",
-            "1 when the last lag measurement succeeded, else 0.",
-            value=int(report is not None),
-        )
-        yield CounterMetricFamily(
-            f"{EXPORTER_PREFIX}_scrape_errors",
-            "Lag measurements that failed.",
-            value=errors,
-        )
-        yield GaugeMetricFamily(
-            f"{EXPORTER_PREFIX}_scrape_duration_seconds",
-            "Seconds the last lag measurement took.",
-            value=duration,
-        )
+    def for_scrape(self) -> Exposition:
+        if self._interval <= 0:
+            with self._lock:
+                return self._read()
+        self._first.wait()
+        return self._latest
 
-    def _refresh_if_stale(self) -> None:
-        now = self._clock()
-        if self._measured_at is not None and now - self._measured_at < self._min_interval:
-            return
+    def _every_interval(self) -> None:
+        while not self._stopped.is_set():
+            with self._lock:
+                # Compressed here, not by the first scrape that asks: Prometheus asks for gzip,
+                # and at 2,000 groups the text is ~50 MB (~2 MB gzipped).
+                self._read().gzipped()
+            self._first.set()
+            self._stopped.wait(self._interval)
+
+    def _read(self) -> Exposition:
+        started = self._clock()
+        report: LagReport | None = None
         try:
-            self._report = self._measure()
+            report = self._measure()
         except HyperscaleError as exc:
             self._fail(exc.message)
-        except Exception as exc:  # noqa: BLE001 - a scrape must never take the exporter down
+        except Exception as exc:  # noqa: BLE001 - a reading must never take the exporter down
             self._fail(f"unexpected error: {type(exc).__name__}: {exc}")
         self.measurements += 1
-        self._measured_at = self._clock()
-        self._duration = self._measured_at - now
+        lag = exposition_text(gauge_families(report)) if report is not None else ""
+        self._latest = Exposition.of(lag + self._own_health(report, self._clock() - started))
+        return self._latest
+
+    def _own_health(self, report: LagReport | None, duration: float) -> str:
+        up = f"{EXPORTER_PREFIX}_up"
+        errors = f"{EXPORTER_PREFIX}_scrape_errors"
+        took = f"{EXPORTER_PREFIX}_scrape_duration_seconds"
+        return (
+            f"# HELP {up} 1 when the last lag measurement succeeded, else 0.\n"
+            f"# TYPE {up} gauge\n{up} {int(report is not None)}\n"
+            f"# HELP {errors}_total Lag measurements that failed.\n"
+            f"# TYPE {errors}_total counter\n{errors}_total {float(self.errors)!r}\n"
+            f"# HELP {took} Seconds the last lag measurement took.\n"
+            f"# TYPE {took} gauge\n{took} {duration!r}\n"
+        )
 
     def _fail(self, message: str) -> None:
-        self._report = None
         self.errors += 1
         self._on_error(message)
+
+
+def _handler(readings: LagReadings) -> type[BaseHTTPRequestHandler]:
+    class MetricsHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] not in ("/metrics", "/"):
+                self.send_error(404, "only /metrics is served here")
+                return
+            exposition = readings.for_scrape()
+            gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+            body = exposition.gzipped() if gzipped else exposition.text
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE)
+            if gzipped:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Scrapes are not logged: one line every few seconds per Prometheus replica."""
+
+    return MetricsHandler
+
+
+def _http_server(
+    host: str, port: int, handler: type[BaseHTTPRequestHandler]
+) -> ThreadingHTTPServer:
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        daemon_threads = True
+
+    return Server((host, port), handler)
 
 
 @dataclass(frozen=True)
@@ -142,27 +204,25 @@ class ServeResult:
 
 
 def serve(
-    app: AppContext, address: str, measure: Callable[[], LagReport], min_interval: float
+    app: AppContext, address: str, measure: Callable[[], LagReport], interval: float
 ) -> ServeResult:
     """Serve /metrics on ``address`` until SIGTERM or Ctrl-C."""
-    from prometheus_client import CollectorRegistry, start_http_server
-
     host, port = listen_address(address)
 
     def log_error(message: str) -> None:
         app.stderr.write(f"error: scrape failed: {message}\n")
         app.stderr.flush()
 
-    collector = LagCollector(measure, min_interval, log_error)
-    registry = CollectorRegistry()
-    registry.register(collector)
+    readings = LagReadings(measure, interval, log_error)
     try:
-        server, _thread = start_http_server(port, addr=host, registry=registry)
+        server = _http_server(host, port, _handler(readings))
     except OSError as exc:
         raise UsageError(
             f"--serve {address}: cannot listen there: {exc.strerror or exc}",
             hint="choose another port, or stop what holds it",
         ) from None
+    threading.Thread(target=server.serve_forever, name="lag-http", daemon=True).start()
+    readings.start()
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     app.stderr.write(f"serving consumer lag on http://{shown}/metrics (SIGTERM or Ctrl-C stops)\n")
     app.stderr.flush()
@@ -174,10 +234,11 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        readings.stop()
         server.shutdown()
         server.server_close()
         _restore_sigterm(previous)
-    return ServeResult(shown, collector.measurements, collector.errors)
+    return ServeResult(shown, readings.measurements, readings.errors)
 
 
 def _on_sigterm(handler: Callable[[], None]) -> Any:

@@ -5,7 +5,7 @@ view.py puts them together for the command."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -226,6 +226,17 @@ class LagBreach:
     value: float
     limit: float
 
+    def to_data(self) -> dict[str, Any]:
+        # Not dataclasses.asdict (recursive, deep-copying): every partition can breach.
+        return {
+            "group": self.group,
+            "topic": self.topic,
+            "partition": self.partition,
+            "measure": self.measure,
+            "value": self.value,
+            "limit": self.limit,
+        }
+
     def describe(self) -> str:
         unit = "messages" if self.measure == "messages" else "s"
         return (
@@ -293,7 +304,7 @@ class LagReport:
                 "max_lag_seconds": self.max_lag_seconds,
             },
             "groups": [g.to_data() for g in self.groups],
-            "breaches": [asdict(b) for b in self.breaches],
+            "breaches": [b.to_data() for b in self.breaches],
             **({"sampling": self.sampling.to_data()} if self.sampling is not None else {}),
         }
 

@@ -23,14 +23,24 @@ app = command_group(
 
 @app.command()
 def up(
-    ctx: typer.Context, env: EnvOption = None, output: OutputOption = OutputFormat.table
+    ctx: typer.Context,
+    real_node: Annotated[
+        bool,
+        typer.Option(
+            "--real-node",
+            help="Also start a real node (containerd and a kubelet) whose pods really run;"
+            " local.cluster.real_node.enabled in the environment does the same.",
+        ),
+    ] = False,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
 ) -> None:
     """Build the binaries if needed, start the control plane and one node per zone."""
     from hyperscale.local.cluster import core
 
     def body(environment: Environment, app_ctx: AppContext) -> ClusterResult:
         with progress_spinner(app_ctx, "sandbox cluster") as progress:
-            return core.up(environment, app_ctx, progress)
+            return core.up(environment, app_ctx, progress, real_node=real_node)
 
     run_env_command(ctx, "local cluster up", output, env, body)
 
@@ -44,7 +54,8 @@ def down(
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Stop the cluster's processes; its state stays unless --delete."""
+    """Stop the cluster's processes (the real node's pods drained, its containers, mounts and
+    bridge removed: exit 1 if any is left); its state stays unless --delete."""
     from hyperscale.local.cluster import core
 
     run_env_command(

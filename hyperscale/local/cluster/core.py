@@ -8,10 +8,13 @@ import time
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from hyperscale.clients.kube import KubeClient, NodeState, server_get
+from hyperscale.clients.kube_api import KubeApi
 from hyperscale.config.models import Environment, LocalCluster
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.cluster.kwokctl import Kwokctl
+from hyperscale.local.cluster.node_results import RealNodeDown, RealNodeState
+from hyperscale.local.cluster.realnode import RealNode
 from hyperscale.local.cluster.results import ClusterDownResult, ClusterResult
 from hyperscale.progress import Progress, quiet
 from hyperscale.targets import require_local
@@ -30,8 +33,13 @@ def cluster_settings(env: Environment, app: AppContext) -> LocalCluster:
     return env.runtime.cluster
 
 
-def up(env: Environment, app: AppContext, progress: Progress = quiet) -> ClusterResult:
+def up(
+    env: Environment, app: AppContext, progress: Progress = quiet, *, real_node: bool = False
+) -> ClusterResult:
+    """The control plane and kwok's zoned nodes; with ``real_node`` (or the environment's
+    ``local.cluster.real_node.enabled``) the real node too."""
     cluster = cluster_settings(env, app)
+    real_node = real_node or cluster.real_node.enabled
     kwok = Kwokctl(app, cluster)
     started = time.monotonic()
     progress("building the Kubernetes binaries if needed (first time: about 5 minutes)")
@@ -55,7 +63,31 @@ def up(env: Environment, app: AppContext, progress: Progress = quiet) -> Cluster
     with KubeClient(kwok.kubeconfig, cluster.context) as client:
         ensure_nodes(client, cluster)
         nodes = _wait_nodes_ready(client, len(cluster.zones))
-    return _result(kwok, action, nodes, time.monotonic() - started)
+    node_state = None
+    if real_node:
+        node = RealNode(app, cluster, kwok.bin_dir)
+        progress(f"starting the real node {node.name} (containerd and the kubelet)")
+        with KubeApi(kwok.kubeconfig, cluster.context) as api:
+            node.up(
+                server=f"https://127.0.0.1:{cluster.apiserver_port}",
+                ca_cert=kwok.ca_file,
+                ca_key=kwok.cluster_dir / "pki" / "ca.key",
+                registry=f"127.0.0.1:{env.runtime.registry_port}",
+                loopback_ports=backing_service_ports(env),
+                api=api,
+            )
+            node_state = node.state(api)
+        with KubeClient(kwok.kubeconfig, cluster.context) as client:
+            nodes = client.nodes()
+    return _result(kwok, action, nodes, time.monotonic() - started, node_state)
+
+
+def backing_service_ports(env: Environment) -> list[int]:
+    """The local backing services a pod on the real node reaches at its own 127.0.0.1: Kafka's
+    brokers (whose metadata names 127.0.0.1), MariaDB writer and reader, Redis."""
+    endpoints = [*env.kafka.bootstrap_servers, env.mysql.writer, env.mysql.reader]
+    endpoints.append(env.redis.endpoint)
+    return sorted({e.port for e in endpoints if e.is_loopback})
 
 
 def ensure_nodes(client: KubeClient, cluster: LocalCluster) -> None:
@@ -107,16 +139,44 @@ def _wait_nodes_ready(client: KubeClient, expected: int) -> list[NodeState]:
 
 
 def down(env: Environment, app: AppContext, *, delete: bool = False) -> ClusterDownResult:
+    """The real node first (its pods drained while the API server still answers), then the
+    control plane."""
     kwok = Kwokctl(app, cluster_settings(env, app))
+    node_down = _real_node_down(kwok)
     if not kwok.exists:
-        return ClusterDownResult(kwok.cluster.name, "absent")
+        return ClusterDownResult(kwok.cluster.name, "absent", node_down)
     if delete:
         kwok.delete()
-        return ClusterDownResult(kwok.cluster.name, "deleted")
+        return ClusterDownResult(kwok.cluster.name, "deleted", node_down)
     if not any(c.running for c in kwok.components()):
-        return ClusterDownResult(kwok.cluster.name, "already stopped")
+        return ClusterDownResult(kwok.cluster.name, "already stopped", node_down)
     kwok.stop()
-    return ClusterDownResult(kwok.cluster.name, "stopped")
+    return ClusterDownResult(kwok.cluster.name, "stopped", node_down)
+
+
+def _real_node_down(kwok: Kwokctl) -> RealNodeDown | None:
+    if not RealNode(kwok.app, kwok.cluster, None).exists:
+        return None
+    node = RealNode(kwok.app, kwok.cluster, kwok.bin_dir)  # kube-proxy cleans up after itself
+    if kwok.exists and all(c.running for c in kwok.components()):
+        try:
+            with KubeApi(kwok.kubeconfig, kwok.cluster.context) as api:
+                return node.down(api)
+        except ExternalSystemError:
+            pass  # the API server does not answer: the node goes down without draining
+    return node.down(None)
+
+
+def real_node_state(kwok: Kwokctl) -> RealNodeState | None:
+    """The real node's processes, registration and pods; None when it was never started."""
+    node = RealNode(kwok.app, kwok.cluster, None)
+    if not node.exists:
+        return None
+    try:
+        with KubeApi(kwok.kubeconfig, kwok.cluster.context) as api:
+            return node.state(api)
+    except ExternalSystemError:
+        return node.state(None)
 
 
 def status(env: Environment, app: AppContext) -> ClusterResult:
@@ -124,16 +184,26 @@ def status(env: Environment, app: AppContext) -> ClusterResult:
     if not kwok.exists:
         return _result(kwok, "absent", [], 0.0)
     nodes: list[NodeState] = []
+    node_state = None
     if all(c.running for c in kwok.components()):
         try:
             with KubeClient(kwok.kubeconfig, kwok.cluster.context) as client:
                 nodes = client.nodes()
         except Exception:  # noqa: BLE001 - status reports an unreachable server, it does not fail
             nodes = []
-    return _result(kwok, "status", nodes, 0.0)
+        node_state = real_node_state(kwok)
+    elif RealNode(app, kwok.cluster, None).exists:
+        node_state = RealNode(app, kwok.cluster, None).state(None)
+    return _result(kwok, "status", nodes, 0.0, node_state)
 
 
-def _result(kwok: Kwokctl, action: str, nodes: list[NodeState], seconds: float) -> ClusterResult:
+def _result(
+    kwok: Kwokctl,
+    action: str,
+    nodes: list[NodeState],
+    seconds: float,
+    real_node: RealNodeState | None = None,
+) -> ClusterResult:
     version = None
     if kwok.exists:
         base = f"https://127.0.0.1:{kwok.cluster.apiserver_port}"
@@ -153,4 +223,10 @@ def _result(kwok: Kwokctl, action: str, nodes: list[NodeState], seconds: float) 
         expected_nodes=len(kwok.cluster.zones),
         seconds=round(seconds, 2),
         logs=str(kwok.cluster_dir / "logs"),
+        real_node=real_node,
     )
+
+
+def real_node_down(env: Environment, app: AppContext) -> RealNodeDown | None:
+    """Only the real node down (the control plane and kwok's nodes stay); None if never up."""
+    return _real_node_down(Kwokctl(app, cluster_settings(env, app)))

@@ -30,6 +30,11 @@ BUILD_TIMEOUT_S = 1800
 #: them is created again (kwokctl keeps the stages it was created with).
 STAGES_TEMPLATE = "local/cluster/stages.yaml"
 STAGES_MARKER = "name: pod-image-pull-backoff"
+#: kwok restricted to its own nodes (the real node's pods are the kubelet's); a cluster created
+#: before that is created again too.
+KWOK_SCOPE_MARKER = "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
+#: The API server's client certificate for kubelets (a real node's logs and exec).
+KUBELET_CLIENT_MARKER = "--kubelet-preferred-address-types=InternalIP"
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Kwokctl:
             bin_dir=self.bin_dir,
             kube_version=self.kube_version,
             stages=(self.app.templates_dir / STAGES_TEMPLATE).read_text(encoding="utf-8"),
+            pki_dir=self.cluster_dir / "pki",
         )
         env = {
             "KWOK_WORKDIR": str(self.workdir),
@@ -113,11 +119,12 @@ class Kwokctl:
 
     @property
     def stages_current(self) -> bool:
-        """Whether the existing cluster plays the sandbox's failure stages."""
+        """Whether the existing cluster plays the sandbox's failure stages, on kwok's nodes only."""
         try:
-            return STAGES_MARKER in (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
+            text = (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
         except OSError:
             return False
+        return all(m in text for m in (STAGES_MARKER, KWOK_SCOPE_MARKER, KUBELET_CLIENT_MARKER))
 
     def create(self) -> None:
         # --kubeconfig always: kwokctl's default is the user's real ~/.kube/config.

@@ -2,7 +2,8 @@
 own tools (Debian `prometheus` and `prometheus-alertmanager`):
 
 - ``promtool check rules`` on the rule groups of every PrometheusRule, extracted to a rule file;
-- ``promtool check rules`` on every query of the Grafana dashboards, each as a recording rule;
+- ``promtool check rules`` on every PromQL query of the Grafana dashboards, each as a recording
+  rule (the Loki panels' LogQL is not PromQL, and no LogQL parser can run here);
 - ``promtool test rules`` on the unit tests in templates/kubernetes/monitoring/tests/, rendered
   with the environment's values, so each alert is shown firing and quiet at its thresholds;
 - ``amtool check-config`` on alertmanager/alertmanager.yaml.
@@ -69,12 +70,16 @@ def _dashboard_queries(workspace: Workspace, work: Path, report: ValidatorReport
                 continue
             for key, text in (doc.data.get("data") or {}).items():
                 panels = json.loads(text).get("panels", [])
+                # PromQL only: a Loki panel's LogQL is not PromQL (and no LogQL parser runs here).
                 queries = [
                     (p.get("title", "?"), t["expr"])
                     for p in panels
+                    if (p.get("datasource") or {}).get("type", "prometheus") == "prometheus"
                     for t in p.get("targets", [])
                     if "expr" in t
                 ]
+                if not queries:
+                    continue
                 name = f"dashboard {key}"
                 at = doc.line_of(["data", key])
                 places[name] = (workspace.display(relative), at, [q[0] for q in queries])

@@ -4,11 +4,13 @@ read them. A finding names the file and line, never the value."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from hyperscale.clients.secrets import resolve_secret
+from hyperscale.clients.tokens import auth_dir
 from hyperscale.config.models import SecretRef
 from hyperscale.errors import HyperscaleError
 from hyperscale.findings import Finding
@@ -125,6 +127,16 @@ def _literal_credentials(node: Any, path: list[str | int]) -> Iterator[tuple[lis
             yield from _literal_credentials(item, [*path, index])
 
 
+def _local_signing_key(workspace: Workspace) -> str | None:
+    """The private part (``d``) of the local issuer's signing key, if this machine made one."""
+    path = auth_dir(workspace.app, workspace.env.name) / "signing-key.json"
+    try:
+        private = json.loads(path.read_text(encoding="utf-8")).get("d")
+    except (OSError, ValueError):
+        return None
+    return private if isinstance(private, str) and len(private) >= MIN_SECRET_LENGTH else None
+
+
 def _known_values(workspace: Workspace) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """The environment's secret values this machine can read (env, file, generated); AWS
     references are not fetched: rendering never needs cloud credentials."""
@@ -134,8 +146,12 @@ def _known_values(workspace: Workspace) -> tuple[dict[str, tuple[str, str]], lis
         "redis.auth_token": env.redis.auth_token,
         "kafka.security.password": env.kafka.security.password,
         "reports.email.smtp.password": env.reports.email.smtp.password,
+        "auth.client_secret": env.auth.client_secret,
     }
     values: dict[str, tuple[str, str]] = {}
+    signing_key = _local_signing_key(workspace)
+    if signing_key is not None:
+        values["auth (local issuer)"] = ("the local issuer's private key", signing_key)
     skipped: list[str] = []
     for key, ref in refs.items():
         if ref is None:

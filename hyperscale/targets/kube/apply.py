@@ -7,6 +7,7 @@ the next wave starts when the previous one has been accepted.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,8 +112,10 @@ def apply_all(
     objects: list[dict[str, Any]],
     previous: list[dict[str, Any]],
     progress: Progress,
+    after_first_wave: Callable[[], object] | None = None,
 ) -> ApplyOutcome:
-    """Apply ``objects`` in waves, then prune what an earlier deploy applied and they lack."""
+    """Apply ``objects`` in waves, then prune what an earlier deploy applied and they lack.
+    ``after_first_wave`` runs once the namespaces exist, before any workload."""
     wanted, skipped = served(api, [labelled(o, env_name) for o in objects])
     before = existing(api, env_name, wanted, served(api, previous)[0])
     outcome = ApplyOutcome(skipped=skipped)
@@ -131,6 +134,9 @@ def apply_all(
                     outcome.changed.append(describe(obj))
                 else:
                     outcome.unchanged.append(describe(obj))
+            if after_first_wave is not None:
+                after_first_wave()
+                after_first_wave = None
     for ident, obj in sorted(before.items()):
         if ident not in outcome.live and obj["kind"] not in NEVER_PRUNED:
             progress(f"pruning {describe(obj)}")

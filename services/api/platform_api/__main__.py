@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from platform_api.app import create_app
+    from platform_api.auth import KeySource
     from platform_api.errors import ConfigurationError
     from platform_api.settings import Settings
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.mysql_password()
         settings.redis_password()
         settings.kafka_sasl_password()
+        KeySource(settings.auth_jwks_file, settings.auth_jwks_url).load_now()
     except ValidationError as exc:
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper() or "settings"

@@ -6,17 +6,20 @@ application starts (not at import), or passed to ``create_app`` directly.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from platform_api import metrics
-from platform_api.errors import ApiError
-from platform_api.idempotency import HEADER, validate_key
+from platform_api.auth import Principal
+from platform_api.errors import ApiError, DependencyUnavailableError
+from platform_api.idempotency import HEADER, require_key
+from platform_api.limits import BodySizeLimit
 from platform_api.runtime import Runtime
 from platform_api.schemas import (
     IDENTIFIER_PATTERN,
@@ -33,9 +36,12 @@ from platform_api.schemas import (
 from platform_api.settings import Settings
 from platform_api.submissions import Answer
 
+log = logging.getLogger(__name__)
+
 Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="Product SKU")]
 CampaignId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Campaign id")]
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER)]
+Authorization = Annotated[str | None, Header()]
 
 
 class _Started:
@@ -50,17 +56,40 @@ class _Started:
         return self.runtime
 
 
+def _scope(name: str, *, public_if_configured: bool = False) -> Any:
+    """A dependency that authenticates the request and checks one scope. It runs before the
+    body is validated, so an unauthenticated client learns nothing about the body's rules."""
+
+    async def check(request: Request, authorization: Authorization = None) -> Principal | None:
+        rt = request.app.state.started.get()
+        if public_if_configured and rt.settings.auth_public_reads:
+            return None
+        principal: Principal = await rt.auth.require(authorization, name)
+        return principal
+
+    return Depends(check)
+
+
+CatalogRead = Annotated[Principal | None, _scope("catalog:read", public_if_configured=True)]
+CatalogWrite = Annotated[Principal | None, _scope("catalog:write")]
+OrdersWrite = Annotated[Principal | None, _scope("orders:write")]
+EventsWrite = Annotated[Principal | None, _scope("events:write")]
+StatsRead = Annotated[Principal | None, _scope("stats:read")]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     started = _Started()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings or Settings())  # type: ignore[call-arg]  # from env
+        internal = metrics.serve(runtime.settings.metrics_host, runtime.settings.metrics_port)
         started.runtime = runtime
         try:
             yield
         finally:
             started.runtime = None
+            internal.shutdown()
             await runtime.close()
 
     app = FastAPI(
@@ -71,17 +100,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # provider lookup to every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.state.started = started
     app.add_middleware(metrics.MetricsMiddleware)
+    # Added last, so outermost: a body over the limit is refused before anything reads it.
+    limit = settings.max_body_bytes if settings is not None else _max_body_from_env()
+    app.add_middleware(BodySizeLimit, max_bytes=limit)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     _routes(app, started)
     return app
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+def _max_body_from_env() -> int:
+    """``MAX_BODY_BYTES`` when the app is built before its settings are read (``app`` below)."""
+    import os
+
+    default = Settings.model_fields["max_body_bytes"].default
+    raw = os.environ.get("MAX_BODY_BYTES", "")
+    return int(raw) if raw.isdigit() else int(default)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, ApiError):  # registered for ApiError only
         raise exc
-    headers = None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, DependencyUnavailableError):
+        log.warning(
+            "%s %s: 503, %s unavailable: %s",
+            request.method,
+            request.url.path,
+            exc.dependency,
+            exc.detail,
+        )
+    headers = dict(exc.headers)
+    if exc.retry_after_s is not None:
+        headers["Retry-After"] = str(exc.retry_after_s)
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
@@ -121,6 +173,7 @@ def _routes(app: FastAPI, started: _Started) -> None:
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
+        # Public (the load balancer's health check): states only, never an error's text.
         checks = await started.get().readiness()
         down = sorted(name for name, state in checks.items() if state != "ok")
         if down:
@@ -128,13 +181,8 @@ def _routes(app: FastAPI, started: _Started) -> None:
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "checks": checks})
 
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        payload, content_type = metrics.render()
-        return Response(payload, media_type=content_type)
-
     @app.get("/v1/products/{sku}", response_model=Product)
-    async def get_product(sku: Sku) -> Response:
+    async def get_product(sku: Sku, _: CatalogRead) -> Response:
         rt = started.get()
         payload, cached = await rt.cache.get(sku)
         if payload is None:
@@ -151,7 +199,7 @@ def _routes(app: FastAPI, started: _Started) -> None:
         )
 
     @app.put("/v1/products/{sku}", response_model=Product)
-    async def put_product(sku: Sku, body: ProductInput) -> Response:
+    async def put_product(sku: Sku, body: ProductInput, _: CatalogWrite) -> Response:
         rt = started.get()
         product, created = await rt.db.upsert_product(sku, body)
         await rt.cache.invalidate(sku)
@@ -162,22 +210,30 @@ def _routes(app: FastAPI, started: _Started) -> None:
         )
 
     @app.get("/v1/inventory/{sku}")
-    async def get_inventory(sku: Sku) -> Inventory:
+    async def get_inventory(sku: Sku, _: CatalogRead) -> Inventory:
         inventory = await started.get().db.inventory(sku)
         if inventory is None:
             raise _not_found(f"product {sku}")
         return inventory
 
     @app.post("/v1/orders", status_code=202, response_model=OrderAccepted)
-    async def post_order(body: OrderInput, key: IdempotencyKey = None) -> JSONResponse:
-        return _answer(await started.get().submissions.order(body, validate_key(key)))
+    async def post_order(
+        body: OrderInput,
+        principal: OrdersWrite,
+        key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        assert principal is not None  # noqa: S101 - orders are never public
+        idempotency_key = require_key(key)
+        rt = started.get()
+        prices = await rt.pricing.prices(body)
+        return _answer(await rt.submissions.order(body, prices, principal.subject, idempotency_key))
 
     @app.post("/v1/events", status_code=202, response_model=EventsAccepted)
-    async def post_events(body: EventBatchInput) -> JSONResponse:
+    async def post_events(body: EventBatchInput, _: EventsWrite) -> JSONResponse:
         return _answer(await started.get().submissions.events(body))
 
     @app.get("/v1/campaigns/{campaign_id}/stats")
-    async def campaign_stats(campaign_id: CampaignId) -> CampaignStats:
+    async def campaign_stats(campaign_id: CampaignId, _: StatsRead) -> CampaignStats:
         stats = await started.get().db.campaign_stats(campaign_id)
         if stats is None:
             raise _not_found(f"campaign {campaign_id}")

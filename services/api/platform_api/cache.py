@@ -89,6 +89,24 @@ class ProductCache:
         _HITS.inc()
         return raw, "hit"
 
+    async def get_many(self, skus: list[str]) -> tuple[dict[str, bytes], CacheResult]:
+        """The cached JSON of each SKU found (one MGET); ``"error"`` when Redis is unreachable."""
+        try:
+            values = await bounded(self._client.mget([self.key(sku) for sku in skus]))
+        except DependencyUnavailableError as exc:
+            self._note_outage(exc)
+            _ERRORS.inc(len(skus))
+            return {}, "error"
+        self._note_healthy()
+        found = {
+            sku: raw
+            for sku, raw in zip(skus, values, strict=True)
+            if isinstance(raw, bytes) and raw.startswith(b"{")
+        }
+        _HITS.inc(len(found))
+        _MISSES.inc(len(skus) - len(found))
+        return found, "hit" if len(found) == len(skus) else "miss"
+
     async def fill(self, sku: str, payload: bytes) -> None:
         """Store a product's JSON (``Product.model_dump_json()``) for the TTL."""
         try:

@@ -73,6 +73,10 @@ class Database:
             await pool.wait_closed()
         self._pools.clear()
 
+    async def run(self, role: Role, operation: Callable[[Any], Awaitable[T]]) -> T:
+        """``operation(cursor)`` on a pooled connection of ``role``, under the deadline."""
+        return await self._run(role, operation)
+
     async def _run(self, role: Role, operation: Callable[[Any], Awaitable[T]]) -> T:
         pool = self._pools[role]
         try:
@@ -114,6 +118,18 @@ class Database:
             return None if row is None else Product.model_validate(row)
 
         return await self._run("reader", fetch)
+
+    async def products(self, skus: list[str], role: Role = "reader") -> list[Product]:
+        """The products among ``skus`` (one query); an unknown SKU is simply absent."""
+
+        async def fetch(cursor: Any) -> list[Product]:
+            marks = ",".join(["%s"] * len(skus))
+            columns = "sku, name, description, price_cents, currency, updated_at"
+            query = f"SELECT {columns} FROM products WHERE sku IN ({marks})"  # noqa: S608 - %s only
+            await cursor.execute(query, skus)
+            return [Product.model_validate(row) for row in await cursor.fetchall()]
+
+        return await self._run(role, fetch)
 
     async def upsert_product(self, sku: str, product: ProductInput) -> tuple[Product, bool]:
         """Insert or update on the writer; returns the stored row and whether it was created."""

@@ -20,20 +20,26 @@ class ApiError(Exception):
         self.message = message
         self.retry_after_s = retry_after_s
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, **self.extra}
 
 
 class DependencyUnavailableError(ApiError):
-    """A backing service (MySQL, Redis, Kafka) did not answer in time: 503, retry later."""
+    """A backing service (MySQL, Redis, Kafka) did not answer in time: 503, retry later.
+
+    The client is told which dependency, never why: ``detail`` (an error's text, which can hold
+    a host, a port or a driver's message) is for the log only (issue 19 item 6).
+    """
 
     def __init__(self, dependency: str, detail: str, **extra: Any) -> None:
         super().__init__(
             503,
-            f"{dependency} unavailable: {detail}",
+            f"{dependency} unavailable",
             retry_after_s=1,
             dependency=dependency,
             **extra,
         )
         self.dependency = dependency
+        self.detail = detail

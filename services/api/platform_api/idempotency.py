@@ -1,15 +1,19 @@
-"""Idempotency keys in Redis: ``SET NX`` reserves a key, the final answer replaces the reservation.
+"""Idempotency keys, durable in MySQL: a key stands for one event, published as often as needed.
 
-``idempotency:{scope}:{key}`` holds JSON, either
+``POST /v1/orders`` requires an ``Idempotency-Key``. The first request with a key stores, under
+the primary key ``(principal, key)`` of ``idempotency_keys``, the fingerprint of the request and
+the exact event it makes: its ``event_id`` and ``order_id`` (minted once, UUIDv7), its prices as
+the catalogue had them. The unique key binds those ids to the key: every later request with the
+key, or one racing the first, publishes that same stored record, and the consumer applies an
+event id once. So:
 
-- ``{"state": "pending", "token": ..., "fingerprint": ...}`` while the first request runs: a
-  concurrent duplicate gets 409. The reservation lives ``RESERVATION_TTL_S`` only, so a replica
-  that dies mid-request cannot lock a key for a day; or
-- ``{"state": "done", "fingerprint": ..., "status": ..., "body": ...}`` for ``IDEMPOTENCY_TTL_S``:
-  a repeat gets exactly that answer again.
+- a 503 whose record landed after all, then a retry: the same event again, one order;
+- two requests racing with one key: both publish the same event, one order, the same answer;
+- the answer could not be stored (MySQL lost after the broker's ack): nothing is lost, the next
+  retry publishes the same record again and gets the same 202.
 
-The fingerprint is a hash of the validated request: the same key with another body is a client
-bug, answered 422 rather than silently replaying an unrelated answer.
+A key used again with another body is 422 (a client bug, never a silent replay of an unrelated
+answer). Keys are scoped by principal, so two clients cannot collide or read each other's answers.
 """
 
 from __future__ import annotations
@@ -18,13 +22,12 @@ import hashlib
 import json
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
+import pymysql
 
-from platform_api.cache import bounded
+from platform_api.db import Database
 from platform_api.errors import ApiError, DependencyUnavailableError
 
 log = logging.getLogger(__name__)
@@ -32,39 +35,28 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 #: Visible ASCII, no spaces: UUIDs, ULIDs and the like.
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-#: Longer than any request can take (the delivery wait, and the report of an unconfirmed record).
-RESERVATION_TTL_S = 60
-
-# Compare-and-set / compare-and-delete: only the holder of the reservation may settle it.
-_COMPLETE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-end
-return false
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
+_DUPLICATE_KEY = 1062
 
 
 @dataclass(frozen=True)
-class Reservation:
-    key: str
-    value: str
+class Claim:
+    """What a key stands for: the record to publish, and the answer if one was stored."""
+
+    event_id: str
+    event: bytes
+    status: int | None = None
+    body: dict[str, Any] | None = None
+    first: bool = True
 
 
-@dataclass(frozen=True)
-class Replay:
-    status: int
-    body: dict[str, Any]
-
-
-def validate_key(raw: str | None) -> str | None:
+def require_key(raw: str | None) -> str:
     if raw is None:
-        return None
+        raise ApiError(
+            400,
+            f"{HEADER} is required: a unique value per order (a UUID), sent again unchanged"
+            " on every retry of that order",
+            header=HEADER,
+        )
     if not KEY_PATTERN.fullmatch(raw):
         raise ApiError(
             400,
@@ -79,70 +71,69 @@ def fingerprint(document: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def storage_key(scope: str, key: str) -> str:
-    return f"idempotency:{scope}:{key}"
-
-
 class IdempotencyStore:
-    def __init__(self, client: aioredis.Redis, ttl_s: int) -> None:
-        self._client = client
-        self._ttl_s = ttl_s
-        self._complete = client.register_script(_COMPLETE)
-        self._release = client.register_script(_RELEASE)
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    async def reserve(self, scope: str, key: str, request_fingerprint: str) -> Reservation | Replay:
-        """Reserve the key, or give back the answer stored under it.
+    async def claim(
+        self,
+        scope: str,
+        principal: str,
+        key: str,
+        request_fingerprint: str,
+        event_id: str,
+        event: bytes,
+    ) -> Claim:
+        """Store what the key stands for, or read what it already stands for.
 
-        Raises 409 while another request holds it, 422 if it was used for another request body,
-        503 if Redis cannot be reached (without Redis the API cannot keep its promise).
+        422 when the key was used for another request body; 503 when MySQL cannot be reached
+        (without the record of the key, the API cannot keep its promise).
         """
-        name = storage_key(scope, key)
-        pending = json.dumps(
-            {"state": "pending", "token": secrets.token_hex(8), "fingerprint": request_fingerprint}
-        )
-        for _ in range(2):  # a second try when the holder released it between SET and GET
-            if await bounded(self._client.set(name, pending, nx=True, ex=RESERVATION_TTL_S)):
-                return Reservation(name, pending)
-            raw = await bounded(self._client.get(name))
-            if raw is not None:
-                return self._existing(json.loads(raw), request_fingerprint)
-        raise ApiError(
-            409, f"a request with this {HEADER} is in progress; retry later", retry_after_s=1
-        )
 
-    @staticmethod
-    def _existing(stored: dict[str, Any], request_fingerprint: str) -> Replay:
-        if stored.get("fingerprint") != request_fingerprint:
-            raise ApiError(
-                422, f"this {HEADER} was already used for a different request", header=HEADER
+        async def insert_or_read(cursor: Any) -> Claim:
+            try:
+                await cursor.execute(
+                    "INSERT INTO idempotency_keys"
+                    " (principal, idem_key, scope, fingerprint, event_id, event, created_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP())",
+                    (principal, key, scope, request_fingerprint, event_id, event.decode()),
+                )
+            except pymysql.err.IntegrityError as exc:
+                if exc.args[0] != _DUPLICATE_KEY:
+                    raise
+            else:
+                return Claim(event_id, event)
+            await cursor.execute(
+                "SELECT scope, fingerprint, event_id, event, status, response"
+                " FROM idempotency_keys WHERE principal = %s AND idem_key = %s",
+                (principal, key),
             )
-        if stored.get("state") != "done":
-            raise ApiError(
-                409, f"a request with this {HEADER} is in progress; retry later", retry_after_s=1
-            )
-        return Replay(int(stored["status"]), dict(stored["body"]))
+            row = await cursor.fetchone()
+            if row is None:  # deleted in between: only a manual prune can do that
+                raise DependencyUnavailableError("mysql", "the key changed meanwhile; retry")
+            if row["scope"] != scope or row["fingerprint"] != request_fingerprint:
+                raise ApiError(
+                    422, f"this {HEADER} was already used for a different request", header=HEADER
+                )
+            body = None if row["response"] is None else json.loads(row["response"])
+            stored = str(row["event"]).encode()
+            return Claim(row["event_id"], stored, row["status"], body, first=False)
 
-    async def complete(self, reservation: Reservation, status: int, body: dict[str, Any]) -> None:
-        """Store the final answer in place of the reservation (only if we still hold it)."""
-        stored = json.loads(reservation.value)
-        final = json.dumps(
-            {"state": "done", "fingerprint": stored["fingerprint"], "status": status, "body": body}
-        )
+        return await self._db.run("writer", insert_or_read)
+
+    async def complete(self, principal: str, key: str, status: int, body: dict[str, Any]) -> None:
+        """Store the answer, so a retry replays it without publishing again. A failure here
+        loses nothing: a retry publishes the same record again (applied once) instead."""
+
+        async def update(cursor: Any) -> None:
+            await cursor.execute(
+                "UPDATE idempotency_keys SET status = %s, response = %s,"
+                " completed_at = UTC_TIMESTAMP()"
+                " WHERE principal = %s AND idem_key = %s AND status IS NULL",
+                (status, json.dumps(body), principal, key),
+            )
+
         try:
-            await bounded(
-                self._complete(keys=[reservation.key], args=[reservation.value, final, self._ttl_s])
-            )
+            await self._db.run("writer", update)
         except DependencyUnavailableError as exc:
-            log.warning("could not store the answer for %s: %s", reservation.key, exc.message)
-
-    async def release(self, reservation: Reservation) -> None:
-        """Give the key back: nothing was done, so a retry with it starts afresh."""
-        try:
-            await bounded(self._release(keys=[reservation.key], args=[reservation.value]))
-        except DependencyUnavailableError as exc:
-            log.warning(
-                "could not release %s (it expires in %d s): %s",
-                reservation.key,
-                RESERVATION_TTL_S,
-                exc.message,
-            )
+            log.warning("answer for an idempotency key not stored: %s", exc.message)

@@ -16,10 +16,15 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "<unmatched>"
+#: Methods labelled as themselves; any other (a client can invent one per request) is OTHER, so
+#: the series stay bounded (issue 19 item 8).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 # ``*_created`` series double the series count and no dashboard or rule here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
@@ -61,6 +66,11 @@ KAFKA_PRODUCER_REPLACEMENTS = Counter(
     "Producers replaced by a new one: after a fatal error, or after the cluster was unreachable"
     " for longer than the replacement delay (a librdkafka producer was seen to stop reconnecting).",
 )
+DEPENDENCY_UP = Gauge(
+    "platform_dependency_up",
+    "1 when the dependency answered the last readiness check, 0 when it did not.",
+    ["dependency"],
+)
 CACHE_LOOKUPS = Counter(
     "product_cache_lookups_total",
     "Product cache lookups by result: hit, miss, or error (Redis unreachable, read as a miss).",
@@ -74,6 +84,13 @@ CACHE_INVALIDATION_FAILURES = Counter(
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve(host: str, port: int) -> Any:
+    """``/metrics`` on its own listener (a thread), apart from the public routes: the load
+    balancer forwards only the API's port, Prometheus scrapes this one inside the cluster."""
+    server, _thread = start_http_server(port, addr=host)
+    return server
 
 
 class MetricsMiddleware:
@@ -103,6 +120,8 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             method = str(scope["method"])
+            if method not in KNOWN_METHODS:
+                method = OTHER_METHOD
             series = self._series.get((route, method, status))
             if series is None:
                 series = (

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from platform_events.models import IDENTIFIER, MarketingEvent, OrderCreated, OrderLine, OrderPayload
+from platform_events.ids import new_id
+from platform_events.models import (
+    IDENTIFIER,
+    SKU,
+    MarketingEvent,
+    OrderCreated,
+    OrderLine,
+    OrderPayload,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
@@ -74,27 +82,46 @@ class CampaignStats(BaseModel):
     updated_at: datetime
 
 
+class OrderLineInput(_Input):
+    """A line as a client sends it: what and how many. The price is the catalogue's."""
+
+    sku: SKU
+    quantity: Annotated[int, OrderLine.model_fields["quantity"]]
+
+
 class OrderInput(_Input):
-    """An order as a client sends it: the contract's ``OrderPayload`` without ``order_id``."""
+    """An order as a client sends it: the contract's ``OrderPayload`` without ``order_id`` and
+    without prices, which the API takes from ``products`` (a client never sets them)."""
 
     customer_id: Annotated[str, _order_field("customer_id")]
     currency: Annotated[str, _order_field("currency")]
-    lines: Annotated[list[OrderLine], _order_field("lines")]
+    lines: list[OrderLineInput] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
     def _contract_rules(self) -> OrderInput:
         try:
-            self.to_payload(_PLACEHOLDER_ID)
+            self.to_payload(_PLACEHOLDER_ID, dict.fromkeys((line.sku for line in self.lines), 0))
         except ValidationError as exc:
             raise ValueError(_contract_errors(exc)) from None
         return self
 
-    def to_payload(self, order_id: UUID) -> OrderPayload:
-        return OrderPayload(order_id=order_id, **self.model_dump())
+    def to_payload(self, order_id: UUID, prices: dict[str, int]) -> OrderPayload:
+        """The contract's order, each line at ``prices[sku]`` (cents, in ``currency``)."""
+        return OrderPayload(
+            order_id=order_id,
+            customer_id=self.customer_id,
+            currency=self.currency,
+            lines=[
+                OrderLine(sku=line.sku, quantity=line.quantity, unit_price_cents=prices[line.sku])
+                for line in self.lines
+            ],
+        )
 
-    def to_event(self) -> OrderCreated:
+    def to_event(self, prices: dict[str, int]) -> OrderCreated:
         return OrderCreated(
-            event_id=uuid4(), occurred_at=datetime.now(UTC), order=self.to_payload(uuid4())
+            event_id=new_id(),
+            occurred_at=datetime.now(UTC),
+            order=self.to_payload(new_id(), prices),
         )
 
 
@@ -117,7 +144,7 @@ class MarketingEventInput(_Input):
         return self
 
     def to_event(self) -> MarketingEvent:
-        return MarketingEvent(event_id=uuid4(), occurred_at=datetime.now(UTC), **self.model_dump())
+        return MarketingEvent(event_id=new_id(), occurred_at=datetime.now(UTC), **self.model_dump())
 
 
 class EventBatchInput(_Input):
@@ -128,6 +155,9 @@ class OrderAccepted(BaseModel):
     order_id: UUID
     event_id: UUID
     status: Literal["accepted"] = "accepted"
+    #: What the order costs at the catalogue's prices when it was accepted.
+    total_cents: int
+    currency: str
 
 
 class EventsAccepted(BaseModel):

@@ -42,7 +42,21 @@ class Settings(BaseSettings):
     redis_password_file: Path | None = None
 
     product_cache_ttl_s: int = Field(default=300, ge=1)
-    idempotency_ttl_s: int = Field(default=86_400, ge=60)
+
+    #: OAuth2: the issuer whose JWTs are accepted, the audience they must name, and where its
+    #: public keys are (a JWKS file, or the issuer's jwks_uri). No setting turns checks off.
+    auth_issuer: str = Field(min_length=1)
+    auth_audience: str = Field(default="hyperscale-api", min_length=1)
+    auth_jwks_file: Path | None = None
+    auth_jwks_url: str | None = Field(default=None, pattern=r"^https://")
+    #: Product and inventory reads without a token (a public catalogue).
+    auth_public_reads: bool = False
+
+    #: /metrics is served here, on its own listener: never through the load balancer.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9102, ge=1, le=65535)
+    #: Larger request bodies are refused with 413 before they are read in full.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -51,6 +65,12 @@ class Settings(BaseSettings):
         if not servers or any(":" not in s for s in servers):
             raise ValueError("must be host:port[,host:port...], for example 127.0.0.1:9092")
         return ",".join(servers)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if (self.auth_jwks_file is None) == (self.auth_jwks_url is None):
+            raise ValueError("set exactly one of AUTH_JWKS_FILE and AUTH_JWKS_URL")
+        return self
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:

@@ -1,24 +1,23 @@
 """The two write paths: an order (with its idempotency key) and a batch of marketing events.
 
-Both answer 202 only after the broker acknowledged every record, and 503 otherwise. For an order
-with an ``Idempotency-Key`` the key settles with the record: acknowledged, the answer is stored
-for replay; failed, the key is released so a retry starts afresh. A record still unconfirmed when
-the request is answered keeps the key reserved until its delivery report arrives (about a second
-later), so a quick retry gets 409 rather than creating a second order.
+Both answer 202 only after the broker acknowledged every record, and 503 otherwise. An order's
+``Idempotency-Key`` stands for one event, stored in MySQL before anything is published
+(idempotency.py): every request with the key publishes that same record, so a 503 followed by
+a retry, or two racing requests, make one order.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from platform_events.models import encode_event, headers_for
+from platform_events.ids import new_id
+from platform_events.models import OrderCreated, decode_event, encode_event, headers_for
 
 from platform_api.errors import DependencyUnavailableError
-from platform_api.idempotency import IdempotencyStore, Replay, Reservation, fingerprint
+from platform_api.idempotency import IdempotencyStore, fingerprint
 from platform_api.publisher import Publisher, Record
 from platform_api.schemas import EventBatchInput, EventsAccepted, OrderAccepted, OrderInput
 
@@ -38,61 +37,51 @@ class Submissions:
     idempotency: IdempotencyStore
     orders_topic: str
     events_topic: str
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def order(self, order: OrderInput, idempotency_key: str | None) -> Answer:
-        event = order.to_event()
-        record = Record(
-            topic=self.orders_topic,
-            key=str(event.order.order_id).encode(),
-            value=encode_event(event),
-            headers=headers_for(event),
+    async def order(
+        self, order: OrderInput, prices: dict[str, int], principal: str, idempotency_key: str
+    ) -> Answer:
+        # New ids (UUIDv7) for a first request; a key seen before stands for its stored event
+        # instead, whatever this request would have made (claim() below).
+        event = OrderCreated(
+            event_id=new_id(),
+            occurred_at=datetime.now(UTC),
+            order=order.to_payload(new_id(), prices),
         )
-        accepted = OrderAccepted(order_id=event.order.order_id, event_id=event.event_id)
-        body = accepted.model_dump(mode="json")
-        if idempotency_key is None:
-            await self._publish_one(record)
-            return Answer(202, body)
-
-        held = await self.idempotency.reserve(
-            "orders", idempotency_key, fingerprint(order.model_dump(mode="json"))
+        claim = await self.idempotency.claim(
+            "orders",
+            principal,
+            idempotency_key,
+            fingerprint(order.model_dump(mode="json")),
+            str(event.event_id),
+            encode_event(event),
         )
-        if isinstance(held, Replay):
-            return Answer(held.status, held.body, replayed=True)
-        try:
-            outcome = await self.publisher.publish([record])
-        except Exception:
-            await self.idempotency.release(held)
-            raise
-        if outcome.ok:
-            await self.idempotency.complete(held, 202, body)
-            return Answer(202, body)
-        if outcome.unconfirmed:
-            outcome.unconfirmed[0].add_done_callback(
-                lambda report: self._spawn(self._settle_late(held, report, body))
+        if claim.body is not None and claim.status is not None:
+            return Answer(claim.status, claim.body, replayed=True)
+        # The key's own event (the first request's, on a retry): the same bytes every time.
+        stored = decode_event(claim.event)
+        assert isinstance(stored, OrderCreated)  # noqa: S101 - only orders are stored
+        await self._publish_one(
+            Record(
+                topic=self.orders_topic,
+                key=str(stored.order.order_id).encode(),
+                value=claim.event,
+                headers=headers_for(stored),
             )
-        else:
-            await self.idempotency.release(held)
-        raise DependencyUnavailableError("kafka", outcome.reason or "not acknowledged")
+        )
+        body = OrderAccepted(
+            order_id=stored.order.order_id,
+            event_id=stored.event_id,
+            total_cents=stored.order.total_cents,
+            currency=stored.order.currency,
+        ).model_dump(mode="json")
+        await self.idempotency.complete(principal, idempotency_key, 202, body)
+        return Answer(202, body, replayed=not claim.first)
 
     async def _publish_one(self, record: Record) -> None:
         outcome = await self.publisher.publish([record])
         if not outcome.ok:
             raise DependencyUnavailableError("kafka", outcome.reason or "not acknowledged")
-
-    async def _settle_late(
-        self, held: Reservation, report: asyncio.Future[None], body: dict[str, Any]
-    ) -> None:
-        if report.cancelled() or report.exception() is not None:
-            await self.idempotency.release(held)
-        else:
-            # The order exists after all: a retry with the key now gets its 202.
-            await self.idempotency.complete(held, 202, body)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     async def events(self, batch: EventBatchInput) -> Answer:
         events = [item.to_event() for item in batch.events]

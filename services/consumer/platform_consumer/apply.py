@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from platform_events import MarketingEvent, OrderCreated
 
 from platform_consumer.db import is_record_error
-from platform_consumer.records import DecodedRecord, PoisonRecord
+from platform_consumer.records import DecodedRecord, PoisonRecord, UnapplicableRecordError
 
 if TYPE_CHECKING:
     from pymysql.connections import Connection
@@ -105,6 +105,49 @@ def _unseen(cursor: Cursor, records: Sequence[DecodedRecord]) -> list[DecodedRec
     return fresh
 
 
+def _rows_of(
+    item: DecodedRecord,
+    escape: Callable[[object], str],
+    topics: dict[str, str],
+    processed: list[str],
+    orders: list[str],
+    lines: list[str],
+    campaigns: dict[str, _CampaignDelta],
+) -> None:
+    """One record's rows, appended to the batch's lists only once all of them are built."""
+    record, event = item.record, item.event
+    topic = topics.get(record.topic)
+    if topic is None:
+        topic = topics[record.topic] = escape(record.topic)
+    processed_row = f"('{item.event_id}',{topic},{record.partition:d},{record.offset:d})"
+    if isinstance(event, OrderCreated):
+        order = event.order
+        order_id = str(order.order_id)
+        order_row = (
+            f"('{order_id}',{escape(order.customer_id)},'{ORDER_STATUS_CREATED}',"
+            f"{order.total_cents:d},{escape(order.currency)},{_utc_literal(event.occurred_at)})"
+        )
+        line_rows = [
+            f"('{order_id}',{number:d},{escape(line.sku)},{line.quantity:d},"
+            f"{line.unit_price_cents:d})"
+            for number, line in enumerate(order.lines, start=1)
+        ]
+        orders.append(order_row)
+        lines.extend(line_rows)
+    elif isinstance(event, MarketingEvent):
+        delta = campaigns.get(event.campaign_id)
+        if delta is None:
+            delta = campaigns[event.campaign_id] = _CampaignDelta()
+        if event.type == "impression":
+            delta.impressions += 1
+        elif event.type == "click":
+            delta.clicks += 1
+        else:
+            delta.conversions += 1
+            delta.value_cents += event.value_cents
+    processed.append(processed_row)
+
+
 def apply_batch(cursor: Cursor, records: Sequence[DecodedRecord]) -> tuple[int, int]:
     """Apply the records not yet applied; returns (applied, duplicates skipped).
 
@@ -124,34 +167,12 @@ def apply_batch(cursor: Cursor, records: Sequence[DecodedRecord]) -> tuple[int, 
     lines: list[str] = []
     campaigns: dict[str, _CampaignDelta] = {}
     for item in fresh:
-        record, event = item.record, item.event
-        topic = topics.get(record.topic)
-        if topic is None:
-            topic = topics[record.topic] = escape(record.topic)
-        processed.append(f"('{item.event_id}',{topic},{record.partition:d},{record.offset:d})")
-        if isinstance(event, OrderCreated):
-            order = event.order
-            order_id = str(order.order_id)
-            orders.append(
-                f"('{order_id}',{escape(order.customer_id)},'{ORDER_STATUS_CREATED}',"
-                f"{order.total_cents:d},{escape(order.currency)},{_utc_literal(event.occurred_at)})"
-            )
-            lines.extend(
-                f"('{order_id}',{number:d},{escape(line.sku)},{line.quantity:d},"
-                f"{line.unit_price_cents:d})"
-                for number, line in enumerate(order.lines, start=1)
-            )
-        elif isinstance(event, MarketingEvent):
-            delta = campaigns.get(event.campaign_id)
-            if delta is None:
-                delta = campaigns[event.campaign_id] = _CampaignDelta()
-            if event.type == "impression":
-                delta.impressions += 1
-            elif event.type == "click":
-                delta.clicks += 1
-            else:
-                delta.conversions += 1
-                delta.value_cents += event.value_cents
+        try:
+            _rows_of(item, escape, topics, processed, orders, lines, campaigns)
+        except Exception as exc:
+            # Only this record's values can be the cause (nothing was sent yet): the caller's
+            # record-by-record pass finds it and dead-letters it.
+            raise UnapplicableRecordError(f"{type(exc).__name__}: {exc}") from exc
 
     _insert(cursor, INSERT_PROCESSED, processed)
     if orders:
@@ -198,10 +219,11 @@ def apply_isolated(
                     if not is_record_error(exc):
                         raise
                     cursor.execute("ROLLBACK TO SAVEPOINT platform_record")
-                    if attempt == max_attempts:
+                    # Values that cannot become rows fail the same way every time.
+                    if attempt == max_attempts or isinstance(exc, UnapplicableRecordError):
                         result.failed.append(PoisonRecord(record.record, exc, attempt))
-                    else:
-                        sleep(_retry_delay(attempt))
+                        break
+                    sleep(_retry_delay(attempt))
                     continue
                 cursor.execute("RELEASE SAVEPOINT platform_record")
                 result.applied += applied

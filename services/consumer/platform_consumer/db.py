@@ -56,9 +56,17 @@ def error_code(exc: BaseException) -> int | None:
 
 
 def is_record_error(exc: BaseException) -> bool:
-    """A permanent failure of this record's data, not of the database."""
+    """A permanent failure of this record's data, not of the database.
+
+    Besides the database's refusals, any error that is not the database's or the network's: the
+    code that applies a record raised it for that record's values (an arithmetic or conversion
+    error), and a retry would raise it again. Classified so, the record is dead-lettered instead
+    of the consumer exiting before its commit and crashing on the same record after a restart.
+    """
     import pymysql
 
+    if not isinstance(exc, pymysql.err.MySQLError | OSError | TimeoutError):
+        return True
     if isinstance(exc, pymysql.err.IntegrityError | pymysql.err.DataError):
         return True
     return isinstance(exc, pymysql.err.MySQLError) and error_code(exc) in RECORD_ERROR_CODES

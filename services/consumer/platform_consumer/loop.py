@@ -30,6 +30,7 @@ from platform_consumer.records import (
     decode_records,
     next_offsets,
 )
+from platform_consumer.retention import ProcessedEventsPruner, topic_retention_from_admin
 from platform_consumer.settings import ConsumerSettings
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class ConsumerLoop:
         metrics: ConsumerMetrics,
         heartbeat: Heartbeat,
         stop: StopSignal,
+        pruner: ProcessedEventsPruner | None = None,
     ) -> None:
         self.settings = settings
         self.consumer = consumer
@@ -131,6 +133,7 @@ class ConsumerLoop:
         self.metrics = metrics
         self.heartbeat = heartbeat
         self.stop = stop
+        self.pruner = pruner
         self._totals: Counter[str] = Counter()
         self._last_progress_log = time.monotonic()
 
@@ -158,6 +161,8 @@ class ConsumerLoop:
             records = self._usable(messages)
             if records:
                 self.process(records)
+            if self.pruner is not None:
+                self.pruner.maybe_prune()
             self._log_progress()
 
     def _usable(self, messages: Sequence[Any]) -> list[KafkaRecord]:
@@ -445,7 +450,12 @@ def run_consumer(
     )
     consumer = Consumer(consumer_config(settings, errors))
     try:
-        loop = ConsumerLoop(settings, consumer, database, dead_letters, metrics, heartbeat, stop)
+        pruner = ProcessedEventsPruner(
+            settings, database, metrics, topic_retention_from_admin(settings.kafka_common())
+        )
+        loop = ConsumerLoop(
+            settings, consumer, database, dead_letters, metrics, heartbeat, stop, pruner
+        )
         loop.run(errors)
     finally:
         consumer.close()  # leaves the group at once, so the partitions move without a timeout

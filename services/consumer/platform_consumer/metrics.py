@@ -84,6 +84,16 @@ class ConsumerMetrics:
             " their records come back and are skipped as duplicates.",
             registry=r,
         )
+        self.pruned = Counter(
+            f"{PREFIX}_processed_events_pruned",
+            "processed_events rows deleted because they outlived the redelivery window.",
+            registry=r,
+        )
+        self.prune_failures = Counter(
+            f"{PREFIX}_prune_failures",
+            "Pruning rounds that failed (logged; tried again at the next interval).",
+            registry=r,
+        )
 
     def prime(self, topics: tuple[str, ...]) -> None:
         """Export every labelled series at 0 from the start, so rates and alerts see them."""

@@ -64,18 +64,31 @@ class EmptyRecordError(ValueError):
     """A record without a value (a tombstone) carries no event."""
 
 
+class UnapplicableRecordError(ValueError):
+    """A decoded event whose values cannot be turned into rows (the cause is chained).
+
+    Raised while building one record's SQL, before anything is sent: a retry cannot change
+    the record, so it is dead-lettered at once rather than crashing or wedging the consumer.
+    """
+
+
 def decode_records(
     records: Iterable[KafkaRecord],
 ) -> tuple[list[DecodedRecord], list[PoisonRecord]]:
-    """Decode each value; a record that fails is poison at once (a retry cannot fix its bytes)."""
+    """Decode each value; a record that fails is poison at once (a retry cannot fix its bytes).
+
+    Any exception counts, not only the contract's ``ValueError``: whatever a record's bytes make
+    the decoder raise is that record's fault, and one bad record must not stop the partition.
+    """
     decoded: list[DecodedRecord] = []
     poison: list[PoisonRecord] = []
     for record in records:
+        if record.value is None:
+            poison.append(PoisonRecord(record, EmptyRecordError("the record has no value"), 1))
+            continue
         try:
-            if record.value is None:
-                raise EmptyRecordError("the record has no value")
             event = decode_event(record.value)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        except Exception as exc:  # noqa: BLE001 - see above; the error is in the dead letter
             poison.append(PoisonRecord(record, exc, attempts=1))
             continue
         decoded.append(DecodedRecord(record, event, str(event.event_id)))

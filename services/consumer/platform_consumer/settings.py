@@ -77,6 +77,13 @@ class ConsumerSettings(BaseSettings):
     consumer_batch_size: int = Field(default=500, ge=1, le=100_000)
     consumer_batch_wait_ms: int = Field(default=200, ge=1, le=60_000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    #: How long processed_events rows are kept (platform_consumer/retention.py); unset: as long
+    #: as the consumed topics keep records, read from the brokers.
+    consumer_dedupe_retention_s: int | None = Field(default=None, ge=60)
+    #: Seconds between pruning rounds when the table is caught up; 0 turns pruning off.
+    consumer_prune_interval_s: float = Field(default=5.0, ge=0, le=3_600)
+    #: Rows per DELETE statement (each its own short transaction).
+    consumer_prune_batch: int = Field(default=5_000, ge=1, le=100_000)
     consumer_metrics_host: str = "127.0.0.1"
     consumer_metrics_port: int = Field(default=19102, ge=0, le=65_535)
 

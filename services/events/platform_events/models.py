@@ -11,23 +11,45 @@ Kafka headers on every record: ``event-type`` and ``event-id`` (UTF-8), and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 SKU = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
 IDENTIFIER = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 
 EVENT_TYPES = ("order.created", "impression", "click", "conversion")
 
+#: The years a consumer can store: MySQL's DATETIME holds 1000-01-01 to 9999-12-31.
+EARLIEST_YEAR = 1000
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """``occurred_at`` in UTC (a naive value is taken as UTC already).
+
+    A value near the ends of the datetime range (``9999-12-31T23:59:59-01:00``) has no UTC
+    equivalent: it is refused here, as a schema violation, rather than raising OverflowError in
+    whatever converts it later.
+    """
+    try:
+        utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValueError("occurred_at is outside the range of UTC datetimes") from None
+    if utc.year < EARLIEST_YEAR:
+        raise ValueError(f"occurred_at must be in the year {EARLIEST_YEAR} or later")
+    return utc
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: UUID
-    occurred_at: datetime
+    occurred_at: UtcDatetime
 
 
 class OrderLine(BaseModel):

@@ -50,3 +50,40 @@ resource "helm_release" "controller" {
     }
   })]
 }
+
+# The ALB answers CloudFront only (issue 19): its frontend security group admits nothing but
+# the CloudFront origin-facing managed prefix list, so the WAF in front of it cannot be walked
+# around by calling the ALB's own DNS name. The Ingress attaches this group by name
+# (alb.ingress.kubernetes.io/security-groups) and lets the controller manage the backend rules.
+data "aws_ec2_managed_prefix_list" "cloudfront_origin_facing" {
+  name = "com.amazonaws.global.cloudfront.origin-facing"
+}
+
+resource "aws_security_group" "frontend" {
+  #checkov:skip=CKV2_AWS_5:attached to the ALB by the Load Balancer Controller, which creates the ALB from the Ingress that names this group
+  name        = var.frontend_security_group_name
+  description = "ALB of ${var.cluster_name}: HTTPS from CloudFront origin-facing addresses only"
+  vpc_id      = var.vpc_id
+
+  tags = {
+    Name = var.frontend_security_group_name
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "https_from_cloudfront" {
+  security_group_id = aws_security_group.frontend.id
+  description       = "HTTPS from CloudFront (origin-facing managed prefix list)"
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_egress_rule" "to_pods" {
+  security_group_id = aws_security_group.frontend.id
+  description       = "To the API pods (target-type ip) in the VPC"
+  cidr_ipv4         = var.vpc_cidr
+  ip_protocol       = "tcp"
+  from_port         = 8080
+  to_port           = 8080
+}

@@ -12,3 +12,8 @@ output "ingress_class" {
   description = "The IngressClass the platform's Ingress names."
   value       = var.ingress_class
 }
+
+output "frontend_security_group_id" {
+  description = "The ALB's frontend security group: HTTPS from CloudFront's origin-facing addresses only."
+  value       = aws_security_group.frontend.id
+}

@@ -66,3 +66,23 @@ variable "ingress_class" {
   type        = string
   default     = "alb"
 }
+
+variable "vpc_cidr" {
+  description = "The VPC's range: the frontend security group lets the ALB reach pods in it."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a CIDR block such as 10.40.0.0/16."
+  }
+}
+
+variable "frontend_security_group_name" {
+  description = "Name of the ALB's frontend security group (HTTPS from CloudFront's origin-facing addresses only); the platform Ingress refers to it by this name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,255}$", var.frontend_security_group_name))
+    error_message = "frontend_security_group_name: letters, digits and dashes."
+  }
+}

@@ -4,6 +4,7 @@ is scraped over HTTP, checked against the broker's state, and stopped with SIGTE
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -139,6 +140,48 @@ def test_each_scrape_measures_the_broker_and_sigterm_exits_0(
     assert code == ExitCode.OK
     assert f"serving consumer lag on http://127.0.0.1:{served.port}/metrics" in err
     assert "2 measurement(s), 0 failed" in out
+
+
+def test_readings_go_on_in_the_background_and_a_gzipped_scrape_is_the_same_text(
+    bootstrap: str, isolated_app: AppContext, tmp_path: Path, prefix: str
+) -> None:
+    import gzip
+
+    topic = create_topic(bootstrap, f"{prefix}-t", 1)
+    now = int(time.time() * 1000)
+    produce(bootstrap, topic, 0, [now] * 2)
+    group = f"{prefix}-g"
+    commit(bootstrap, group, {(topic, 0): 0})
+
+    with exporter(isolated_app, tmp_path, "-g", group, "--interval", "0.5") as served:
+        assert lag_of(served.scrape(), group, topic, 0) == 2
+        produce(bootstrap, topic, 0, [now] * 3)
+        # No scrape asks for it: the background reading alone brings the new figure.
+        wait_for(lambda: lag_of(served.scrape(), group, topic, 0) == 5, 30, "lag 5 scraped")
+
+        url = f"http://127.0.0.1:{served.port}/metrics"
+        asked = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(asked, timeout=30) as reply:
+            encoding, packed = reply.headers.get("Content-Encoding"), reply.read()
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            plain = reply.read()
+        code, out, _err = served.stop()
+
+    assert encoding == "gzip"
+
+    # The same reading unless one landed between the two scrapes: compare the lag lines.
+    def lag_lines(text: bytes) -> list[bytes]:
+        return [
+            line
+            for line in text.splitlines()
+            if line.startswith(b"hyperscale_kafka_consumer_lag_messages")
+        ]
+
+    assert lag_lines(gzip.decompress(packed)) == lag_lines(plain)
+    assert code == ExitCode.OK
+    readings = re.search(r"(\d+) measurement\(s\), 0 failed", out)
+    assert readings, out
+    assert int(readings.group(1)) >= 2, out
 
 
 @pytest.fixture

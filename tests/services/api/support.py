@@ -41,6 +41,14 @@ assert FAST_503_S <= CLIENT_TIMEOUT_S / 2
 
 #: Every variable the API reads; a test server never inherits one from the outer environment.
 API_VARIABLES = (
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS_FILE",
+    "AUTH_JWKS_URL",
+    "AUTH_PUBLIC_READS",
+    "METRICS_HOST",
+    "METRICS_PORT",
+    "MAX_BODY_BYTES",
     "KAFKA_BOOTSTRAP_SERVERS",
     "KAFKA_SECURITY_PROTOCOL",
     "KAFKA_SASL_MECHANISM",
@@ -96,6 +104,17 @@ class Reply:
 class ApiClient:
     port: int
     timeout: float = CLIENT_TIMEOUT_S
+    #: Sent as ``Authorization: Bearer`` unless a request names its own Authorization.
+    token: str | None = field(default=None, repr=False)
+    #: The internal listener of /metrics.
+    metrics_port: int | None = None
+
+    def anonymous(self) -> ApiClient:
+        return ApiClient(self.port, self.timeout, None, self.metrics_port)
+
+    def metrics(self) -> Reply:
+        assert self.metrics_port is not None, "this API's metrics port is unknown"
+        return ApiClient(self.metrics_port, self.timeout).get("/metrics")
 
     def request(
         self,
@@ -108,6 +127,8 @@ class ApiClient:
         """``body`` is sent as JSON; ``raw`` as it is (a body that is not JSON, say)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         sent = dict(headers or {})
+        if self.token is not None and not any(k.lower() == "authorization" for k in sent):
+            sent["Authorization"] = f"Bearer {self.token}"
         payload = raw
         if body is not None:
             payload = json.dumps(body).encode()
@@ -133,6 +154,12 @@ class ApiClient:
     def post(self, path: str, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
         return self.request("POST", path, body, headers)
 
+    def order(self, body: Any, key: str | None = None) -> Reply:
+        """POST /v1/orders with an Idempotency-Key (a fresh one unless given)."""
+        return self.post(
+            "/v1/orders", body, {"Idempotency-Key": str(uuid.uuid4()) if key is None else key}
+        )
+
     def healthy(self) -> bool:
         try:
             return self.get("/healthz").status == 200
@@ -144,6 +171,9 @@ class ApiClient:
 
 
 # -- the API as a process ---------------------------------------------------------------------
+
+#: Issuer name -> a token with every scope, registered by the fixture that made the issuer.
+TOKENS: dict[str, str] = {}
 
 
 @dataclass
@@ -157,7 +187,17 @@ class ApiServer:
 
     @property
     def client(self) -> ApiClient:
-        return ApiClient(self.port)
+        metrics = self.environment.get("METRICS_PORT")
+        return ApiClient(
+            self.port,
+            token=self.environment_token,
+            metrics_port=int(metrics) if metrics else None,
+        )
+
+    @property
+    def environment_token(self) -> str | None:
+        """A token for this API, minted with every scope by the tests' issuer (conftest)."""
+        return TOKENS.get(self.environment.get("AUTH_ISSUER", ""))
 
     def start(self, timeout: float = 30) -> ApiClient:
         env = {k: v for k, v in os.environ.items() if k not in API_VARIABLES}

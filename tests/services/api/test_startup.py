@@ -23,6 +23,8 @@ def start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 VALID = {
+    "AUTH_ISSUER": "https://issuer.invalid/",
+    "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
     "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
     "MYSQL_WRITER": "127.0.0.1:9",
     "MYSQL_READER": "127.0.0.1:9",
@@ -65,3 +67,20 @@ def test_sasl_needs_its_credentials(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "KAFKA_SASL_MECHANISM" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_authentication_cannot_be_left_out() -> None:
+    result = start({k: v for k, v in VALID.items() if k != "AUTH_ISSUER"})
+    assert result.returncode == 2
+    assert "platform_api: AUTH_ISSUER: Field required" in result.stderr.splitlines()
+
+
+def test_an_unreadable_jwks_file_is_named(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("hunter2")
+    missing = tmp_path / "jwks.json"
+    settings = {k: v for k, v in VALID.items() if k != "AUTH_JWKS_URL"}
+    result = start(settings | {"MYSQL_PASSWORD_FILE": str(secret), "AUTH_JWKS_FILE": str(missing)})
+    assert result.returncode == 2
+    assert f"AUTH_JWKS_FILE: cannot read {missing}" in result.stderr
+    assert "Traceback" not in result.stderr
