@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -51,6 +52,7 @@ def run(
     what: str | None = None,
     new_session: bool = False,
     inherit_env: bool = True,
+    stop_grace_s: float | None = None,
 ) -> CommandResult:
     """Run a program (never through a shell) and capture its output.
 
@@ -58,23 +60,31 @@ def run(
     to mask should one appear in output that ends up in an error message. With
     ``inherit_env=False`` the program sees only ``env``: long-lived services get no copy of the
     caller's credentials.
+
+    With ``stop_grace_s`` the program is never killed outright when this call is interrupted
+    (Ctrl-C, a timeout, a test harness's alarm): it runs in a session of its own, so a
+    terminal's Ctrl-C does not reach it twice, gets one SIGINT and that long to stop cleanly
+    (Terraform then saves its state and releases its lock); a second interruption kills it.
     """
     shown = masked(argv, secrets)
     log.debug("run: %s", shown)
     full_env = ({**os.environ, **env} if inherit_env else dict(env)) if env is not None else None
     try:
-        proc = subprocess.run(
-            list(argv),
-            cwd=cwd,
-            env=full_env,
-            input=input_text,
-            stdin=subprocess.DEVNULL if input_text is None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            start_new_session=new_session,
-        )
+        if stop_grace_s is not None:
+            proc = _run_stoppable(list(argv), cwd, full_env, input_text, timeout, stop_grace_s)
+        else:
+            proc = subprocess.run(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                input=input_text,
+                stdin=subprocess.DEVNULL if input_text is None else None,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                start_new_session=new_session,
+            )
     except FileNotFoundError as exc:
         raise ExternalSystemError(
             f"{argv[0]} is not installed or not on PATH",
@@ -92,6 +102,40 @@ def run(
             + (f": {tail}" if tail else "")
         )
     return result
+
+
+def _run_stoppable(
+    argv: list[str],
+    cwd: Path | None,
+    env: Mapping[str, str] | None,
+    input_text: str | None,
+    timeout: float | None,
+    grace_s: float,
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` that stops the program with SIGINT, not SIGKILL (see ``run``)."""
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(input_text, timeout=timeout)
+        except BaseException:
+            if proc.poll() is None:
+                log.warning("interrupted: asking %s to stop (SIGINT)", argv[0])
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.communicate(timeout=grace_s)  # keeps draining its output meanwhile
+                except BaseException:  # noqa: BLE001 - grace over, or interrupted again: kill
+                    proc.kill()
+                    proc.wait()
+            raise
+        return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 @contextlib.contextmanager

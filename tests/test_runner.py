@@ -82,3 +82,48 @@ def test_stream_kills_the_program_when_the_caller_fails() -> None:
     with pytest.raises(KeyError), stream([sys.executable, "-c", "input()"], write=True) as proc:
         raise KeyError("parser gave up")
     assert proc.returncode is not None
+
+
+#: A program that, asked to stop with SIGINT, takes a moment to save its work, as terraform
+#: does (state written, lock released); a SIGKILL would leave no file.
+_STOPS_CLEANLY = """
+import signal, sys, time
+def stop(*_):
+    time.sleep(0.5)
+    open(sys.argv[1], "w").write("saved")
+    sys.exit(0)
+signal.signal(signal.SIGINT, stop)
+open(sys.argv[1] + ".ready", "w").close()
+time.sleep(30)
+"""
+
+
+def test_a_timed_out_program_with_stop_grace_is_stopped_cleanly(tmp_path) -> None:
+    saved = tmp_path / "saved"
+    with pytest.raises(ExternalSystemError, match="did not finish within 5s"):
+        run([sys.executable, "-c", _STOPS_CLEANLY, str(saved)], timeout=5, stop_grace_s=10)
+    assert (tmp_path / "saved.ready").exists()  # it was running, not starting
+    assert saved.read_text() == "saved"
+
+
+def test_an_interrupted_caller_gives_the_program_its_grace(tmp_path) -> None:
+    """Ctrl-C (here: SIGINT sent to this test's main thread) is passed on as one SIGINT, and
+    the program gets to finish before the interruption goes on."""
+    import signal
+    import threading
+    import time
+
+    saved = tmp_path / "saved"
+
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt_once_ready() -> None:
+        while not (tmp_path / "saved.ready").exists():
+            time.sleep(0.05)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_ready, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        run([sys.executable, "-c", _STOPS_CLEANLY, str(saved)], timeout=60, stop_grace_s=10)
+    assert saved.read_text() == "saved"

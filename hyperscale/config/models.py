@@ -376,6 +376,8 @@ class Infra(Strict):
     rds_allocated_storage_gb: int = Field(default=100, ge=20, le=16384)
     rds_read_replicas: int = Field(default=1, ge=0, le=5)
     rds_backup_retention_days: int = Field(default=14, ge=7, le=35)
+    #: Off only where the account is thrown away (local-aws), so `infra destroy` can finish.
+    rds_deletion_protection: bool = True
     redis_node_type: str = Field(default="cache.r6g.large", pattern=_CACHE_NODE_TYPE)
     #: Replicas per shard in addition to the primary; Multi-AZ failover needs at least one.
     redis_replicas: int = Field(default=2, ge=1, le=5)
@@ -388,6 +390,15 @@ class Infra(Strict):
     cdn_certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:us-east-1:")
     #: Existing S3 bucket (ACLs enabled, as CloudFront standard logs need) for CDN access logs.
     log_bucket: str = Field(pattern=_BUCKET)
+    #: module -> why: modules of the stack this environment does not run (only against the
+    #: local AWS endpoint, for what moto cannot serve; `infra plan` prints the reason).
+    excluded_modules: dict[str, str] = Field(default_factory=dict)
+    #: module -> {resource address in its root: why}: resources left out of a module's plan
+    #: (planned with -target on every other one), for the same reason.
+    excluded_resources: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: module -> {resource address: why}: resources `infra destroy` leaves standing (destroyed
+    #: with -target on every other one), where the endpoint can create but not delete them.
+    kept_on_destroy: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _zones_and_cdn(self) -> Infra:
@@ -552,6 +563,17 @@ def _remote_problems(env: Environment) -> list[str]:
     ]
     if env.aws.endpoint_url is not None:
         problems.append("aws.endpoint_url: the moto endpoint applies only to the local target")
+    problems += [
+        f"infra.{key}: only an environment on the local AWS endpoint leaves parts of the"
+        " stack out (a real account runs all of it)"
+        for key in ("excluded_modules", "excluded_resources", "kept_on_destroy")
+        if env.infra is not None and getattr(env.infra, key)
+    ]
+    if env.infra is not None and not env.infra.rds_deletion_protection:
+        problems.append(
+            "infra.rds_deletion_protection: off only on the local AWS endpoint (a real"
+            " database is deleted by a reviewed change that turns it off first)"
+        )
     return problems
 
 
@@ -570,9 +592,14 @@ def _local_problems(env: Environment) -> list[str]:
     ]
     if env.aws.endpoint_url is None:
         problems.append("aws.endpoint_url: a local target needs the moto endpoint")
-    if env.infra is not None:
-        problems.append("infra: applies only to environments with a real AWS account")
-    if "kubernetes" in env.model_fields_set:
+    # A local target with `infra:` (local-aws) applies the Terraform stack to the moto
+    # endpoint: its VPC range is kubernetes.vpc_cidr, and its secrets may live in moto.
+    problems += [
+        f"infra.availability_zones: {zone} is not in aws.region {env.aws.region}"
+        for zone in (env.infra.availability_zones if env.infra else [])
+        if not zone.startswith(env.aws.region)
+    ]
+    if "kubernetes" in env.model_fields_set and env.infra is None:
         problems.append("kubernetes: applies only to a kubernetes target (`hyperscale render`)")
     reader, writer = env.mysql.reader, env.mysql.writer
     if reader != writer and reader.port == writer.port:
@@ -590,7 +617,10 @@ def _local_problems(env: Environment) -> list[str]:
     problems += [
         f"{key}: a local target uses generated secrets ({{generated: NAME}}) or none"
         for key, ref in _secrets(env).items()
-        if ref is not None and not ref.generated and key != "mysql.password"
+        if ref is not None
+        and not ref.generated
+        and key != "mysql.password"
+        and not (ref.aws_secret and env.infra is not None)
     ]
     return problems
 

@@ -115,6 +115,48 @@ def apply(
     run_env_command(ctx, "infra apply", output, env, body)
 
 
+@app.command()
+def destroy(
+    ctx: typer.Context,
+    module: ModuleOption = None,
+    stack_dir: StackDirOption = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Destroy (always needed; a protected env also asks its name)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only plan the destruction: show what would go.")
+    ] = False,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Destroy each module in reverse dependency order; stop at the first that fails.
+
+    Exit 0 when everything was destroyed (or nothing was left), 2 without --yes or without
+    the protected environment's name typed, 3 when terraform failed (the module is named).
+    With --dry-run: 1 when something would be destroyed, 0 when nothing would.
+    """
+    from hyperscale.infra import destroy as teardown
+
+    def body(environment: Environment, app_ctx: AppContext) -> Result:
+        title = "terraform plan -destroy" if dry_run else "terraform destroy"
+        with _spinner(app_ctx, title) as progress:
+            result = teardown.destroy(
+                environment,
+                app_ctx,
+                modules=module,
+                stack_dir=stack_dir,
+                progress=progress,
+                yes=yes,
+                dry_run=dry_run,
+            )
+        return _reported(app_ctx, result)
+
+    run_env_command(ctx, "infra destroy", output, env, body)
+
+
 @app.command(name="output")
 def output_values(
     ctx: typer.Context,

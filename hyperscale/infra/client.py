@@ -7,7 +7,9 @@ HashiCorp documents as stable, and OpenTofu keeps them, so one adapter serves bo
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,9 @@ from hyperscale.runner import CommandResult, run
 
 #: How long to wait for a state lock another run holds before giving up.
 LOCK_TIMEOUT = "120s"
+#: How long terraform gets to stop cleanly when hyperscale is interrupted (it finishes the
+#: calls in flight, writes its state and releases the lock) before it is killed.
+STOP_GRACE_S = 300.0
 #: init downloads providers and modules; anything slower than this is stuck.
 INIT_TIMEOUT_S = 900.0
 _PLAN_NO_CHANGES, _PLAN_CHANGES = 0, 2  # plan -detailed-exitcode; 1 means it failed
@@ -90,27 +95,28 @@ class ProvidersUnavailableError(TerraformError):
         self.reasons = reasons
 
 
+#: The actions of `plan -json`'s planned_change messages, by the word a plan summary counts.
+_KIND_OF_ACTION = {
+    "create": "add",
+    "update": "change",
+    "delete": "destroy",
+    "replace": "replace",
+    "move": "move",
+    "import": "import",
+    "remove": "forget",
+}
+
+
 @dataclass(frozen=True)
 class ResourceChange:
     address: str
-    #: Terraform's action list: ["create"], ["update"], ["delete"], ["delete", "create"]...
-    actions: tuple[str, ...]
-
-    @property
-    def kind(self) -> str:
-        """add, change, destroy or replace: the words a plan summary counts."""
-        if self.actions == ("create",):
-            return "add"
-        if self.actions == ("update",):
-            return "change"
-        if self.actions == ("delete",):
-            return "destroy"
-        return "replace"
+    #: add, change, destroy or replace (the words a plan summary counts); move, import, forget.
+    kind: str
 
 
 @dataclass(frozen=True)
 class PlanSummary:
-    """What a plan would do, from `show -json PLANFILE`."""
+    """What a plan would do, from the `plan -json` stream's own messages."""
 
     has_changes: bool
     resources: list[ResourceChange] = field(default_factory=list)
@@ -139,10 +145,14 @@ class Terraform:
     state directory, so the committed roots stay clean and two environments never share it.
     """
 
-    def __init__(self, app: AppContext, root: Path, data_dir: Path) -> None:
+    def __init__(
+        self, app: AppContext, root: Path, data_dir: Path, plugin_dir: Path | None = None
+    ) -> None:
         self.app = app
         self.root = root
         self.data_dir = data_dir
+        #: Where init takes providers from when no other is given (nothing is downloaded).
+        self.plugin_dir = plugin_dir
         self.binary = find_terraform(app)
 
     def _env(self) -> dict[str, str]:
@@ -164,6 +174,7 @@ class Terraform:
             input_text=input_text,
             check=False,
             what=f"{self.binary.name} {args[0]} in {self.root}",
+            stop_grace_s=STOP_GRACE_S,
         )
 
     def init(self, *, backend: bool = True, plugin_dir: Path | None = None) -> None:
@@ -172,6 +183,7 @@ class Terraform:
         With ``plugin_dir`` providers come from that directory only (nothing is downloaded);
         when one cannot, this raises ProvidersUnavailableError.
         """
+        plugin_dir = plugin_dir or self.plugin_dir
         done = self._run(
             "init", "-input=false", "-no-color", f"-lock-timeout={LOCK_TIMEOUT}",
             *(() if backend else ("-backend=false",)),
@@ -186,22 +198,45 @@ class Terraform:
                 )
             raise failure
 
-    def plan(self, plan_file: Path, var_files: Sequence[Path] = ()) -> bool:
-        """Write a plan to ``plan_file``; True when it has changes (or drift to record)."""
+    def init_if_changed(self) -> None:
+        """init, unless the last init in this data directory saw the same configuration (the
+        root's and its local modules' files, the lock file, the plugin directory): init takes
+        seconds per root even when it has nothing to do."""
+        marker = self.data_dir / "hyperscale-init.sha256"
+        fingerprint = configuration_fingerprint(self.root, self.plugin_dir)
+        if marker.is_file() and marker.read_text(encoding="utf-8") == fingerprint:
+            return
+        marker.unlink(missing_ok=True)
+        self.init()
+        marker.write_text(configuration_fingerprint(self.root, self.plugin_dir), encoding="utf-8")
+
+    def plan(
+        self,
+        plan_file: Path,
+        var_files: Sequence[Path] = (),
+        *,
+        targets: Sequence[str] = (),
+        destroy: bool = False,
+        refresh: bool = True,
+    ) -> PlanSummary:
+        """Write a plan to ``plan_file`` and say what it would do.
+
+        ``targets`` limits it to those resources (and what they depend on); ``destroy`` plans
+        the removal of everything in the state; ``refresh=False`` skips reading the objects.
+        The summary comes from the `-json` stream itself (planned_change, resource_drift and
+        outputs messages): reading the plan file back with `show -json` would start the
+        provider once more only to load its schema.
+        """
         done = self._run(
             "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={plan_file}",
             *(f"-var-file={path}" for path in var_files),
+            *(f"-target={target}" for target in targets),
+            *(("-destroy",) if destroy else ()), *(() if refresh else ("-refresh=false",)),
         )  # fmt: skip
         if done.returncode not in (_PLAN_NO_CHANGES, _PLAN_CHANGES):
             raise _failure(f"{self.binary.name} plan", done)
-        return done.returncode == _PLAN_CHANGES
-
-    def show_plan(self, plan_file: Path) -> PlanSummary:
-        done = self._run("show", "-json", "-no-color", str(plan_file))
-        if done.returncode != 0:
-            raise _failure(f"{self.binary.name} show", done)
-        return plan_summary(json.loads(done.stdout))
+        return stream_summary(done.stdout, changes=done.returncode == _PLAN_CHANGES)
 
     def apply(self, plan_file: Path) -> None:
         done = self._run(
@@ -210,6 +245,34 @@ class Terraform:
         )  # fmt: skip
         if done.returncode != 0:
             raise _failure(f"{self.binary.name} apply", done)
+
+    def destroy(
+        self, var_files: Sequence[Path] = (), *, targets: Sequence[str] = ()
+    ) -> PlanSummary:
+        """Destroy what the state holds (only ``targets`` and what depends on them, when
+        given) in one run, planned and applied by the same process; what it planned."""
+        done = self._run(
+            "apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json",
+            f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
+            *(f"-target={target}" for target in targets),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} apply -destroy", done)
+        return stream_summary(done.stdout, changes=False)
+
+    def refresh_state(self, var_files: Sequence[Path] = ()) -> None:
+        """Record in the state what the objects look like now (`apply -refresh-only`).
+
+        Right after an apply, AWS reports attributes it set itself (an address associated by a
+        NAT gateway, an inline policy attached by another resource, empty tags): recording
+        them keeps the next plan to what really changed.
+        """
+        done = self._run(
+            "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-json",
+            f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise _failure(f"{self.binary.name} apply -refresh-only", done)
 
     def outputs(self) -> dict[str, OutputValue]:
         done = self._run("output", "-json", "-no-color")
@@ -261,23 +324,50 @@ def fmt_text(app: AppContext, text: str) -> str:
     return done.stdout
 
 
-def plan_summary(plan: dict[str, Any]) -> PlanSummary:
-    resources = [
-        ResourceChange(str(rc["address"]), tuple(rc["change"]["actions"]))
-        for rc in plan.get("resource_changes") or []
-        if tuple(rc["change"]["actions"]) not in (("no-op",), ("read",))
-    ]
-    drift = [
-        str(rd["address"])
-        for rd in plan.get("resource_drift") or []
-        if tuple(rd["change"]["actions"]) != ("no-op",)
-    ]
-    outputs = [
-        name
-        for name, change in (plan.get("output_changes") or {}).items()
-        if tuple(change["actions"]) != ("no-op",)
-    ]
-    return PlanSummary(bool(resources or drift or outputs), resources, drift, outputs)
+_LOCAL_MODULE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]+)"', re.MULTILINE)
+
+
+def configuration_fingerprint(root: Path, plugin_dir: Path | None) -> str:
+    """A digest of every file init depends on: the ``.tf`` files of the root and of the local
+    modules it calls (transitively), its lock file, and which plugin directory is used."""
+    digest = hashlib.sha256(str(plugin_dir).encode())
+    pending, seen = [root], set()
+    while pending:
+        directory = Path(os.path.normpath(pending.pop()))
+        if directory in seen:
+            continue
+        seen.add(directory)
+        for path in sorted([*directory.glob("*.tf"), *directory.glob(".terraform.lock.hcl")]):
+            text = path.read_text(encoding="utf-8")
+            digest.update(f"{path}\0{text}\0".encode())
+            pending += [directory / source for source in _LOCAL_MODULE.findall(text)]
+    return digest.hexdigest()
+
+
+def stream_summary(stream: str, *, changes: bool) -> PlanSummary:
+    """What a `plan -json` (or `apply -json`) stream says was planned; ``changes``: terraform's
+    own exit code said so (-detailed-exitcode)."""
+    resources: list[ResourceChange] = []
+    drift: list[str] = []
+    outputs: list[str] = []
+    for message in _json_lines(stream):
+        kind = message.get("type")
+        if kind in ("planned_change", "resource_drift"):
+            change = message.get("change") or {}
+            address = str((change.get("resource") or {}).get("addr", ""))
+            action = str(change.get("action", ""))
+            if kind == "resource_drift" and action not in ("noop", "read"):
+                drift.append(address)
+            elif kind == "planned_change" and action in _KIND_OF_ACTION:
+                resources.append(ResourceChange(address, _KIND_OF_ACTION[action]))
+        elif kind == "outputs":
+            outputs += [
+                name
+                for name, item in (message.get("outputs") or {}).items()
+                if isinstance(item, dict) and item.get("action", "noop") != "noop"
+            ]
+    has_changes = changes or bool(resources or drift or outputs)
+    return PlanSummary(has_changes, resources, drift, outputs)
 
 
 def _json_lines(text: str) -> Iterator[dict[str, Any]]:

@@ -6,9 +6,12 @@ under ``<state>/terraform/<env>/<component>/``, never in the committed roots.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,10 @@ from typing import Any
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
+from hyperscale.infra.addresses import resource_addresses
 from hyperscale.infra.client import OutputValue, PlanSummary, Terraform
+from hyperscale.infra.local_stack import prepare_local_stack
+from hyperscale.infra.providers import plugin_mirror
 from hyperscale.infra.results import (
     SENSITIVE_PLACEHOLDER,
     ComponentOutcome,
@@ -25,17 +31,25 @@ from hyperscale.infra.results import (
     StackOutputs,
     StackRun,
 )
-from hyperscale.infra.stack import Stack, apply_order, load_stack
+from hyperscale.infra.roots import local_endpoint
+from hyperscale.infra.stack import Stack, apply_order, excluded_components, load_stack, waves
 from hyperscale.progress import Progress, quiet
 from hyperscale.safety import confirm_protected
 
 #: Inputs from upstream outputs; terraform reads it through -var-file.
 INPUTS_FILE = "upstream.auto.tfvars.json"
+#: Terraform roots run at once: each is a terraform process and a provider (the AWS one
+#: holds ~300 MB); their time is mostly waiting on the cloud's API.
+PLAN_CONCURRENCY = 4
 
 
-def stack_dir_for(env: Environment, app: AppContext, given: Path | None) -> Path:
+def stack_dir_for(
+    env: Environment, app: AppContext, given: Path | None, progress: Progress = quiet
+) -> Path:
     if given is not None:
         return given
+    if env.infra is not None and local_endpoint(env) is not None:
+        return prepare_local_stack(env, app, progress)
     if env.infra is None:
         raise UsageError(
             f"environment {env.name} has no Terraform roots: only environments with a real AWS"
@@ -45,12 +59,12 @@ def stack_dir_for(env: Environment, app: AppContext, given: Path | None) -> Path
     return app.live_dir(env.name)
 
 
-class _MissingInputError(Exception):
+class MissingInputError(Exception):
     """An upstream output a component needs does not exist (the upstream is not applied)."""
 
 
 @dataclass
-class _Run:
+class Run:
     """One invocation over a stack: where things are, and the outputs read so far."""
 
     env: Environment
@@ -59,6 +73,39 @@ class _Run:
     stack: Stack
     progress: Progress = quiet
     known_outputs: dict[str, dict[str, OutputValue]] = field(default_factory=dict)
+    #: module -> why it is not run here (the environment's exclusions and their dependents).
+    excluded: dict[str, str] = field(default_factory=dict)
+    #: module -> {resource address: why}: resources its plans leave out.
+    excluded_resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: One lock per component whose outputs are read: roots planned at once share upstreams.
+    outputs_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    locks_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def excluded_outcome(self, name: str) -> ComponentOutcome | None:
+        if name not in self.excluded:
+            return None
+        return ComponentOutcome(name, ComponentStatus.EXCLUDED, message=self.excluded[name])
+
+    def targets(self, name: str) -> list[str]:
+        """Every managed resource of the root but the excluded ones (none excluded: no
+        -target), read from the root's HCL and its local modules'."""
+        left_out = self.excluded_resources.get(name)
+        if not left_out:
+            return []
+        declared = resource_addresses(self.stack_dir / self.stack.components[name].path)
+        unknown = sorted(set(left_out) - set(declared))
+        if unknown:
+            raise UsageError(
+                f"infra.excluded_resources.{name}: no resource {', '.join(unknown)} in the root",
+                hint="name a resource as terraform addresses it (module.eks.aws_eks_addon.this)",
+            )
+        return [address for address in declared if address not in left_out]
+
+    def left_out_note(self, name: str) -> str | None:
+        left_out = self.excluded_resources.get(name)
+        if not left_out:
+            return None
+        return "left out: " + "; ".join(f"{a} ({why})" for a, why in left_out.items())
 
     def work_dir(self, name: str) -> Path:
         """Private to the user: plan files and upstream outputs may hold secret values."""
@@ -73,15 +120,50 @@ class _Run:
                 f"module {name}: root directory {root} does not exist",
                 hint="render the roots again (`hyperscale render`) or fix stack.yaml",
             )
-        return Terraform(self.app, root, self.work_dir(name) / "data")
+        return Terraform(self.app, root, self.work_dir(name) / "data", self.plugin_dir)
+
+    @property
+    def plugin_dir(self) -> Path | None:
+        """Against the local endpoint nothing is downloaded: providers come from the mirror."""
+        return plugin_mirror(self.app) if local_endpoint(self.env) is not None else None
 
     def outputs_of(self, name: str) -> dict[str, OutputValue]:
-        if name not in self.known_outputs:
-            terraform = self.terraform(name)
-            self.progress(f"{name}: reading outputs")
-            terraform.init()
-            self.known_outputs[name] = terraform.outputs()
-        return self.known_outputs[name]
+        with self.locks_lock:
+            lock = self.outputs_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self.known_outputs:
+                terraform = self.terraform(name)
+                self.progress(f"{name}: reading outputs")
+                terraform.init_if_changed()
+                self.known_outputs[name] = terraform.outputs()
+            return self.known_outputs[name]
+
+    def forget_outputs(self, name: str) -> None:
+        """After an apply or destroy: its outputs are read again when next needed."""
+        with self.locks_lock:
+            self.known_outputs.pop(name, None)
+
+    def upstreams(self, names: list[str]) -> set[str]:
+        """The components whose outputs ``names`` take as inputs."""
+        return {
+            ref.component
+            for name in names
+            for ref in self.stack.components[name].input_refs().values()
+        }
+
+    def read_outputs(self, names: set[str]) -> None:
+        """Read these components' outputs at once (`terraform output` per root, each a
+        program start of its own); one that cannot answer is left for the component that
+        needs it to report."""
+        pending = sorted(names - set(self.known_outputs))
+
+        def read(name: str) -> None:
+            with contextlib.suppress(ExternalSystemError, UsageError):
+                self.outputs_of(name)
+
+        if len(pending) > 1:
+            with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+                list(pool.map(read, pending))
 
     def write_inputs(self, name: str) -> Path:
         """The component's upstream values as a tfvars file (0600: outputs may be secret)."""
@@ -89,7 +171,7 @@ class _Run:
         for variable, ref in self.stack.components[name].input_refs().items():
             outputs = self.outputs_of(ref.component)
             if ref.output not in outputs:
-                raise _MissingInputError(
+                raise MissingInputError(
                     f"needs {ref} for input {variable}, which does not exist yet"
                     f" (apply {ref.component} first)"
                 )
@@ -108,31 +190,56 @@ class _Run:
         """A plan file holds every value it sets, secrets included: keep it no longer than used."""
         self.plan_file(name).unlink(missing_ok=True)
 
+    def plan_guarded(self, name: str) -> ComponentOutcome:
+        """plan_one's outcome, a terraform failure as a FAILED outcome; no plan file kept."""
+        started = time.monotonic()
+        try:
+            outcome, _ = self.plan_one(name)
+        except ExternalSystemError as exc:
+            outcome = ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
+            )
+        finally:
+            self.discard_plan(name)
+        return outcome
+
+    def apply_guarded(self, name: str) -> ComponentOutcome:
+        """_apply_one's outcome, a terraform failure as a FAILED outcome; no plan file kept."""
+        started = time.monotonic()
+        try:
+            return _apply_one(self, name, started)
+        except ExternalSystemError as exc:
+            return ComponentOutcome(
+                name, ComponentStatus.FAILED, message=exc.message, seconds=since(started)
+            )
+        finally:
+            self.discard_plan(name)
+
     def plan_one(self, name: str) -> tuple[ComponentOutcome, bool]:
         """Plan one component; True with the outcome when there is something to apply."""
         started = time.monotonic()
         terraform = self.terraform(name)
         self.progress(f"{name}: init")
-        terraform.init()
+        terraform.init_if_changed()
         try:
             inputs = self.write_inputs(name)
-        except _MissingInputError as missing:
+        except MissingInputError as missing:
             outcome = ComponentOutcome(
-                name, ComponentStatus.BLOCKED, message=str(missing), seconds=_since(started)
+                name, ComponentStatus.BLOCKED, message=str(missing), seconds=since(started)
             )
             return outcome, False
+        targets = self.targets(name)
         self.progress(f"{name}: plan")
-        plan_file = self.plan_file(name)
-        has_changes = terraform.plan(plan_file, [inputs])
-        # Read the plan even when the exit code says "no changes": drift (objects changed
-        # outside Terraform) is only in the plan document.
-        summary = terraform.show_plan(plan_file)
-        has_changes = has_changes or summary.has_changes
+        summary = terraform.plan(self.plan_file(name), [inputs], targets=targets)
+        # Drift alone (objects changed outside Terraform) counts: terraform's exit code
+        # leaves it out, its stream does not.
+        has_changes = summary.has_changes
         status = ComponentStatus.CHANGES if has_changes else ComponentStatus.NO_CHANGES
-        return _outcome(name, status, summary, started), has_changes
+        outcome = _outcome(name, status, summary, started)
+        return replace(outcome, message=self.left_out_note(name)), has_changes
 
 
-def _since(started: float) -> float:
+def since(started: float) -> float:
     return time.monotonic() - started
 
 
@@ -148,13 +255,23 @@ def _outcome(
         drift=summary.drift,
         resources=[f"{r.kind} {r.address}" for r in summary.resources],
         output_changes=summary.output_changes,
-        seconds=_since(started),
+        seconds=since(started),
     )
 
 
-def _open(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> _Run:
-    directory = stack_dir_for(env, app, stack_dir)
-    return _Run(env, app, directory, load_stack(directory), progress)
+def open_run(env: Environment, app: AppContext, stack_dir: Path | None, progress: Progress) -> Run:
+    directory = stack_dir_for(env, app, stack_dir, progress)
+    run = Run(env, app, directory, load_stack(directory), progress)
+    if stack_dir is None and env.infra is not None:  # the environment's own stack
+        run.excluded = excluded_components(run.stack, env.infra.excluded_modules)
+        unknown = sorted(set(env.infra.excluded_resources) - set(run.stack.components))
+        if unknown:
+            raise UsageError(
+                f"infra.excluded_resources: unknown module {', '.join(unknown)}",
+                hint=f"choose from: {', '.join(sorted(run.stack.components))}",
+            )
+        run.excluded_resources = dict(env.infra.excluded_resources)
+    return run
 
 
 def plan(
@@ -165,16 +282,30 @@ def plan(
     stack_dir: Path | None = None,
     progress: Progress = quiet,
 ) -> StackRun:
-    """Plan every selected component in order. A failure does not stop the others, but the
-    components that depend on it are not planned (their inputs would be guesses)."""
-    run = _open(env, app, stack_dir, progress)
+    """Plan every selected component. A failure does not stop the others, but the components
+    that depend on it are reported as not planned (their inputs would be guesses).
+
+    A plan changes nothing and reads its upstreams' outputs from their state as they are,
+    so every component is planned at once (at most ``PLAN_CONCURRENCY``), not wave by wave;
+    the results are then read in dependency order.
+    """
+    run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
+    ready = [name for name in order if name not in run.excluded]
+    run.read_outputs(run.upstreams(ready))
+    with ThreadPoolExecutor(max_workers=max(1, min(PLAN_CONCURRENCY, len(ready)))) as pool:
+        planned = dict(zip(ready, pool.map(run.plan_guarded, ready), strict=True))
     outcomes: list[ComponentOutcome] = []
     #: component -> the failed module it depends on (itself when it failed).
     failed_because: dict[str, str] = {}
     #: components whose outputs would change: what their downstreams were planned with is stale.
     outputs_changing: set[str] = set()
     for name in order:
+        excluded = run.excluded_outcome(name)
+        if excluded is not None:
+            outcomes.append(excluded)
+            continue
+        outcome = planned[name]
         dependencies = run.stack.components[name].dependencies()
         causes = sorted({failed_because[d] for d in dependencies if d in failed_because})
         if causes:
@@ -182,24 +313,18 @@ def plan(
             message = f"not planned: {', '.join(causes)} failed"
             outcomes.append(ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message))
             continue
-        started = time.monotonic()
-        try:
-            outcome, _ = run.plan_one(name)
-        except ExternalSystemError as exc:
-            outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
-            )
+        if outcome.status is ComponentStatus.FAILED:
             failed_because[name] = name
-        finally:
-            run.discard_plan(name)
         if outcome.output_changes:
             outputs_changing.add(name)
         stale = sorted(dependencies & outputs_changing)
-        if stale and outcome.message is None:
+        if stale and outcome.status is not ComponentStatus.FAILED:
+            note = (
+                f"planned with the current outputs of {', '.join(stale)}, which will"
+                " change: apply plans it again with the new ones"
+            )
             outcome = replace(
-                outcome,
-                message=f"planned with the current outputs of {', '.join(stale)}, which will"
-                " change: apply plans it again with the new ones",
+                outcome, message=f"{outcome.message}; {note}" if outcome.message else note
             )
         outcomes.append(outcome)
     return StackRun("plan", env.name, str(run.stack_dir), outcomes)
@@ -214,45 +339,56 @@ def apply(
     progress: Progress = quiet,
     yes: bool = False,
 ) -> StackRun:
-    """Plan and apply each selected component in order, stopping at the first failure.
+    """Plan and apply each selected component in dependency order, the components of a wave
+    (none needing another) at once, and stop after the wave where one failed.
 
     The plan that is applied is the one just made and saved (`apply PLANFILE`), so nothing
     changes between what was planned and what is applied; an empty plan is not applied.
     A protected environment is confirmed first (``yes``, or its name typed at a terminal).
     """
     confirm_protected(app, env, "apply Terraform changes to its infrastructure", yes=yes)
-    run = _open(env, app, stack_dir, progress)
+    run = open_run(env, app, stack_dir, progress)
     order = apply_order(run.stack, modules)
-    outcomes: list[ComponentOutcome] = []
-    for index, name in enumerate(order):
-        started = time.monotonic()
-        try:
-            outcome = _apply_one(run, name, started)
-        except ExternalSystemError as exc:
-            outcome = ComponentOutcome(
-                name, ComponentStatus.FAILED, message=exc.message, seconds=_since(started)
-            )
-        finally:
-            run.discard_plan(name)
-        outcomes.append(outcome)
-        if outcome.status in (ComponentStatus.FAILED, ComponentStatus.BLOCKED):
-            outcomes += [
-                ComponentOutcome(rest, ComponentStatus.NOT_RUN, message=f"not run: {name} failed")
-                for rest in order[index + 1 :]
-            ]
-            break
-    return StackRun("apply", env.name, str(run.stack_dir), outcomes)
+    selected = [name for name in order if name not in run.excluded]
+    run.read_outputs(run.upstreams(selected) - set(selected))
+    found: dict[str, ComponentOutcome] = {}
+    stopped_by: list[str] = []
+    # Wave by wave: the components of a wave need none of each other, so they apply at once.
+    for wave in waves(run.stack, order):
+        ready = []
+        for name in wave:
+            excluded = run.excluded_outcome(name)
+            if excluded is not None:
+                found[name] = excluded
+            elif stopped_by:
+                message = f"not run: {', '.join(stopped_by)} failed"
+                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
+            else:
+                ready.append(name)
+        if not ready:
+            continue
+        with ThreadPoolExecutor(max_workers=min(PLAN_CONCURRENCY, len(ready))) as pool:
+            done = dict(zip(ready, pool.map(run.apply_guarded, ready), strict=True))
+        found.update(done)
+        stopped = (ComponentStatus.FAILED, ComponentStatus.BLOCKED)
+        stopped_by = [name for name in ready if done[name].status in stopped]
+    return StackRun("apply", env.name, str(run.stack_dir), [found[name] for name in order])
 
 
-def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
+def _apply_one(run: Run, name: str, started: float) -> ComponentOutcome:
     planned, has_changes = run.plan_one(name)
     if planned.status is ComponentStatus.BLOCKED:
         return planned
     if not has_changes:
-        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=_since(started))
+        return ComponentOutcome(
+            name, ComponentStatus.UNCHANGED, message=planned.message, seconds=since(started)
+        )
     run.progress(f"{name}: apply")
-    run.terraform(name).apply(run.plan_file(name))
-    run.known_outputs.pop(name, None)  # outputs may have changed: read them again if needed
+    terraform = run.terraform(name)
+    terraform.apply(run.plan_file(name))
+    run.progress(f"{name}: refresh")
+    terraform.refresh_state([run.work_dir(name) / INPUTS_FILE])
+    run.forget_outputs(name)  # they may have changed
     return ComponentOutcome(
         name,
         ComponentStatus.APPLIED,
@@ -262,7 +398,8 @@ def _apply_one(run: _Run, name: str, started: float) -> ComponentOutcome:
         drift=planned.drift,
         resources=planned.resources,
         output_changes=planned.output_changes,
-        seconds=_since(started),
+        message=planned.message,
+        seconds=since(started),
     )
 
 
@@ -275,9 +412,11 @@ def outputs(
     progress: Progress = quiet,
 ) -> StackOutputs:
     """Each selected component's outputs, sensitive values replaced by a placeholder."""
-    run = _open(env, app, stack_dir, progress)
+    run = open_run(env, app, stack_dir, progress)
     found = []
     for name in apply_order(run.stack, modules):
+        if name in run.excluded:
+            continue
         values = run.outputs_of(name)
         found.append(
             ComponentOutputs(

@@ -23,6 +23,8 @@ class ComponentStatus(StrEnum):
     UNCHANGED = "unchanged"  # apply: the plan was empty, nothing applied
     FAILED = "failed"
     NOT_RUN = "not_run"  # an earlier component failed (apply) or an upstream did (plan)
+    EXCLUDED = "excluded"  # left out by the environment (infra.excluded_modules)
+    DESTROYED = "destroyed"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class ComponentOutcome:
 class StackRun:
     """A plan or an apply over the stack's components, in the order they ran."""
 
-    action: str  # "plan" or "apply"
+    action: str  # "plan", "apply" or "destroy"
     environment: str
     stack_dir: str
     components: list[ComponentOutcome]
@@ -68,7 +70,7 @@ class StackRun:
     def failed(self) -> ComponentOutcome | None:
         """The module terraform failed in, or (apply) the one whose upstream is not applied."""
         stops = {ComponentStatus.FAILED}
-        if self.action == "apply":
+        if self.action in ("apply", "destroy"):
             stops.add(ComponentStatus.BLOCKED)
         return next((c for c in self.components if c.status in stops), None)
 
@@ -88,7 +90,7 @@ class StackRun:
         failed = self.failed
         if failed is None:
             return None
-        verb = "stopped at" if self.action == "apply" else "failed in"
+        verb = "failed in" if self.action == "plan" else "stopped at"
         return f"{self.action} {verb} module {failed.name}: {failed.message}"
 
     def to_data(self) -> dict[str, Any]:
@@ -126,6 +128,10 @@ class StackRun:
                 f"{c.seconds:.1f}",
             )
         console.print(table)
+        if self.action == "plan":  # what would change, by address: drift is named here
+            for c in self.components:
+                for change in [*c.resources, *(f"drifted {address}" for address in c.drift)]:
+                    console.print(f"{c.name}: {change}", markup=False)
         for c in self.components:
             if c.message and c is not self.failed:
                 console.print(f"{c.name}: {c.message}", markup=False)

@@ -16,6 +16,21 @@ from hyperscale.templating import render
 _TEMPLATES = "terraform"
 _PER_ROOT = {"backend.tf": "backend.tf.j2", "providers.tf": "providers.tf.j2"}
 
+#: The provider's endpoint names of every AWS service terraform/modules call (a test checks
+#: each resource type of the modules against it): against a local endpoint, every one is
+#: pointed there, so no call can reach real AWS.
+ENDPOINT_SERVICES = (
+    "cloudfront", "ec2", "eks", "elasticache", "iam", "kafka", "kms", "logs", "rds",
+    "secretsmanager", "sts", "wafv2",
+)  # fmt: skip
+
+
+def local_endpoint(env: Environment) -> str | None:
+    """The local AWS endpoint (moto) the roots talk to, or None for a real account."""
+    if env.aws.endpoint_url is None:
+        return None
+    return str(env.aws.endpoint_url).rstrip("/")
+
 
 def render_terraform_roots(env: Environment, app: AppContext, out_dir: Path) -> list[Path]:
     """Write ``out_dir/stack.yaml`` and ``out_dir/<component>/*.tf``; return the files written.
@@ -25,9 +40,16 @@ def render_terraform_roots(env: Environment, app: AppContext, out_dir: Path) -> 
     """
     if env.infra is None:
         return []
+    from hyperscale.clients.aws import LOCAL_AWS_CREDENTIALS
     from hyperscale.infra.stack import STACK_FILE, Stack
 
-    values = {"env": env, "infra": env.infra}
+    values = {
+        "env": env,
+        "infra": env.infra,
+        "endpoint": local_endpoint(env),
+        "endpoint_services": ENDPOINT_SERVICES,
+        "local_credentials": LOCAL_AWS_CREDENTIALS,
+    }
     written: list[Path] = []
     stack_text = render(app, f"{_TEMPLATES}/{STACK_FILE}.j2", **values)
     written.append(_write(out_dir / STACK_FILE, stack_text))

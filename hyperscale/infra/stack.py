@@ -131,3 +131,33 @@ def apply_order(stack: Stack, selected: list[str] | None = None) -> list[str]:
         order += ready
         sorter.done(*ready)
     return [name for name in order if selected is None or name in selected]
+
+
+def excluded_components(stack: Stack, configured: dict[str, str]) -> dict[str, str]:
+    """The configured modules with their reasons, and every module that needs one of them."""
+    unknown = sorted(set(configured) - set(stack.components))
+    if unknown:
+        raise UsageError(
+            f"infra.excluded_modules: unknown module {', '.join(unknown)}",
+            hint=f"choose from: {', '.join(sorted(stack.components))}",
+        )
+    found = {name: f"excluded: {reason}" for name, reason in configured.items()}
+    for name in apply_order(stack):
+        needs = sorted(d for d in stack.components[name].dependencies() if d in found)
+        if needs and name not in found:
+            found[name] = f"excluded: needs {', '.join(needs)}, excluded here"
+    return found
+
+
+def waves(stack: Stack, order: list[str]) -> list[list[str]]:
+    """``order`` (components in dependency order) grouped so that no component needs another
+    of its group: a component's group comes after every group holding one of its (selected)
+    dependencies. Each group keeps ``order``'s order."""
+    depth: dict[str, int] = {}
+    for name in order:
+        needs = [depth[d] for d in stack.components[name].dependencies() if d in depth]
+        depth[name] = 1 + max(needs, default=-1)
+    grouped: list[list[str]] = [[] for _ in range(1 + max(depth.values(), default=-1))]
+    for name in order:
+        grouped[depth[name]].append(name)
+    return grouped

@@ -54,7 +54,7 @@ def test_unknown_environment_lists_the_known_ones(isolated_app: AppContext) -> N
     err = _error(isolated_app, "qa")
     assert err.exit_code == ExitCode.USAGE
     assert "unknown environment 'qa' (from --env)" in err.message
-    assert "local, prod, sandbox, staging" in (err.hint or "")
+    assert "local, local-aws, prod, sandbox, staging" in (err.hint or "")
 
 
 def test_malformed_yaml_names_file_line_and_column(isolated_app: AppContext) -> None:

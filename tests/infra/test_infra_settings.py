@@ -48,11 +48,27 @@ def test_cdn_aliases_need_a_certificate(isolated_app: AppContext) -> None:
     assert "cdn_aliases need cdn_certificate_arn" in message
 
 
-def test_a_local_target_takes_no_infra_section(isolated_app: AppContext) -> None:
-    prod = yaml.safe_load((isolated_app.environments_dir / "prod.yaml").read_text())
+def test_a_local_targets_infra_section_is_checked_like_any_other(
+    isolated_app: AppContext,
+) -> None:
+    """local-aws: a local target with an `infra:` section (the stack on the moto endpoint)."""
 
     def edit(data: dict[str, Any]) -> None:
-        data["infra"] = prod["infra"]
+        data["infra"]["availability_zones"] = ["us-east-1a", "us-east-1b", "eu-west-1a"]
 
-    message = _load_edited(isolated_app, "local", edit)
-    assert "infra: applies only to environments with a real AWS account" in message
+    message = _load_edited(isolated_app, "local-aws", edit)
+    assert "eu-west-1a is not in aws.region us-east-1" in message
+
+
+def test_exclusions_name_modules_of_the_stack(isolated_app: AppContext) -> None:
+    from hyperscale.infra.stack import excluded_components, load_stack
+
+    stack = load_stack(AppContext().live_dir("staging"))
+    found = excluded_components(stack, {"msk": "moto has no MSK configurations"})
+    # iam-irsa needs msk's ARN, alb-ingress the IRSA role, cloudfront the ALB.
+    assert found == {
+        "msk": "excluded: moto has no MSK configurations",
+        "iam-irsa": "excluded: needs msk, excluded here",
+        "alb-ingress": "excluded: needs iam-irsa, excluded here",
+        "cloudfront": "excluded: needs alb-ingress, excluded here",
+    }

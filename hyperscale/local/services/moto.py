@@ -35,7 +35,13 @@ class MotoService(BackingService):
         ]
 
     def process_env(self) -> dict[str, str]:
-        return {**LOCAL_AWS_CREDENTIALS, "MOTO_ACCOUNT_ID": self.env.aws.account_id}
+        return {
+            **LOCAL_AWS_CREDENTIALS,
+            "MOTO_ACCOUNT_ID": self.env.aws.account_id,
+            # AWS's managed policies (AmazonEKSWorkerNodePolicy...): the Terraform modules
+            # attach them, and moto knows them only when asked to load them.
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        }
 
     def probe(self) -> str:
         from hyperscale.clients.aws import caller_account

@@ -1,0 +1,124 @@
+"""`hyperscale infra destroy`: the stack's components destroyed in reverse dependency order."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.errors import ExternalSystemError
+from hyperscale.infra.addresses import resource_addresses
+from hyperscale.infra.core import PLAN_CONCURRENCY, MissingInputError, Run, open_run, since
+from hyperscale.infra.results import ComponentOutcome, ComponentStatus, StackRun
+from hyperscale.infra.stack import apply_order, waves
+from hyperscale.progress import Progress, quiet
+from hyperscale.safety import confirm_destroy
+
+
+def destroy(
+    env: Environment,
+    app: AppContext,
+    *,
+    modules: list[str] | None = None,
+    stack_dir: Path | None = None,
+    progress: Progress = quiet,
+    yes: bool = False,
+    dry_run: bool = False,
+) -> StackRun:
+    """Destroy each selected component in reverse dependency order, stopping after the wave
+    where one failed: a component goes only after everything that uses its outputs has gone.
+
+    Always needs ``yes``; a protected environment also needs its name typed. ``dry_run``
+    only plans the destruction (status "changes", with the count), without confirmation.
+    """
+    if not dry_run:
+        confirm_destroy(app, env, "destroy its Terraform-managed infrastructure", yes=yes)
+    run = open_run(env, app, stack_dir, progress)
+    order = apply_order(run.stack, modules)
+    selected = [name for name in order if name not in run.excluded]
+    run.read_outputs(run.upstreams(selected))
+    found: dict[str, ComponentOutcome] = {}
+    stopped_by: list[str] = []
+    # Reverse waves: a component goes only after everything that uses its outputs has gone;
+    # the components of a wave need none of each other, so they go at once.
+    for wave in reversed(waves(run.stack, order)):
+        ready = []
+        for name in wave:
+            excluded = run.excluded_outcome(name)
+            if excluded is not None:
+                found[name] = excluded
+            elif stopped_by:
+                message = f"not run: {', '.join(stopped_by)} failed"
+                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
+            else:
+                ready.append(name)
+        if not ready:
+            continue
+        with ThreadPoolExecutor(max_workers=min(PLAN_CONCURRENCY, len(ready))) as pool:
+            done = dict(
+                zip(ready, pool.map(partial(_destroy_guarded, run, dry_run), ready), strict=True)
+            )
+        found.update(done)
+        stopped_by = [name for name in ready if done[name].status is ComponentStatus.FAILED]
+    outcomes = [found[name] for name in reversed(order)]
+    return StackRun("destroy", env.name, str(run.stack_dir), outcomes)
+
+
+def _destroy_guarded(run: Run, dry_run: bool, name: str) -> ComponentOutcome:
+    started = time.monotonic()
+    try:
+        return _destroy_one(run, name, started, dry_run=dry_run)
+    except (ExternalSystemError, MissingInputError) as exc:
+        message = exc.message if isinstance(exc, ExternalSystemError) else str(exc)
+        return ComponentOutcome(
+            name, ComponentStatus.FAILED, message=message, seconds=since(started)
+        )
+    finally:
+        run.discard_plan(name)
+
+
+def _destroy_one(run: Run, name: str, started: float, *, dry_run: bool) -> ComponentOutcome:
+    terraform = run.terraform(name)
+    run.progress(f"{name}: init")
+    terraform.init_if_changed()
+    inputs = run.write_inputs(name)
+    targets = _destroy_targets(run, name)
+    if dry_run:
+        run.progress(f"{name}: plan -destroy")
+        summary = terraform.plan(run.plan_file(name), [inputs], destroy=True, targets=targets)
+    else:
+        # Planned and applied by one terraform run: a saved plan read back would start the
+        # provider twice more for nothing a person looks at in between.
+        run.progress(f"{name}: destroy")
+        summary = terraform.destroy([inputs], targets=targets)
+        run.forget_outputs(name)
+    gone = summary.count("destroy")
+    if gone == 0:
+        return ComponentOutcome(name, ComponentStatus.UNCHANGED, seconds=since(started))
+    resources = [f"{r.kind} {r.address}" for r in summary.resources]
+    status = ComponentStatus.CHANGES if dry_run else ComponentStatus.DESTROYED
+    return ComponentOutcome(
+        name,
+        status,
+        destroy=gone,
+        resources=resources,
+        message=None if dry_run else _kept_note(run, name),
+        seconds=since(started),
+    )
+
+
+def _destroy_targets(run: Run, name: str) -> list[str]:
+    """Every resource of the root but those the environment keeps (none kept: no -target)."""
+    kept = run.env.infra.kept_on_destroy.get(name, {}) if run.env.infra else {}
+    if not kept:
+        return []
+    declared = resource_addresses(run.stack_dir / run.stack.components[name].path)
+    return [address for address in declared if address not in kept]
+
+
+def _kept_note(run: Run, name: str) -> str | None:
+    kept = run.env.infra.kept_on_destroy.get(name, {}) if run.env.infra else {}
+    return ("kept: " + "; ".join(f"{a} ({why})" for a, why in kept.items())) if kept else None
