@@ -15,7 +15,6 @@ from hyperscale.clients.kube_api import KubeApi
 from hyperscale.clients.tokens import jwks_path
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.targets.kube.objects import DEPLOY_LABEL
 
 CONFIGMAP = "platform-auth-jwks"
 
@@ -30,7 +29,8 @@ def jwks_configmap(env: Environment, app: AppContext) -> dict[str, Any] | None:
         "metadata": {
             "name": CONFIGMAP,
             "namespace": env.target.namespace,
-            "labels": {DEPLOY_LABEL: env.name},
+            # Not the deploy label: the deploy prunes what carries it and it did not render.
+            "labels": {"app.kubernetes.io/managed-by": "hyperscale"},
         },
         "data": {"jwks.json": jwks_path(app, env.name).read_text(encoding="utf-8")},
     }
