@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import tempfile
@@ -71,10 +70,7 @@ def build(
             context=app.repo_root,
             containerfile=app.repo_root / spec.containerfile,
             tags=[ref],
-            build_args={
-                "PYTHON_IMAGE": BASE_IMAGE,
-                "SOURCE_DIGEST": source_digest(app.repo_root, spec),
-            },
+            build_args={"PYTHON_IMAGE": BASE_IMAGE},
             labels={
                 "org.opencontainers.image.revision": rev.commit,
                 "org.opencontainers.image.source": rev.source_url,
@@ -191,28 +187,6 @@ def push(
         path,
         results,
     )
-
-
-#: What no image is built from: caches and build leftovers beside the sources.
-_NOT_SOURCE = {"__pycache__", ".ruff_cache", ".mypy_cache", "build", "dist"}
-
-
-def source_digest(root: Path, spec: ImageSpec) -> str:
-    """SHA-256 over the files of the service's directory and the event contract it installs
-    (path and content), so that an image's install step is rebuilt whenever they change."""
-    digest = hashlib.sha256()
-    for directory in (root / "services" / "events", (root / spec.containerfile).parent):
-        for path in sorted(directory.rglob("*")):
-            parts = set(path.relative_to(root).parts)
-            if (
-                not path.is_file()
-                or parts & _NOT_SOURCE
-                or any(p.endswith(".egg-info") for p in parts)
-            ):
-                continue
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _ignore_file(root: Path, spec: ImageSpec) -> Path | None:
