@@ -98,7 +98,11 @@ def test_the_api_image_answers_healthz_and_readyz_as_non_root(
         # Loopback only: the container shares the host's network namespace.
         command=["python", "-m", "platform_api", "--host", "127.0.0.1", "--port", str(port)],
         env=_container_env(api),
-        volumes={_readable_secret(api, tmp_path): SECRET_IN_CONTAINER},
+        # The local token issuer's public keys, where the program's AUTH_JWKS_FILE says.
+        volumes={
+            _readable_secret(api, tmp_path): SECRET_IN_CONTAINER,
+            Path(api.environment["AUTH_JWKS_FILE"]): api.environment["AUTH_JWKS_FILE"],
+        },
     )
     base = f"http://127.0.0.1:{port}"
 
