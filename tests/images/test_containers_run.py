@@ -22,6 +22,7 @@ from tests.support import free_port, wait_for
 pytestmark = [pytest.mark.containers, pytest.mark.services]
 
 SECRET_IN_CONTAINER = "/run/secrets/hyperscale/mysql-password"
+JWKS_IN_CONTAINER = "/run/hyperscale/jwks.json"
 
 
 def _body(url: str) -> str:
@@ -97,11 +98,12 @@ def test_the_api_image_answers_healthz_and_readyz_as_non_root(
         name,
         # Loopback only: the container shares the host's network namespace.
         command=["python", "-m", "platform_api", "--host", "127.0.0.1", "--port", str(port)],
-        env=_container_env(api),
-        # The local token issuer's public keys, where the program's AUTH_JWKS_FILE says.
+        # The local token issuer's public keys, at a path the image's user can reach (the
+        # state directory can be under /root, which it cannot traverse).
+        env=_container_env(api, AUTH_JWKS_FILE=JWKS_IN_CONTAINER),
         volumes={
             _readable_secret(api, tmp_path): SECRET_IN_CONTAINER,
-            Path(api.environment["AUTH_JWKS_FILE"]): api.environment["AUTH_JWKS_FILE"],
+            Path(api.environment["AUTH_JWKS_FILE"]): JWKS_IN_CONTAINER,
         },
     )
     base = f"http://127.0.0.1:{port}"
