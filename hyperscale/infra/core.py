@@ -11,6 +11,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -351,10 +352,27 @@ def apply(
     order = apply_order(run.stack, modules)
     selected = [name for name in order if name not in run.excluded]
     run.read_outputs(run.upstreams(selected) - set(selected))
+    found = run_waves(
+        run,
+        waves(run.stack, order),
+        run.apply_guarded,
+        stop_on=(ComponentStatus.FAILED, ComponentStatus.BLOCKED),
+    )
+    return StackRun("apply", env.name, str(run.stack_dir), [found[name] for name in order])
+
+
+def run_waves(
+    run: Run,
+    ordered_waves: list[list[str]],
+    step: Callable[[str], ComponentOutcome],
+    stop_on: tuple[ComponentStatus, ...],
+) -> dict[str, ComponentOutcome]:
+    """``step`` over each wave's components at once (they need none of each other), wave after
+    wave; after a wave where one ended in ``stop_on`` the rest are "not run". Excluded
+    components keep their excluded outcome."""
     found: dict[str, ComponentOutcome] = {}
     stopped_by: list[str] = []
-    # Wave by wave: the components of a wave need none of each other, so they apply at once.
-    for wave in waves(run.stack, order):
+    for wave in ordered_waves:
         ready = []
         for name in wave:
             excluded = run.excluded_outcome(name)
@@ -368,11 +386,10 @@ def apply(
         if not ready:
             continue
         with ThreadPoolExecutor(max_workers=min(PLAN_CONCURRENCY, len(ready))) as pool:
-            done = dict(zip(ready, pool.map(run.apply_guarded, ready), strict=True))
+            done = dict(zip(ready, pool.map(step, ready), strict=True))
         found.update(done)
-        stopped = (ComponentStatus.FAILED, ComponentStatus.BLOCKED)
-        stopped_by = [name for name in ready if done[name].status in stopped]
-    return StackRun("apply", env.name, str(run.stack_dir), [found[name] for name in order])
+        stopped_by = [name for name in ready if done[name].status in stop_on]
+    return found
 
 
 def _apply_one(run: Run, name: str, started: float) -> ComponentOutcome:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.infra.addresses import resource_addresses
-from hyperscale.infra.core import PLAN_CONCURRENCY, MissingInputError, Run, open_run, since
+from hyperscale.infra.core import MissingInputError, Run, open_run, run_waves, since
 from hyperscale.infra.results import ComponentOutcome, ComponentStatus, StackRun
 from hyperscale.infra.stack import apply_order, waves
 from hyperscale.progress import Progress, quiet
@@ -40,29 +39,13 @@ def destroy(
     order = apply_order(run.stack, modules)
     selected = [name for name in order if name not in run.excluded]
     run.read_outputs(run.upstreams(selected))
-    found: dict[str, ComponentOutcome] = {}
-    stopped_by: list[str] = []
-    # Reverse waves: a component goes only after everything that uses its outputs has gone;
-    # the components of a wave need none of each other, so they go at once.
-    for wave in reversed(waves(run.stack, order)):
-        ready = []
-        for name in wave:
-            excluded = run.excluded_outcome(name)
-            if excluded is not None:
-                found[name] = excluded
-            elif stopped_by:
-                message = f"not run: {', '.join(stopped_by)} failed"
-                found[name] = ComponentOutcome(name, ComponentStatus.NOT_RUN, message=message)
-            else:
-                ready.append(name)
-        if not ready:
-            continue
-        with ThreadPoolExecutor(max_workers=min(PLAN_CONCURRENCY, len(ready))) as pool:
-            done = dict(
-                zip(ready, pool.map(partial(_destroy_guarded, run, dry_run), ready), strict=True)
-            )
-        found.update(done)
-        stopped_by = [name for name in ready if done[name].status is ComponentStatus.FAILED]
+    # Reverse waves: a component goes only after everything that uses its outputs has gone.
+    found = run_waves(
+        run,
+        list(reversed(waves(run.stack, order))),
+        partial(_destroy_guarded, run, dry_run),
+        stop_on=(ComponentStatus.FAILED,),
+    )
     outcomes = [found[name] for name in reversed(order)]
     return StackRun("destroy", env.name, str(run.stack_dir), outcomes)
 
