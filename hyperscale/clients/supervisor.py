@@ -130,23 +130,26 @@ class Supervisor:
                 f"supervisord on {self.socket}: {doing} failed: {exc}"
             ) from None
 
-    def shutdown(self) -> None:
+    def shutdown(self, within: float) -> None:
         """Stop supervisord and its programs; return once it has let go of its socket.
 
         Its state leaves RUNNING as soon as the shutdown begins, while it still stops the
         programs and still holds the socket: a new supervisord started then fails. So wait
-        until nothing accepts on the socket any more.
+        until nothing accepts on the socket any more, for ``within`` seconds: longer than the
+        programs' stop grace (``stopwaitsecs``), after which supervisord kills what is left.
         """
         try:
             with self._rpc() as rpc:
                 rpc.supervisor.shutdown()
         except (OSError, xmlrpc.client.Error):
             return
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + within
         while self._accepting() and time.monotonic() < deadline:
             time.sleep(0.2)
         if self._accepting():
-            raise ExternalSystemError(f"supervisord on {self.socket} did not stop within 30s")
+            raise ExternalSystemError(
+                f"supervisord on {self.socket} did not stop within {within:.0f}s"
+            )
 
     def _accepting(self) -> bool:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:

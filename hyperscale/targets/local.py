@@ -72,6 +72,12 @@ def loopback_status(url: str) -> int | None:
     return http_status(url)
 
 
+#: How long a program has to exit after SIGTERM before supervisord kills its process group.
+STOP_WAIT_S = 30
+#: What supervisord itself may take beyond that to stop the last program and let go of its socket.
+SHUTDOWN_MARGIN_S = 15
+
+
 class LocalTarget:
     kind = "local"
     #: The programs run from this checkout: no manifests.
@@ -224,6 +230,7 @@ class LocalTarget:
             pid_file=self.home / "supervisord.pid",
             log_dir=self.log_dir,
             programs=programs,
+            stop_wait_s=STOP_WAIT_S,
         )
         if self.supervisor.running():
             changes = self.supervisor.apply_config()
@@ -377,7 +384,7 @@ class LocalTarget:
     def stop(self) -> bool:
         if not self.supervisor.running():
             return False
-        self.supervisor.shutdown()
+        self.supervisor.shutdown(within=STOP_WAIT_S + SHUTDOWN_MARGIN_S)
         return True
 
 

@@ -109,8 +109,10 @@ def middle(tmp_path: Path) -> Iterator[Middle]:
                 with conn:
                     conn.sendall(_greeting())
                     conn.recv(4 + 32)  # the client's "switch to TLS" request
-                    with contextlib.suppress(ssl.SSLError, OSError):
-                        tls = context.wrap_socket(conn, server_side=True)
+                    with (
+                        contextlib.suppress(ssl.SSLError, OSError),
+                        context.wrap_socket(conn, server_side=True) as tls,
+                    ):
                         login = tls.recv(4096)
                         if login:
                             seen.logins.append(login)

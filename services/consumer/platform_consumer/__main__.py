@@ -38,7 +38,7 @@ def main() -> int:
         log.error("invalid configuration", extra={"errors": str(exc)})  # noqa: TRY400 - as above
         return EXIT_CONFIG
 
-    stop = StopSignal()
+    stop = StopSignal(settings.consumer_stop_grace_s)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.request(signal.Signals(signum).name)

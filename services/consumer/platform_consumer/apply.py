@@ -53,6 +53,12 @@ UPSERT_CAMPAIGN_SUFFIX = (
 MAX_ROWS_PER_STATEMENT = 2000
 
 Sleep = Callable[[float], None]
+#: Called between the tries of a record-by-record pass; it raises to end the pass.
+Checkpoint = Callable[[], None]
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 @dataclass
@@ -202,16 +208,19 @@ def apply_isolated(
     records: Sequence[DecodedRecord],
     max_attempts: int,
     sleep: Sleep = time.sleep,
+    keep_going: Checkpoint = _no_checkpoint,
 ) -> BatchResult:
     """One savepoint per record, so a record the database refuses leaves the others applied.
 
     A refused record is tried ``max_attempts`` times (a conflicting transaction may have been
-    the cause) and then reported as failed, for the caller to dead-letter.
+    the cause) and then reported as failed, for the caller to dead-letter. ``keep_going`` is
+    called before each try: what it raises ends the pass, for the caller to roll back.
     """
     result = BatchResult(isolated=True)
     with connection.cursor() as cursor:
         for record in records:
             for attempt in range(1, max_attempts + 1):
+                keep_going()
                 cursor.execute("SAVEPOINT platform_record")
                 try:
                     applied, duplicates = apply_batch(cursor, [record])
@@ -237,6 +246,7 @@ def apply_in_transaction(
     records: Sequence[DecodedRecord],
     max_attempts: int,
     sleep: Sleep = time.sleep,
+    keep_going: Checkpoint = _no_checkpoint,
 ) -> BatchResult:
     """The whole batch, then COMMIT. A record error rolls back and retries record by record.
 
@@ -255,6 +265,6 @@ def apply_in_transaction(
             extra={"error": f"{type(exc).__name__}: {exc}", "records": len(records)},
         )
         connection.rollback()
-        result = apply_isolated(connection, records, max_attempts, sleep)
+        result = apply_isolated(connection, records, max_attempts, sleep, keep_going)
     connection.commit()
     return result

@@ -38,7 +38,6 @@ _kafka_log = rate_limited_logger("platform_consumer.kafka")
 
 T = TypeVar("T")
 
-SHUTDOWN_GRACE_S = 20.0  # below Kubernetes' default 30 s terminationGracePeriodSeconds
 PROGRESS_LOG_EVERY_S = 60.0
 BLOCKED_CALL_PATIENCE_S = 300.0  # as long as max.poll.interval.ms: the group's own patience
 
@@ -59,10 +58,14 @@ COMMIT_RETRYABLE = frozenset(
 )
 
 
+class StopGraceExceededError(Exception):
+    """The stop's grace period ran out in the middle of a batch: it is abandoned uncommitted."""
+
+
 class StopSignal:
     """Set by SIGTERM/SIGINT. The current batch still finishes, within a grace period."""
 
-    def __init__(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+    def __init__(self, grace_s: float) -> None:
         self.grace_s = grace_s
         self._event = threading.Event()
         self._requested_at: float | None = None
@@ -224,7 +227,11 @@ class ConsumerLoop:
         try:
             connection = self.database.connection()
             return apply_in_transaction(
-                connection, decoded, self.settings.consumer_max_attempts, sleep=self._sleep
+                connection,
+                decoded,
+                self.settings.consumer_max_attempts,
+                sleep=self._sleep,
+                keep_going=self._keep_going,
             )
         except Exception as exc:
             if is_connection_loss(exc):
@@ -316,7 +323,7 @@ class ConsumerLoop:
         retryable: Callable[[BaseException], bool],
         on_retry: Callable[[BaseException], None],
     ) -> Retrying:
-        """Exponential backoff, forever while running; for SHUTDOWN_GRACE_S once stopping."""
+        """Exponential backoff, forever while running; for the stop grace once stopping."""
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -370,6 +377,14 @@ class ConsumerLoop:
         if failure:
             raise failure[0]
         return outcome[0]
+
+    def _keep_going(self) -> None:
+        """Between the records of a record-by-record pass: past the stop's grace, give up."""
+        if self.stop.grace_exceeded():
+            raise StopGraceExceededError(
+                f"stopping: the batch outlasted the {self.stop.grace_s:g} s grace; it is rolled"
+                " back uncommitted and will be redelivered"
+            )
 
     def _sleep(self, seconds: float) -> None:
         self.heartbeat.beat("retrying")

@@ -77,6 +77,10 @@ class ConsumerSettings(BaseSettings):
     consumer_batch_size: int = Field(default=500, ge=1, le=100_000)
     consumer_batch_wait_ms: int = Field(default=200, ge=1, le=60_000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=100)
+    #: After SIGTERM, how long the batch in hand may still take. A batch past it (a long
+    #: record-by-record pass) is rolled back uncommitted and redelivered to whoever comes next;
+    #: below Kubernetes' default 30 s terminationGracePeriodSeconds and supervisord's stopwaitsecs.
+    consumer_stop_grace_s: float = Field(default=20.0, gt=0, le=600)
     #: How long processed_events rows are kept (platform_consumer/retention.py); unset: as long
     #: as the consumed topics keep records, read from the brokers.
     consumer_dedupe_retention_s: int | None = Field(default=None, ge=60)

@@ -1,4 +1,5 @@
-"""Offsets are committed only after the MySQL COMMIT; SIGTERM finishes the batch and exits 0."""
+"""Offsets are committed only after the MySQL COMMIT; SIGTERM finishes the batch and exits 0,
+or, when the batch outlasts the stop's grace, abandons it uncommitted."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.services.consumer.support import (
     committed_offsets,
     end_offsets,
     marketing_event,
+    order_event,
 )
 from tests.support import wait_for
 
@@ -118,3 +120,38 @@ def test_sigterm_finishes_the_batch_commits_and_exits_zero(
         30,
         "offsets committed to the end",
     )
+
+
+@pytest.mark.timeout(120)
+def test_a_stop_abandons_a_record_by_record_pass_that_outlasts_the_grace(
+    start_consumer: StartConsumer,
+    producer: EventProducer,
+    topics: Topics,
+    mysql: MySQL,
+    bootstrap: str,
+    group: str,
+) -> None:
+    """One order, then 60 events that reuse its order id: the batch falls back to record by
+    record, and each clash is tried CONSUMER_MAX_ATTEMPTS times with back-off (about a minute in
+    all). SIGTERM in that pass stops the consumer within its grace, not at the pass's end, and
+    rolls the batch back: nothing in MySQL, no offset committed, so nothing is lost."""
+    taken = order_event()
+    producer.send(topics.orders, taken, partition=0)
+    for _ in range(60):
+        producer.send(topics.orders, order_event(order_id=taken.order.order_id), partition=0)
+    producer.flush()
+
+    consumer = start_consumer(CONSUMER_STOP_GRACE_S="2", CONSUMER_MAX_ATTEMPTS="8")
+    wait_for(
+        lambda: any("record by record" in line["msg"] for line in consumer.logs()),
+        60,
+        "the record-by-record pass",
+    )
+    consumer.signal(signal.SIGTERM)
+    # Far inside the pass's own length (60 records x 8 tries with back-off: over 3 minutes).
+    assert consumer.wait(60) == 1, consumer.log_tail()
+    messages = [line["msg"] for line in consumer.logs()]
+    assert any("last batch unfinished" in m for m in messages), consumer.log_tail()
+
+    assert mysql.processed_count(topics.all) == 0
+    assert committed_offsets(bootstrap, group, topics.all) == {}
