@@ -26,8 +26,11 @@ typecheck:
 	$(BIN)/mypy
 	$(BIN)/mypy --strict services/events/platform_events services/api/platform_api services/consumer/platform_consumer
 
+# Test workers, each with its own services on its own ports (tests/workers.py).
+TEST_WORKERS ?= 2
+
 unit:
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: bootstrap
 	$(BIN)/python benchmarks/cli_startup.py

@@ -23,6 +23,7 @@ from hyperscale.context import AppContext
 from hyperscale.local import core
 from hyperscale.local.results import ServiceState
 from tests.guard import GUARD
+from tests.workers import group_for_workers, isolate_worker
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,6 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
     handler back, so what they start has the disposition a terminal gives."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    isolate_worker()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    group_for_workers(items)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -403,9 +403,17 @@ def _store(cache: Path, entry: Path, record: dict[str, Any]) -> None:
     ) as handle:
         json.dump(record, handle)
     Path(handle.name).replace(entry)  # atomic: a parallel run reads the old entry or the new one
-    entries = sorted(cache.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    entries = sorted(cache.glob("*.json"), key=_modified)
     for stale in entries[:-_CACHE_KEEP]:
         stale.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> int:
+    """An entry's age for pruning; one a parallel run just removed counts as oldest."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 def _directory_documents(directory: Path) -> list[dict[str, Any]] | None:

@@ -24,6 +24,7 @@ from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
 from hyperscale.logfiles import log_tail
 from hyperscale.progress import Progress
+from hyperscale.sockets import socket_path
 from hyperscale.targets.base import (
     DeployRequest,
     Disruption,
@@ -88,7 +89,9 @@ class LocalTarget:
         self.app = app
         self.home = app.state_dir / "platform"
         self.log_dir = app.state_dir / "logs" / "platform"
-        self.supervisor = Supervisor(self.home / "supervisord.conf", self.home / "supervisord.sock")
+        self.supervisor = Supervisor(
+            self.home / "supervisord.conf", socket_path(self.home / "supervisord.sock")
+        )
 
     @property
     def description(self) -> str:
@@ -216,10 +219,8 @@ class LocalTarget:
         """One machine, one supervisord: no lock to take."""
         return nullcontext()
 
-    def deploy(self, progress: Progress, request: DeployRequest | None = None) -> Rollout:
-        """Render the configuration; start supervisord or hand it the changes."""
-        programs = self.programs()
-        progress("starting or updating the programs under supervisord")
+    def write_config(self, programs: list[Program]) -> None:
+        """supervisord's configuration for ``programs`` (rendered; no secret in it)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         render_to_file(
             self.app,
@@ -232,6 +233,12 @@ class LocalTarget:
             programs=programs,
             stop_wait_s=STOP_WAIT_S,
         )
+
+    def deploy(self, progress: Progress, request: DeployRequest | None = None) -> Rollout:
+        """Render the configuration; start supervisord or hand it the changes."""
+        programs = self.programs()
+        progress("starting or updating the programs under supervisord")
+        self.write_config(programs)
         if self.supervisor.running():
             changes = self.supervisor.apply_config()
             return Rollout(changes.added, changes.changed, changes.removed)

@@ -79,13 +79,12 @@ def base_role_twice(request: pytest.FixtureRequest) -> Iterator[subprocess.Popen
     if not any(name.startswith("test_base_role_twice") for name in selected):
         yield None
         return
-    process = subprocess.Popen(
+    with subprocess.Popen(
         _base_role_twice_argv(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.communicate()
+    ) as process:  # its pipe closed and the process reaped on the way out, whatever happened
+        yield process
+        if process.poll() is None:
+            process.kill()
 
 
 def test_ansible_lint_rejects_a_module_without_its_collection(tmp_path: Path) -> None:

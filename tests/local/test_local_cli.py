@@ -243,23 +243,14 @@ def test_down_stops_the_platform_programs_before_the_backing_services(
     answers: `local down` must stop it while its services are still there."""
     from hyperscale.config.loader import load_environment
     from hyperscale.targets.local import LocalTarget, Program
-    from hyperscale.templating import render_to_file
 
     assert invoke(private_app, "local", "up", "redis").exit_code == 0
     env = load_environment(private_app, "local")
     script, report = tmp_path / "probe.py", tmp_path / "report.txt"
     script.write_text(_STOP_PROBE)
     target = LocalTarget(env, private_app)
-    target.log_dir.mkdir(parents=True, exist_ok=True)
-    render_to_file(
-        private_app,
-        "local/supervisord.conf.j2",
-        target.supervisor.config,
-        env_name=env.name,
-        socket=target.supervisor.socket,
-        pid_file=target.home / "supervisord.pid",
-        log_dir=target.log_dir,
-        programs=[
+    target.write_config(
+        [
             Program(
                 name="probe",
                 command=[sys.executable, str(script), str(report), str(env.redis.endpoint.port)],
@@ -268,7 +259,7 @@ def test_down_stops_the_platform_programs_before_the_backing_services(
                 ready_url="-",
                 directory=str(tmp_path),
             )
-        ],
+        ]
     )
     target.supervisor.start_daemon(
         str(Path(sys.executable).with_name("supervisord")), {"PATH": os.defpath}

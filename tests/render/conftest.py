@@ -10,8 +10,10 @@ import pytest
 
 from hyperscale.context import PROJECT_ROOT, AppContext
 
-#: What `hyperscale render` reads and writes, relative to the repository root.
-RENDERED_PARTS = ("templates", "schemas", "manifests", "terraform")
+#: What `hyperscale render` reads and writes, relative to the repository root. The environments
+#: are the repository's own: the committed manifests were rendered from them, whatever ports
+#: this run's environments were moved to (a test worker's, tests/workers.py).
+RENDERED_PARTS = ("environments", "templates", "schemas", "manifests", "terraform")
 
 
 @pytest.fixture
@@ -30,6 +32,7 @@ def repo_copy(tmp_path: Path) -> Path:
 def copy_app(isolated_app: AppContext, repo_copy: Path) -> AppContext:
     """The isolated context, rendering from and into the copy."""
     isolated_app.templates_dir = repo_copy / "templates"
+    isolated_app.environments_dir = repo_copy / "environments"
     return isolated_app
 
 

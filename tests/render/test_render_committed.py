@@ -3,19 +3,24 @@ every validator passes on them: the acceptance check of issue 6, run as CI runs 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from hyperscale.context import AppContext
+from hyperscale.context import PROJECT_ROOT, AppContext
 from tests.conftest import invoke
 
 TOOLS = {"checkov", "terraform", "promtool", "amtool", "kube-schema", "secrets"}
+#: The committed tree is rendered from the repository's own environments, whatever ports this
+#: test run's environments were moved to (a test worker's, tests/workers.py).
+REPO_ENVIRONMENTS = PROJECT_ROOT / "environments"
 
 
 @pytest.mark.parametrize("env", ["sandbox", "staging", "prod"])
 def test_committed_tree_is_fresh_and_clean(isolated_app: AppContext, env: str) -> None:
-    outcome = invoke(isolated_app, "render", "--env", env, "--check", "-o", "json")
+    app = dataclasses.replace(isolated_app, environments_dir=REPO_ENVIRONMENTS)
+    outcome = invoke(app, "render", "--env", env, "--check", "-o", "json")
     document = json.loads(outcome.stdout)
     data = document["data"]
     assert outcome.exit_code == 0, (data["findings"], data["stale"], data["tools"], outcome.stderr)

@@ -12,6 +12,7 @@ from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.runner import run
+from hyperscale.sockets import socket_path
 from hyperscale.templating import render_to_file
 
 
@@ -27,7 +28,7 @@ class MariaDBService(BackingService):
 
     @property
     def socket_path(self) -> str:
-        return str(self.home / "mysqld.sock")
+        return str(socket_path(self.home / "mysqld.sock"))
 
     @property
     def defaults_file(self) -> str:

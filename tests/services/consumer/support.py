@@ -217,7 +217,8 @@ class MySQL:
     host: str
     port: int
     user: str
-    password: str
+    #: Kept out of the repr: pytest prints fixture values in a failure's report.
+    password: str = field(repr=False)
     database: str
 
     @contextlib.contextmanager
