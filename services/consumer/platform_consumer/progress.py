@@ -167,12 +167,16 @@ class ProgressWatchdog:
     def _starts(self, assignment: list[Any]) -> list[int]:
         """Where reading goes on: the position; before the first fetch, the committed offset;
         with none committed, the log start (``auto.offset.reset=earliest``)."""
+        from confluent_kafka import KafkaException
+
         positions = self.consumer.position(assignment)
         # A negative offset is librdkafka's OFFSET_INVALID: nothing fetched since the assignment.
         missing = [tp for tp in positions if tp.offset < 0]
         committed = {}
         if missing:
             for tp in self.consumer.committed(missing, timeout=QUERY_TIMEOUT_S):
+                if tp.error is not None:  # unknown is no verdict, not "from the log start"
+                    raise KafkaException(tp.error)
                 committed[(tp.topic, tp.partition)] = tp.offset
         starts = []
         for tp in positions:
