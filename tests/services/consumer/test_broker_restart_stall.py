@@ -9,6 +9,7 @@ record into MySQL exactly once. Which of the two happened is printed (``-s``) fo
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pytest
 from hyperscale.config.models import Endpoint, Environment
 from hyperscale.context import AppContext
 from hyperscale.local import core
+from hyperscale.local.services.base import services_root
 from tests.services.consumer.support import (
     ConsumerProcess,
     EventProducer,
@@ -58,6 +60,7 @@ def private_kafka(backends: Environment, shared_app: AppContext) -> Iterator[Env
     assert all(s.state.healthy for s in result.services), result.services
     yield env
     core.down(env, shared_app, ["kafka"])
+    shutil.rmtree(services_root(env, shared_app), ignore_errors=True)  # its data, logs, pid
 
 
 def _topics(bootstrap: str) -> Topics:
