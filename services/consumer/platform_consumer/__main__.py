@@ -1,7 +1,8 @@
 """``python -m platform_consumer``: settings from the environment, then the loop until a signal.
 
 Exit status: 0 stopped cleanly (SIGTERM/SIGINT, last batch and offsets committed);
-1 a failure the loop cannot outlive (see the last log line); 2 invalid configuration.
+1 a failure the loop cannot outlive (see the last log line), or no progress with records
+waiting (the progress watchdog, CONSUMER_STALL_TIMEOUT_S); 2 invalid configuration.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 from types import FrameType
 
 from pydantic import ValidationError
@@ -17,6 +19,7 @@ from platform_consumer.health import Heartbeat, OperatorServer
 from platform_consumer.logs import configure_logging
 from platform_consumer.loop import StopSignal, run_consumer
 from platform_consumer.metrics import ConsumerMetrics
+from platform_consumer.progress import ConsumerStalledError
 from platform_consumer.settings import ConsumerSettings, describe_validation_error
 
 log = logging.getLogger("platform_consumer")
@@ -24,6 +27,11 @@ log = logging.getLogger("platform_consumer")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+
+#: After the progress watchdog gave up, /healthz and /metrics keep answering this long (503,
+#: with the reason; the stall counter) before the process exits: a probe or a scrape in flight
+#: reads why, rather than a refused connection.
+STALL_REPORT_HOLD_S = 2.0
 
 
 def main() -> int:
@@ -66,6 +74,9 @@ def main() -> int:
     server.start()
     try:
         run_consumer(settings, metrics, heartbeat, stop)
+    except ConsumerStalledError:
+        time.sleep(STALL_REPORT_HOLD_S)  # the watchdog logged the one line that says why
+        return EXIT_FAILED
     except Exception:
         if stop.is_set():
             log.exception(

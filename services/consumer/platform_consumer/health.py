@@ -33,6 +33,8 @@ class Heartbeat:
         self._last = clock()
         self._last_poll = self._last
         self.state = "starting"
+        #: Set once the loop gave up (the progress watchdog): unhealthy whatever the beats say.
+        self.failure: str | None = None
 
     def beat(self, state: str | None = None) -> None:
         self._last = self._clock()
@@ -43,16 +45,24 @@ class Heartbeat:
         self._last = self._last_poll = self._clock()
         self.state = "polling"
 
+    def fail(self, reason: str) -> None:
+        """The loop polls but gets nowhere (records waiting, none read): it is ending."""
+        self.failure = reason
+        self.state = "no-progress"
+
     def status(self) -> tuple[bool, dict[str, object]]:
         now = self._clock()
         age = now - self._last
-        healthy = age <= self.stall_after_s
-        return healthy, {
+        healthy = age <= self.stall_after_s and self.failure is None
+        body: dict[str, object] = {
             "status": "ok" if healthy else "stalled",
             "state": self.state,
             "last_progress_age_s": round(age, 3),
             "last_poll_age_s": round(now - self._last_poll, 3),
         }
+        if self.failure is not None:
+            body["reason"] = self.failure
+        return healthy, body
 
 
 class _Handler(BaseHTTPRequestHandler):

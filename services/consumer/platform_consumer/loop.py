@@ -23,6 +23,7 @@ from platform_consumer.dlq import DeadLetterError, DeadLetterProducer
 from platform_consumer.health import Heartbeat
 from platform_consumer.logs import rate_limited_logger
 from platform_consumer.metrics import ConsumerMetrics
+from platform_consumer.progress import ProgressWatchdog
 from platform_consumer.records import (
     DecodedRecord,
     KafkaRecord,
@@ -137,6 +138,9 @@ class ConsumerLoop:
         self.heartbeat = heartbeat
         self.stop = stop
         self.pruner = pruner
+        self.watchdog = ProgressWatchdog(
+            consumer, settings.consumer_stall_timeout_s, metrics, heartbeat
+        )
         self._totals: Counter[str] = Counter()
         self._last_progress_log = time.monotonic()
 
@@ -163,7 +167,10 @@ class ConsumerLoop:
                 raise RuntimeError(f"fatal Kafka client error: {errors.fatal}")
             records = self._usable(messages)
             if records:
+                self.watchdog.progressed()
                 self.process(records)
+            else:
+                self.watchdog.check()  # raises ConsumerStalledError once stuck
             if self.pruner is not None:
                 self.pruner.maybe_prune()
             self._log_progress()

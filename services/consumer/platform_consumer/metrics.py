@@ -84,6 +84,18 @@ class ConsumerMetrics:
             " their records come back and are skipped as duplicates.",
             registry=r,
         )
+        self.stalled_seconds = Gauge(
+            f"{PREFIX}_stalled_seconds",
+            "How long records have been waiting on assigned partitions with none read (0 while"
+            " reading or caught up); at CONSUMER_STALL_TIMEOUT_S the consumer exits.",
+            registry=r,
+        )
+        self.stalls = Counter(
+            f"{PREFIX}_stalls",
+            "Times the progress watchdog found records waiting and none read for the stall"
+            " timeout, and ended the consumer so that supervision starts a fresh one.",
+            registry=r,
+        )
         self.pruned = Counter(
             f"{PREFIX}_processed_events_pruned",
             "processed_events rows deleted because they outlived the redelivery window.",

@@ -81,6 +81,11 @@ class ConsumerSettings(BaseSettings):
     #: record-by-record pass) is rolled back uncommitted and redelivered to whoever comes next;
     #: below Kubernetes' default 30 s terminationGracePeriodSeconds and supervisord's stopwaitsecs.
     consumer_stop_grace_s: float = Field(default=20.0, gt=0, le=600)
+    #: The progress watchdog (platform_consumer/progress.py): records waiting on assigned
+    #: partitions and none read for this long, and the consumer reports 503 on /healthz and
+    #: exits 1 so that its supervisor starts a fresh one. A wait on MySQL is not a stall, nor is
+    #: an idle consumer with nothing ahead. 0 turns the watchdog off.
+    consumer_stall_timeout_s: float = Field(default=60.0, ge=0, le=3_600)
     #: How long processed_events rows are kept (platform_consumer/retention.py); unset: as long
     #: as the consumed topics keep records, read from the brokers.
     consumer_dedupe_retention_s: int | None = Field(default=None, ge=60)

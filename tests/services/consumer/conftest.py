@@ -112,11 +112,11 @@ StartConsumer = Callable[..., ConsumerProcess]
 def start_consumer(
     bootstrap: str, topics: Topics, group: str, mysql: MySQL, password_file: Path, tmp_path: Path
 ) -> Iterator[StartConsumer]:
-    """Start ``python -m platform_consumer`` (env overrides as keyword arguments); all are
-    stopped at the end of the test."""
+    """Start ``python -m platform_consumer`` (env overrides as keyword arguments; ``module``
+    names a stand-in, such as a fake); all are stopped at the end of the test."""
     started: list[ConsumerProcess] = []
 
-    def start(**overrides: str) -> ConsumerProcess:
+    def start(module: str = "platform_consumer", **overrides: str) -> ConsumerProcess:
         port = free_port()
         environ = consumer_environ(
             bootstrap=bootstrap,
@@ -127,7 +127,7 @@ def start_consumer(
             metrics_port=port,
             **overrides,
         )
-        process = ConsumerProcess(environ, tmp_path / f"consumer-{len(started)}.log", port)
+        process = ConsumerProcess(environ, tmp_path / f"consumer-{len(started)}.log", port, module)
         started.append(process.start())
         return process
 

@@ -6,8 +6,10 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +22,7 @@ from platform_events import MarketingEvent, OrderCreated
 from platform_events.models import encode_event, headers_for
 
 from hyperscale.context import PROJECT_ROOT
+from tests.support import free_port
 
 Event = OrderCreated | MarketingEvent
 
@@ -125,17 +128,19 @@ class EventProducer:
 
 @dataclass
 class ConsumerProcess:
-    """``python -m platform_consumer`` with its stderr (JSON lines) in a file."""
+    """``python -m platform_consumer`` (or a named stand-in module) with its stderr (JSON
+    lines) in a file."""
 
     environ: dict[str, str]
     log_path: Path
     metrics_port: int
+    module: str = "platform_consumer"
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self) -> ConsumerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "platform_consumer"],
+                [sys.executable, "-m", self.module],
                 env=self.environ,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -292,6 +297,69 @@ class MySQL:
             ):
                 counts[order_id] = int(count)
         return counts
+
+
+class OutageProxy:
+    """A TCP relay on loopback in front of one server, which a test can cut: the connections
+    through it are closed and new ones refused (its port stops listening) until ``restore``.
+
+    An outage of that server as one client sees it, while the server itself keeps serving the
+    other tests of the session.
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> OutageProxy:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        with self._lock:
+            sockets, self._open = self._open, []
+        for sock in [s for s in (listener,) if s is not None] + sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked on it
+            sock.close()
+
+    def restore(self) -> None:
+        self.start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._open += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=_relay, args=(source, target), daemon=True).start()
+
+
+def _relay(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65_536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 # -- offsets ----------------------------------------------------------------------------------
