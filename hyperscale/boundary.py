@@ -41,6 +41,7 @@ def run_command(
     interrupted = ErrorInfo("interrupted", "interrupted by the user")
     with noted_interrupts() as ctrl_c:
         try:
+            _check_state_dir(app)
             result = body(app)
             code = emit_result(app, output, command, result)
         except HyperscaleError as exc:
@@ -53,6 +54,25 @@ def run_command(
         except Exception as exc:  # noqa: BLE001 - the boundary: log unknown failures, never traceback
             code = _unexpected(app, output, command, exc, interrupted if ctrl_c.is_set() else None)
     raise typer.Exit(int(code))
+
+
+def _check_state_dir(app: AppContext) -> None:
+    """The state directory (pid files, data, logs, generated secrets) must be a directory or
+    not exist yet: a file there, or on the way to it, is a configuration error up front rather
+    than a crash in whichever command first writes under it."""
+    from hyperscale.errors import ConfigError
+
+    path = app.state_dir
+    for candidate in (path, *path.parents):
+        if candidate.is_dir():
+            return
+        if candidate.exists() or candidate.is_symlink():
+            where = "is" if candidate == path else f"is under {candidate}, which is"
+            raise ConfigError(
+                f"the state directory {path} {where} not a directory",
+                hint="point HYPERSCALE_STATE_DIR (or XDG_STATE_HOME) at a directory,"
+                " or remove the file",
+            )
 
 
 def _unexpected(

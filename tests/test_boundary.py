@@ -80,8 +80,11 @@ def test_error_envelope_in_json_mode(tmp_path: Path) -> None:
 
 
 def test_crash_log_falls_back_to_a_temporary_file(tmp_path: Path) -> None:
-    blocked = tmp_path / "state-is-a-file"
-    blocked.write_text("")
+    # The state directory is usable (one that is a file is refused before the command runs:
+    # tests/kafka/test_cli_edges.py), but its logs directory cannot be made.
+    blocked = tmp_path / "state"
+    blocked.mkdir()
+    (blocked / "logs").write_text("")
     app = typer.Typer()
 
     @app.command()

@@ -14,6 +14,17 @@ BootstrapOption = Annotated[
         show_default=False,
     ),
 ]
+#: librdkafka takes its timeouts in whole milliseconds up to an hour (``request.timeout.ms``
+#: and the admin calls' ``request_timeout``); a longer, infinite or NaN wait is a usage error,
+#: not a broker that "did not answer".
+MAX_TIMEOUT_S = 3600.0
+
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the broker.")
+    float,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        max=MAX_TIMEOUT_S,
+        help="Seconds to wait for the broker (at most an hour: librdkafka's limit).",
+    ),
 ]

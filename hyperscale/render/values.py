@@ -74,6 +74,7 @@ def template_values(env: Environment) -> dict[str, Any]:
             "consumer": [s.name for s in secrets if s.name in {"platform-mysql", "platform-kafka"}],
         },
         "egress": egress(env),
+        "load_balancer_cidrs": load_balancer_cidrs(env),
         "alerts": {
             "api_p95_slo_seconds": env.slo.api_p95_ms / 1000,
             "api_p95_page_seconds": API_P95_PAGE_SECONDS,
@@ -139,6 +140,20 @@ def remote_item(env: Environment, name: str, key: str, ref: SecretRef) -> dict[s
         "remote_key": f"hyperscale/{env.name}/{name.removeprefix('platform-')}",
         "property": key,
     }
+
+
+def load_balancer_cidrs(env: Environment) -> list[str]:
+    """The public subnets the ALB's nodes take their addresses from: the VPC module's layout
+    (terraform/modules/vpc: the last quarter of the range, a quarter of that per zone,
+    ``cidrsubnet(cidrsubnet(vpc, 2, 3), 2, zone_index)``). The API admits these only, not the
+    whole VPC (issue 19 item 13); tests/render pins this against Terraform's own cidrsubnet."""
+    zones = len(env.infra.availability_zones) if env.infra else 3
+    vpc = ipaddress.ip_network(env.kubernetes.vpc_cidr)
+    quarters: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        vpc.subnets(prefixlen_diff=2)
+    )
+    public_quarter = quarters[3]
+    return [str(net) for net in list(public_quarter.subnets(prefixlen_diff=2))[:zones]]
 
 
 def egress(env: Environment) -> dict[str, list[dict[str, Any]]]:

@@ -226,8 +226,8 @@ def test_checkov_suppression_without_a_reason_is_a_finding(
     template = repo_copy / K8S / "api/deployment.yaml.j2"
     edit(
         template,
-        "checkov.io/skip1: CKV_K8S_43=Images are pinned",
-        "checkov.io/skip1: CKV_K8S_43\n    x-was: Images are pinned",
+        "checkov.io/skip1: CKV_K8S_43=Not yet pinned here",
+        "checkov.io/skip1: CKV_K8S_43\n    x-was: Not yet pinned here",
     )
     edit(repo_copy / K8S / "_macros.j2", "allowPrivilegeEscalation: false\n", "")
 

@@ -20,7 +20,7 @@ from platform_api.auth import Principal
 from platform_api.errors import ApiError, DependencyUnavailableError
 from platform_api.idempotency import HEADER, require_key
 from platform_api.limits import BodySizeLimit
-from platform_api.runtime import Runtime
+from platform_api.runtime import REQUIRED_FOR_READINESS, Runtime
 from platform_api.schemas import (
     IDENTIFIER_PATTERN,
     SKU_PATTERN,
@@ -174,11 +174,15 @@ def _routes(app: FastAPI, started: _Started) -> None:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         # Public (the load balancer's health check): states only, never an error's text.
+        # 503 only without a dependency the routes cannot do without (REQUIRED_FOR_READINESS);
+        # any other one down is "degraded": still in service, named in "down".
         checks = await started.get().readiness()
         down = sorted(name for name, state in checks.items() if state != "ok")
-        if down:
+        if REQUIRED_FOR_READINESS.intersection(down):
             body = {"status": "unavailable", "down": down, "checks": checks}
             return JSONResponse(body, status_code=503)
+        if down:
+            return JSONResponse({"status": "degraded", "down": down, "checks": checks})
         return JSONResponse({"status": "ready", "checks": checks})
 
     @app.get("/v1/products/{sku}", response_model=Product)

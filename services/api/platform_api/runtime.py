@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 #: Above each client's own deadline: only a wedged client ever reaches it.
 READINESS_GUARD_S = PROBE_TIMEOUT_S + 0.25
 
+#: The dependencies without which the pod should leave the load balancer (issue 19 item 10).
+#: MySQL only: every route but POST /v1/events reads or writes it (product misses, inventory,
+#: stats, product updates, and orders: prices and idempotency keys), so a pod that cannot
+#: reach it serves almost nothing. Redis is a cache (misses fall through to MySQL) and Kafka
+#: carries orders and events only (answered 503 with Retry-After while it is down, and both
+#: are shared by every replica, so taking all of them out of service would also stop the reads
+#: that still work): either down leaves the pod ready but "degraded".
+REQUIRED_FOR_READINESS = frozenset({"mysql"})
+
 
 @dataclass
 class Runtime:

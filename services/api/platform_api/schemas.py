@@ -16,7 +16,14 @@ from platform_events.models import (
     OrderLine,
     OrderPayload,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,63}$"
@@ -25,6 +32,17 @@ MAX_EVENTS_PER_BATCH = 1000
 #: Stands in for the ids the API assigns while an input is checked against the contract.
 _PLACEHOLDER_ID = UUID(int=0)
 _PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """MySQL DATETIME columns hold UTC (written with UTC_TIMESTAMP(), or CURRENT_TIMESTAMP in a
+    session at +00:00) and come back naive: say so, so the answer is an RFC 3339 date-time
+    ("...Z") as the OpenAPI document promises, not a local time of unknown zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A time read from MySQL, answered in UTC with its offset.
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 def _order_field(name: str) -> FieldInfo:
@@ -57,7 +75,7 @@ class Product(BaseModel):
     description: str
     price_cents: int
     currency: str
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class WarehouseStock(BaseModel):
@@ -79,7 +97,7 @@ class CampaignStats(BaseModel):
     conversion_value_cents: int
     #: clicks / impressions; null until the campaign has an impression.
     ctr: float | None
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class OrderLineInput(_Input):

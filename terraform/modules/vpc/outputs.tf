@@ -18,6 +18,11 @@ output "public_subnet_ids" {
   value       = [for zone in var.availability_zones : aws_subnet.public[zone].id]
 }
 
+output "public_subnet_cidrs" {
+  description = "Public subnet ranges (the load balancers' addresses), in the order of var.availability_zones; the API's NetworkPolicy admits these (hyperscale render computes the same)."
+  value       = [for zone in var.availability_zones : aws_subnet.public[zone].cidr_block]
+}
+
 output "nat_gateway_ids" {
   description = "NAT gateway ids, one per zone, in the order of var.availability_zones."
   value       = [for zone in var.availability_zones : aws_nat_gateway.this[zone].id]

@@ -30,16 +30,20 @@ def down(reply_json: dict[str, object]) -> object:
 
 
 def test_kafka_unreachable_orders_and_events_get_503_fast(
-    backends: Backends, tmp_path: Path
+    backends: Backends, catalogue: Catalogue, tmp_path: Path
 ) -> None:
     environment = backends.api_environment(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed_port()}")
     with running_api(environment, tmp_path / "api.log") as api:
+        # Issue 19 item 10: still ready (reads go on), degraded, kafka named as down.
         ready = wait_for(
-            lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"] and r,
+            lambda: (r := api.ready()).status == 200 and down(r.json) == ["kafka"] and r,
             timeout=10,
             what="readiness to name kafka",
         )
+        assert ready.json["status"] == "degraded"
         assert ready.json["checks"]["kafka"] == "down"  # why is in the log, not the body
+        up = metric_value(api.metrics().text, "platform_dependency_up", dependency="kafka")
+        assert up == 0
         assert (ready.json["checks"]["redis"], ready.json["checks"]["mysql"]) == ("ok", "ok")
 
         order = api.order(an_order())
@@ -62,6 +66,7 @@ def test_kafka_unreachable_orders_and_events_get_503_fast(
         assert events.json["unconfirmed_indexes"] == []
 
         assert api.get("/healthz").status == 200  # alive: not a reason to restart it
+        assert api.get(f"/v1/inventory/{catalogue.stocked}").status == 200  # reads go on
         metrics = api.metrics().text
         failures = metric_value(
             metrics,
@@ -112,8 +117,9 @@ def test_mysql_outage_answers_503_fast_and_recovers(
             assert cached.status == 200, cached
 
             link.cut()
-            ready = api.ready()
+            ready = api.ready()  # MySQL is the one dependency readiness requires
             assert ready.status == 503, ready
+            assert ready.json["status"] == "unavailable"
             assert down(ready.json) == ["mysql"]
             assert ready.elapsed < FAST_503_S, ready
 
@@ -158,8 +164,10 @@ def test_redis_outage_reads_fall_through_to_mysql_and_recover(
             assert product.headers["x-cache"] == "miss"
             assert product.elapsed < FAST_503_S, product
 
+            # Issue 19 item 10: Redis is a cache; losing it took every replica out of service.
             ready = api.ready()
-            assert ready.status == 503, ready
+            assert ready.status == 200, ready
+            assert ready.json["status"] == "degraded"
             assert down(ready.json) == ["redis"]
             # Issue 19 item 6: the Redis error (with host and port) was in this public body.
             assert ready.json["checks"]["redis"] == "down"
@@ -175,7 +183,11 @@ def test_redis_outage_reads_fall_through_to_mysql_and_recover(
             assert (metric_value(metrics, "product_cache_lookups_total", result="error") or 0) >= 1
 
             link.restore()
-            wait_for(lambda: api.ready().status == 200, timeout=10, what="readiness after Redis")
+            wait_for(
+                lambda: api.ready().json["status"] == "ready",
+                timeout=10,
+                what="readiness after Redis",
+            )
             api.get(f"/v1/products/{catalogue.bare}")
             assert api.get(f"/v1/products/{catalogue.bare}").headers["x-cache"] == "hit"
     # The log says it once, not once per request.
@@ -197,7 +209,7 @@ def test_orders_resume_by_themselves_after_each_of_several_broker_restarts(
             try:
                 core.down(backends.env, backends.app, ["kafka"])
                 wait_for(
-                    lambda: (r := api.ready()).status == 503 and down(r.json) == ["kafka"],
+                    lambda: (r := api.ready()).status == 200 and down(r.json) == ["kafka"],
                     timeout=30,
                     what=f"readiness to name kafka (restart {restart})",
                 )
@@ -208,7 +220,7 @@ def test_orders_resume_by_themselves_after_each_of_several_broker_restarts(
                 result = core.up(backends.env, backends.app, ["kafka"])
                 assert all(s.state.healthy for s in result.services), result
             wait_for(
-                lambda: api.ready().status == 200,
+                lambda: api.ready().json["status"] == "ready",
                 timeout=60,
                 what=f"readiness after Kafka came back (restart {restart})",
             )
@@ -218,3 +230,28 @@ def test_orders_resume_by_themselves_after_each_of_several_broker_restarts(
                 what=f"an order accepted after restart {restart}",
             )
             assert accepted.json["status"] == "accepted"
+
+
+def test_without_redis_and_kafka_the_pod_stays_ready_for_what_it_can_serve(
+    backends: Backends, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """Issue 19 item 10: /readyz is the readiness probe and the ALB health check, so a 503 takes
+    the pod out of service. Both down, reads still work from MySQL: 200, "degraded"."""
+    environment = backends.api_environment(
+        KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{closed_port()}",
+        REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+    )
+    with running_api(environment, tmp_path / "api.log") as api:
+        ready = wait_for(
+            lambda: (r := api.ready()).status == 200 and down(r.json) == ["kafka", "redis"] and r,
+            timeout=10,
+            what="readiness to name kafka and redis",
+        )
+        assert ready.json == {
+            "status": "degraded",
+            "down": ["kafka", "redis"],
+            "checks": {"redis": "down", "mysql": "ok", "kafka": "down"},
+        }
+        assert api.get(f"/v1/products/{catalogue.bare}").status == 200
+        assert api.get(f"/v1/inventory/{catalogue.stocked}").status == 200
+        assert api.order(an_order(), str(uuid.uuid4())).status == 503  # orders need Kafka

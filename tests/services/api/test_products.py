@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.services.api.conftest import Backends, Catalogue
@@ -64,6 +66,10 @@ def test_put_creates_a_product_with_201_then_updates_with_200(
         "currency": "GBP",
         "updated_at": None,
     }
+    # An RFC 3339 date-time in UTC, as the OpenAPI document says (schemathesis found it naive).
+    updated = dt.datetime.fromisoformat(created.json["updated_at"])
+    assert created.json["updated_at"].endswith("Z")
+    assert abs((dt.datetime.now(dt.UTC) - updated).total_seconds()) < 120
     assert api.put(f"/v1/products/{sku}", body | {"price_cents": 550}).status == 200
     assert api.get(f"/v1/products/{sku}").json["price_cents"] == 550
     conn = backends.mysql()
