@@ -23,6 +23,7 @@ from tests.services.consumer.support import (
     MySQL,
     Topics,
     consumer_environ,
+    create_topics,
 )
 from tests.support import free_port
 
@@ -79,15 +80,9 @@ def password_file(
 def topics(bootstrap: str) -> Iterator[Topics]:
     """Fresh orders/events topics (3 partitions) and their dead-letter topics, for one test."""
     from confluent_kafka.admin import AdminClient
-    from confluent_kafka.cimpl import NewTopic
 
-    tag = uuid.uuid4().hex[:10]
-    names = Topics(orders=f"t-orders-{tag}", events=f"t-events-{tag}")
+    names = create_topics(bootstrap)
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    wanted = [NewTopic(t, num_partitions=3, replication_factor=1) for t in names.all]
-    wanted += [NewTopic(names.dlq(t), num_partitions=1, replication_factor=1) for t in names.all]
-    for future in admin.create_topics(wanted, operation_timeout=10).values():
-        future.result(20)
     yield names
     everything = names.all + [names.dlq(t) for t in names.all]
     for future in admin.delete_topics(everything, operation_timeout=10).values():

@@ -77,6 +77,21 @@ class Topics:
         return topic + self.suffix
 
 
+def create_topics(bootstrap: str) -> Topics:
+    """Fresh orders/events topics (3 partitions) and their dead-letter topics."""
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.cimpl import NewTopic
+
+    tag = uuid.uuid4().hex[:10]
+    names = Topics(orders=f"t-orders-{tag}", events=f"t-events-{tag}")
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    wanted = [NewTopic(t, num_partitions=3, replication_factor=1) for t in names.all]
+    wanted += [NewTopic(names.dlq(t), num_partitions=1, replication_factor=1) for t in names.all]
+    for future in admin.create_topics(wanted, operation_timeout=10).values():
+        future.result(30)
+    return names
+
+
 class EventProducer:
     """An idempotent producer that writes events the way the API does (key, headers)."""
 

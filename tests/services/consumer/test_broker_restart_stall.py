@@ -25,8 +25,8 @@ from tests.services.consumer.support import (
     ConsumerProcess,
     EventProducer,
     MySQL,
-    Topics,
     consumer_environ,
+    create_topics,
     order_event,
 )
 from tests.services.consumer.test_progress_watchdog import stall_lines
@@ -63,20 +63,6 @@ def private_kafka(backends: Environment, shared_app: AppContext) -> Iterator[Env
     shutil.rmtree(services_root(env, shared_app), ignore_errors=True)  # its data, logs, pid
 
 
-def _topics(bootstrap: str) -> Topics:
-    from confluent_kafka.admin import AdminClient
-    from confluent_kafka.cimpl import NewTopic
-
-    tag = uuid.uuid4().hex[:10]
-    names = Topics(orders=f"t-orders-{tag}", events=f"t-events-{tag}")
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    wanted = [NewTopic(t, num_partitions=3, replication_factor=1) for t in names.all]
-    wanted += [NewTopic(names.dlq(t), num_partitions=1, replication_factor=1) for t in names.all]
-    for future in admin.create_topics(wanted, operation_timeout=10).values():
-        future.result(30)
-    return names
-
-
 def test_after_a_broker_restart_longer_than_the_session_every_record_lands_once(
     private_kafka: Environment,
     shared_app: AppContext,
@@ -85,7 +71,7 @@ def test_after_a_broker_restart_longer_than_the_session_every_record_lands_once(
     tmp_path: Path,
 ) -> None:
     bootstrap = private_kafka.kafka.bootstrap
-    topics = _topics(bootstrap)
+    topics = create_topics(bootstrap)
     producer = EventProducer(bootstrap)
 
     def start(n: int) -> ConsumerProcess:
