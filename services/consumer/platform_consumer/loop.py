@@ -143,6 +143,8 @@ class ConsumerLoop:
         )
         self._totals: Counter[str] = Counter()
         self._last_progress_log = time.monotonic()
+        #: Offsets a rebalance refused to commit, for partitions this member may still hold.
+        self._unsaved: dict[tuple[str, int], int] = {}
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -165,6 +167,8 @@ class ConsumerLoop:
             self.heartbeat.polled()
             if errors is not None and errors.fatal:
                 raise RuntimeError(f"fatal Kafka client error: {errors.fatal}")
+            if self._unsaved:
+                self._commit_unsaved()
             records = self._usable(messages)
             if records:
                 self.watchdog.progressed()
@@ -314,12 +318,44 @@ class ConsumerLoop:
             # The group moved on (a rebalance, or this member was too slow and was evicted):
             # these partitions may belong to another member now. The records are in MySQL, so
             # whoever reads them again skips them as duplicates; nothing is lost or doubled.
+            # With incremental rebalancing this member often keeps them, and reads on past
+            # those records: the offsets are kept and committed again once the group settles,
+            # or a partition left with nothing more to read would stay behind for ever.
             self.metrics.uncommitted_batches.inc()
+            self._unsaved.update(offsets)
             log.warning(
-                "offsets not committed; the batch is in MySQL and will be skipped on redelivery",
+                "offsets not committed; kept to commit again once the group settles (the batch"
+                " is in MySQL, so a redelivery skips it)",
                 extra={"error": str(exc.args[0] if exc.args else exc)},
             )
             return
+        for key in offsets:
+            self._unsaved.pop(key, None)  # a later offset of the same partition supersedes it
+        self.metrics.last_commit.set_to_current_time()
+
+    def _commit_unsaved(self) -> None:
+        """Commit the refused offsets of the partitions still assigned here, once; left for
+        the next pass of the loop while the group is still rebalancing."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        held = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        self._unsaved = {key: offset for key, offset in self._unsaved.items() if key in held}
+        if not self._unsaved:
+            return
+        partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(self._unsaved.items())]
+        try:
+            committed = self._blocking_call(
+                lambda: self.consumer.commit(offsets=partitions, asynchronous=False),
+                "committing offsets",
+            )
+        except KafkaException as exc:
+            if _kafka_error_name(exc) in COMMIT_FATAL:
+                raise RuntimeError(f"fatal Kafka client error: {exc}") from None
+            return
+        if any(tp.error is not None for tp in committed or ()):
+            return
+        log.info("offsets committed after the rebalance", extra={"partitions": len(partitions)})
+        self._unsaved.clear()
         self.metrics.last_commit.set_to_current_time()
 
     # -- retries ----------------------------------------------------------------------------
@@ -405,10 +441,18 @@ class ConsumerLoop:
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         # Nothing is in flight here: a batch is committed before the next poll.
+        self._forget_unsaved(partitions)
         log.info("partitions revoked", extra={"partitions": _names(partitions)})
 
     def _on_lost(self, _consumer: Any, partitions: list[Any]) -> None:
+        self._forget_unsaved(partitions)
         log.warning("partitions lost", extra={"partitions": _names(partitions)})
+
+    def _forget_unsaved(self, partitions: list[Any]) -> None:
+        """A partition that leaves is the next owner's: its offsets may be ahead of ours by
+        the time this member could hold it again, so ours are never committed after that."""
+        for tp in partitions:
+            self._unsaved.pop((tp.topic, tp.partition), None)
 
     def _log_progress(self) -> None:
         now = time.monotonic()

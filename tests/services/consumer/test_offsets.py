@@ -155,3 +155,46 @@ def test_a_stop_abandons_a_record_by_record_pass_that_outlasts_the_grace(
 
     assert mysql.processed_count(topics.all) == 0
     assert committed_offsets(bootstrap, group, topics.all) == {}
+
+
+@pytest.mark.timeout(180)
+def test_offsets_a_rebalance_refused_are_committed_once_the_group_settles(
+    start_consumer: StartConsumer,
+    producer: EventProducer,
+    topics: Topics,
+    mysql: MySQL,
+    bootstrap: str,
+    group: str,
+) -> None:
+    # One record on every partition, then nothing more: an offset left uncommitted here would
+    # stay behind for ever, since no later record on its partition would carry it forward.
+    for partition in range(3):
+        producer.send(topics.orders, order_event(), partition=partition)
+        producer.send(
+            topics.events, marketing_event("camp-rebalance", "click"), partition=partition
+        )
+    producer.flush()
+    first = start_consumer(module="tests.services.consumer.commit_in_rebalance")
+    wait_for(
+        lambda: any(line.get("msg") == "stand-in: first batch held" for line in first.logs()),
+        60,
+        "the first member to hold its first batch",
+    )
+    assert mysql.processed_count(topics.all) == 0, "the batch was not held"
+
+    start_consumer()  # a second member joins: the group rebalances, the held batch goes on
+    wait_for(
+        lambda: first.metric("platform_consumer_uncommitted_batches_total") >= 1,
+        60,
+        "the broker to refuse the first member's commit",
+    )
+    # Incremental rebalancing leaves the first member half of its partitions, read past those
+    # records: it commits their offsets again; the other half are read again and skipped.
+    ends = end_offsets(bootstrap, topics.all)
+    assert len(ends) == 6
+    wait_for(
+        lambda: committed_offsets(bootstrap, group, topics.all) == ends,
+        60,
+        f"every partition committed to its end {ends}",
+    )
+    assert mysql.processed_count(topics.all) == 6
