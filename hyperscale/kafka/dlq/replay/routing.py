@@ -159,7 +159,9 @@ class Router:
 
     def _parking_topic(self, source: str) -> str:
         name = self.request.parking_topic or source + PARKING_SUFFIX
-        if name in self.existing or self.request.dry_run:
+        # Checked against what this run created too: right after a create, the broker's
+        # metadata may not list the topic yet, and a second create would be counted twice.
+        if name in self.existing or name in self.created or self.request.dry_run:
             return name
         self.admin.create([self._parking_spec(name, source)])
         self.existing = self.admin.topics()
