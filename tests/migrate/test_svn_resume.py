@@ -28,11 +28,17 @@ def reference(rich: RichRepository, tmp_path_factory: pytest.TempPathFactory) ->
     return refs(dest)
 
 
-def checkpoint(dest: Path) -> tuple[int | None, bool]:
-    """(last revision saved, a run is marked in progress) from the migration's state."""
+def checkpoint(dest: Path, *, recover: bool = False) -> tuple[int | None, bool]:
+    """(last revision saved, a run is marked in progress) from the migration's state.
+
+    Read-only while the migration runs. After it was killed, ``recover`` opens the database
+    writable, as the tool itself does next: a commit whose write-ahead-log frames landed but
+    whose shared index was not yet updated is then recovered, where a read-only reader would
+    still see the revision before it."""
     database = dest / "hyperscale-svn" / "state.sqlite"
+    mode = "rw" if recover else "ro"
     try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.1) as db:
+        with sqlite3.connect(f"file:{database}?mode={mode}", uri=True, timeout=0.1) as db:
             rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('last_rev', 'run')"))
     except sqlite3.Error:
         return None, False
@@ -56,7 +62,7 @@ def interrupt(rich: RichRepository, dest: Path, how: signal.Signals, seed: int) 
             break
         time.sleep(0.001)
     proc.communicate(timeout=60)
-    last, running = checkpoint(dest)
+    last, running = checkpoint(dest, recover=True)
     assert running, f"the migration finished before {how.name} reached it"
     assert last is not None
     return last
