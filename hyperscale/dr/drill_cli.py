@@ -29,7 +29,12 @@ def broker_loss(
         typer.Option(help="Kafka node to kill (1-3). Default: the active controller.", min=1),
     ] = None,
     down: Annotated[
-        float, typer.Option(help="Seconds the node stays down under load.", min=0)
+        float,
+        typer.Option(
+            help="Seconds the node stays down under load, at least: longer (up to 60 s)"
+            " until the nodes left have acknowledged a write.",
+            min=0,
+        ),
     ] = 10.0,
     heal_timeout: Annotated[
         float, typer.Option(help="Seconds allowed to be healthy again.", min=1)

@@ -65,6 +65,14 @@ class KeyedLoad:
         with self._lock:
             return len(self.tally.acked)
 
+    def acked_since(self, moment: float) -> int:
+        """Acknowledgements that arrived at or after ``moment`` (monotonic time)."""
+        with self._lock:
+            return sum(1 for t in self.tally.acked.values() if t >= moment)
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def _delivered(self, error: object, message: object) -> None:
         with self._lock:
             if error is None:
