@@ -1,12 +1,13 @@
 """A stand-in for the refused-commit test: ``python -m platform_consumer`` whose first batch
 is handed to the loop only once the group is rebalancing and this member has given up some
-partitions, so the batch's commit goes out while the group finishes the rebalance.
+partitions (the first phase of an incremental rebalance), so the batch is applied and its
+offsets committed while the second phase is still open.
 
 What is arranged, and only that: the timing. In production a batch lands inside a rebalance
-by chance (the CI run that found this had a member join while a batch was being applied);
-here it is held until the first phase of an incremental rebalance is done (another member
-joined, this one revoked half its partitions and rejoined), so the broker refuses the commit
-with ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS. The records, the commit, the refusal, the
+by chance (the CI run that found this had a member join while a batch was being applied); the
+test keeps the second phase open (its joiner is not polled) until the commit is in flight.
+librdkafka holds that commit until the phase ends, then sends it with the generation before
+it, and the broker refuses it (ILLEGAL_GENERATION). The records, the commit, the refusal, the
 group, MySQL and everything after are the real service's.
 
 Run as ``python -m tests.services.consumer.commit_in_rebalance`` from the project root.

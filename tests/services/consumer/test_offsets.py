@@ -3,10 +3,12 @@ or, when the batch outlasts the stop's grace, abandons it uncommitted."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
 import pytest
+from confluent_kafka import Consumer
 
 from tests.services.consumer.conftest import StartConsumer
 from tests.services.consumer.support import (
@@ -182,19 +184,49 @@ def test_offsets_a_rebalance_refused_are_committed_once_the_group_settles(
     )
     assert mysql.processed_count(topics.all) == 0, "the batch was not held"
 
-    start_consumer()  # a second member joins: the group rebalances, the held batch goes on
-    wait_for(
-        lambda: first.metric("platform_consumer_uncommitted_batches_total") >= 1,
-        60,
-        "the broker to refuse the first member's commit",
+    # A second member joins. It is a bare client this test polls itself: until it is polled it
+    # cannot take the partitions the first member gives up, so the rebalance's second phase
+    # stays open. The first member applies its batch meanwhile and commits; librdkafka holds
+    # that commit until the phase ends, then sends it with the generation before it: refused.
+    joiner = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "partition.assignment.strategy": "cooperative-sticky",
+            "enable.auto.commit": False,
+        }
     )
-    # Incremental rebalancing leaves the first member half of its partitions, read past those
-    # records: it commits their offsets again; the other half are read again and skipped.
-    ends = end_offsets(bootstrap, topics.all)
-    assert len(ends) == 6
-    wait_for(
-        lambda: committed_offsets(bootstrap, group, topics.all) == ends,
-        60,
-        f"every partition committed to its end {ends}",
-    )
+    joiner.subscribe(topics.all)
+    try:
+        wait_for(
+            lambda: json.loads(first.http("/healthz")[1]).get("state") == "committing offsets",
+            60,
+            "the first member's commit, held while the rebalance is open",
+        )
+        assert mysql.processed_count(topics.all) == 6
+        ends = end_offsets(bootstrap, topics.all)
+        assert len(ends) == 6
+
+        def kept_by_the_first_committed() -> bool:
+            joiner.poll(0.2)  # the rebalance ends; the joiner takes half the partitions
+            taken = {(tp.topic, tp.partition) for tp in joiner.assignment()}
+            if not taken:
+                return False
+            # The first member keeps the other half, read past those records: it must commit
+            # them. (The joiner's half is read again from the committed offsets by whoever
+            # consumes them next, and skipped as duplicates.)
+            kept = {key: end for key, end in ends.items() if key not in taken}
+            committed = committed_offsets(bootstrap, group, topics.all)
+            return bool(kept) and all(committed.get(key) == end for key, end in kept.items())
+
+        wait_for(
+            kept_by_the_first_committed,
+            60,
+            f"the partitions the first member kept committed to their ends {ends}",
+        )
+        assert first.metric("platform_consumer_uncommitted_batches_total") >= 1, (
+            "the broker accepted the commit: the scenario did not happen"
+        )
+    finally:
+        joiner.close()
     assert mysql.processed_count(topics.all) == 6
