@@ -24,7 +24,7 @@ from hyperscale.context import AppContext
 from hyperscale.drills.results import DrillReport
 from hyperscale.exit_codes import ExitCode
 from hyperscale.targets.local import LocalTarget
-from tests.deploy.test_local_deploy import query
+from tests.deploy.test_local_deploy import query, wait_until_consumed
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.kafka, pytest.mark.mysql, pytest.mark.redis]
@@ -121,9 +121,10 @@ def _api_ready(env: Environment, app: AppContext) -> bool:
     return any(w.name == "api" and w.ready for w in states)
 
 
-def _chaos_orders(env: Environment, app: AppContext) -> int:
-    sql = "SELECT COUNT(*) FROM orders WHERE customer_id LIKE 'chaos-%'"
-    return int(query(env, app, sql)[0][0])
+def _chaos_customers(env: Environment, app: AppContext) -> set[str]:
+    """The customers of drills' order streams with an order in MySQL (one per stream)."""
+    sql = "SELECT DISTINCT customer_id FROM orders WHERE customer_id LIKE 'chaos-%'"
+    return {str(row[0]) for row in query(env, app, sql)}
 
 
 def test_ctrl_c_on_the_command_exits_130_with_the_verdict_and_a_journal(
@@ -137,13 +138,18 @@ def test_ctrl_c_on_the_command_exits_130_with_the_verdict_and_a_journal(
         "HYPERSCALE_STATE_DIR": str(shared_app.state_dir),  # the running platform's
     }
     before = _pids(platform, shared_app)
-    orders = _chaos_orders(platform, shared_app)
+    # Every order an earlier drill sent is in MySQL first; then this drill's orders are those
+    # of a customer not seen before (each order stream has its own).
+    wait_until_consumed(platform, platform.kafka.topics.orders)
+    customers = _chaos_customers(platform, shared_app)
     argv = [sys.executable, "-m", "hyperscale", "chaos", "kill-consumer", "--env", "local",
             "-w", "consumer-2", "--rate", "5", "--before", str(BEFORE_S), "-o", "json"]  # fmt: skip
     drill = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=environ)  # fmt: skip
     try:
-        wait_for(lambda: _chaos_orders(platform, shared_app) > orders, 60, "the drill's orders")
+        wait_for(
+            lambda: _chaos_customers(platform, shared_app) - customers, 60, "the drill's orders"
+        )
         drill.send_signal(signal.SIGINT)
         out, err = drill.communicate(timeout=60)  # a hang fails
     finally:
