@@ -289,23 +289,13 @@ class ConsumerLoop:
         from confluent_kafka import KafkaException, TopicPartition
 
         partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
-
-        def commit_once() -> None:
-            committed = self._blocking_call(
-                lambda: self.consumer.commit(offsets=partitions, asynchronous=False),
-                "committing offsets",
-            )
-            refused = [tp for tp in committed or () if tp.error is not None]
-            if refused:
-                raise KafkaException(refused[0].error)
-
         retrying = self._retrying(
             "offset-commit",
             lambda exc: _kafka_error_name(exc) in COMMIT_RETRYABLE,
             lambda _: self.metrics.kafka_retries.labels("offset-commit").inc(),
         )
         try:
-            retrying(commit_once)
+            retrying(lambda: self._commit_now(partitions))
         except KafkaException as exc:
             if self.stop.grace_exceeded():
                 raise
@@ -333,6 +323,18 @@ class ConsumerLoop:
             self._unsaved.pop(key, None)  # a later offset of the same partition supersedes it
         self.metrics.last_commit.set_to_current_time()
 
+    def _commit_now(self, partitions: list[Any]) -> None:
+        """One synchronous commit; a partition the broker refused raises its error."""
+        from confluent_kafka import KafkaException
+
+        committed = self._blocking_call(
+            lambda: self.consumer.commit(offsets=partitions, asynchronous=False),
+            "committing offsets",
+        )
+        refused = [tp for tp in committed or () if tp.error is not None]
+        if refused:
+            raise KafkaException(refused[0].error)
+
     def _commit_unsaved(self) -> None:
         """Commit the refused offsets of the partitions still assigned here, once; left for
         the next pass of the loop while the group is still rebalancing."""
@@ -344,15 +346,10 @@ class ConsumerLoop:
             return
         partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(self._unsaved.items())]
         try:
-            committed = self._blocking_call(
-                lambda: self.consumer.commit(offsets=partitions, asynchronous=False),
-                "committing offsets",
-            )
+            self._commit_now(partitions)
         except KafkaException as exc:
             if _kafka_error_name(exc) in COMMIT_FATAL:
                 raise RuntimeError(f"fatal Kafka client error: {exc}") from None
-            return
-        if any(tp.error is not None for tp in committed or ()):
             return
         log.info("offsets committed after the rebalance", extra={"partitions": len(partitions)})
         self._unsaved.clear()
