@@ -212,6 +212,32 @@ def moto_client(env: Environment, service: str) -> Any:
     )
 
 
+def replica_admin(env: Environment, app: AppContext) -> Any:
+    """An administrator's PyMySQL connection to the local read replica (its unix socket), to
+    stop its SQL thread or lock its tables; autocommit."""
+    import getpass
+
+    import pymysql
+
+    from hyperscale.local.services.mariadb_replica import MariaDBReplicaService
+
+    socket_path = MariaDBReplicaService(env, app).socket_path
+    return pymysql.connect(unix_socket=socket_path, user=getpass.getuser(), autocommit=True)
+
+
+@pytest.fixture
+def stopped_sql_thread(local_services: Environment, shared_app: AppContext) -> Iterator[None]:
+    """The replica's SQL thread stopped for the test (it falls behind the writer); started
+    again whatever happens."""
+    with replica_admin(local_services, shared_app) as conn:
+        conn.cursor().execute("STOP SLAVE SQL_THREAD")
+    try:
+        yield
+    finally:
+        with replica_admin(local_services, shared_app) as conn:
+            conn.cursor().execute("START SLAVE SQL_THREAD")
+
+
 @dataclass
 class CliOutcome:
     exit_code: int

@@ -4,12 +4,10 @@ CLI; the RDS figures from moto."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +17,7 @@ from hyperscale.clients.secrets import resolve_secret
 from hyperscale.config.models import Endpoint, Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.local.services.mariadb_replica import MariaDBReplicaService
-from tests.conftest import CliOutcome, invoke, moto_client
+from tests.conftest import CliOutcome, invoke, moto_client, replica_admin
 from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.mysql
@@ -40,14 +37,6 @@ def _platform(env: Environment, app: AppContext, endpoint: Endpoint) -> Any:
     )
 
 
-def _replica_admin(env: Environment, app: AppContext, sql: str) -> None:
-    import pymysql
-
-    socket_path = MariaDBReplicaService(env, app).socket_path
-    with pymysql.connect(unix_socket=socket_path, user=getpass.getuser()) as conn:
-        conn.cursor().execute(sql)
-
-
 def _metrics(app: AppContext, *args: str) -> tuple[CliOutcome, dict[str, Any]]:
     outcome = invoke(
         app, "metrics", "db", "--env", "local", "--interval", "0.3s", "-o", "json", *args
@@ -55,16 +44,6 @@ def _metrics(app: AppContext, *args: str) -> tuple[CliOutcome, dict[str, Any]]:
     document = json.loads(outcome.stdout)
     assert document["exit_code"] == outcome.exit_code
     return outcome, document["data"]
-
-
-@pytest.fixture
-def stopped_sql_thread(local_services: Environment, shared_app: AppContext) -> Iterator[None]:
-    """The replica's SQL thread stopped for the test; started again whatever happens."""
-    _replica_admin(local_services, shared_app, "STOP SLAVE SQL_THREAD")
-    try:
-        yield
-    finally:
-        _replica_admin(local_services, shared_app, "START SLAVE SQL_THREAD")
 
 
 def test_a_stopped_replica_is_reported_behind_and_fails_then_recovers(
@@ -86,7 +65,8 @@ def test_a_stopped_replica_is_reported_behind_and_fails_then_recovers(
     assert {"replication threads", "replication lag"} <= set(data["breached"])
     assert data["servers"]["writer"]["replication"] is None
 
-    _replica_admin(env, app, "START SLAVE SQL_THREAD")
+    with replica_admin(env, app) as conn:
+        conn.cursor().execute("START SLAVE SQL_THREAD")
 
     def caught_up() -> dict[str, Any] | None:
         outcome, data = _metrics(app)

@@ -206,9 +206,10 @@ def _routes(app: FastAPI, started: _Started) -> None:
     async def put_product(sku: Sku, body: ProductInput, _: CatalogWrite) -> Response:
         rt = started.get()
         product, created = await rt.db.upsert_product(sku, body)
-        await rt.cache.invalidate(sku)
+        payload = product.model_dump_json().encode()
+        await rt.cache.store(sku, payload)
         return Response(
-            product.model_dump_json(),
+            payload,
             status_code=201 if created else 200,
             media_type="application/json",
         )

@@ -1,4 +1,10 @@
-"""Redis: the client the API shares, and the product cache (cache-aside, invalidated on update).
+"""Redis: the client the API shares, and the product cache (cache-aside reads, written through on
+update).
+
+An update stores the new copy itself rather than deleting the old one, and a read only fills a
+key that holds nothing: a read that missed and went to the replica may carry a row from before
+the update (the replica lags), and its fill must not replace the copy the update stored, or the
+old product would be served, and orders priced at it, for the whole TTL.
 
 A cache must never turn a Redis outage into an API outage: a read that cannot reach Redis is a
 miss (MySQL answers), a fill that fails is skipped. The outage is logged once when it starts and
@@ -108,20 +114,21 @@ class ProductCache:
         return found, "hit" if len(found) == len(skus) else "miss"
 
     async def fill(self, sku: str, payload: bytes) -> None:
-        """Store a product's JSON (``Product.model_dump_json()``) for the TTL."""
+        """Store a product's JSON (``Product.model_dump_json()``) read from MySQL for the TTL,
+        unless the key already holds a copy: an update's copy is never replaced by a read."""
         try:
-            await bounded(self._client.set(self.key(sku), payload, ex=self._ttl_s))
+            await bounded(self._client.set(self.key(sku), payload, ex=self._ttl_s, nx=True))
         except DependencyUnavailableError as exc:
             self._note_outage(exc)
 
-    async def invalidate(self, sku: str) -> bool:
-        """Delete the cached copy; False when Redis could not be reached (the copy then
-        expires within the TTL, which bounds how stale a read can be)."""
+    async def store(self, sku: str, payload: bytes) -> bool:
+        """Replace the cached copy with an update's; False when Redis could not be reached
+        (an older copy then expires within the TTL, which bounds how stale a read can be)."""
         try:
-            await bounded(self._client.delete(self.key(sku)))
+            await bounded(self._client.set(self.key(sku), payload, ex=self._ttl_s))
         except DependencyUnavailableError as exc:
             CACHE_INVALIDATION_FAILURES.inc()
-            log.warning("could not invalidate %s: %s", self.key(sku), exc.message)
+            log.warning("could not replace %s: %s", self.key(sku), exc.message)
             return False
         self._note_healthy()
         return True

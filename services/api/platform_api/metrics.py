@@ -78,7 +78,7 @@ CACHE_LOOKUPS = Counter(
 )
 CACHE_INVALIDATION_FAILURES = Counter(
     "product_cache_invalidation_failures_total",
-    "Product updates whose cached copy could not be deleted (it expires within the TTL).",
+    "Product updates whose cached copy could not be replaced (it expires within the TTL).",
 )
 
 

@@ -1,7 +1,7 @@
 """Prices come from the catalogue, never from the client.
 
 An order names SKUs and quantities; each line is priced at the product's ``price_cents`` read
-through the product cache (invalidated on every product update, so a new price applies as soon
+through the product cache (which every product update replaces, so a new price applies as soon
 as the update is answered) with the MySQL writer behind it.
 """
 

@@ -1,18 +1,23 @@
-"""Products: cache-aside reads (Redis, then the MySQL reader) and invalidation on update."""
+"""Products: cache-aside reads (Redis, then the MySQL reader), written through on update."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
+from tests.conftest import replica_admin
 from tests.services.api.conftest import Backends, Catalogue
 from tests.services.api.support import ApiClient, unique_sku
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.mysql, pytest.mark.redis, pytest.mark.kafka]
 
 
-def test_cache_aside_serves_the_cached_copy_until_a_put_invalidates_it(
+def test_cache_aside_serves_the_cached_copy_until_a_put_replaces_it(
     api: ApiClient, backends: Backends, catalogue: Catalogue
 ) -> None:
     sku = catalogue.stocked
@@ -42,12 +47,12 @@ def test_cache_aside_serves_the_cached_copy_until_a_put_invalidates_it(
     )
     assert updated.status == 200, updated
     assert updated.json["name"] == "Updated via PUT"
-    assert cache.exists(f"product:{sku}") == 0  # invalidated
+    assert json.loads(cache.get(f"product:{sku}")) == updated.json  # the update's own copy
+    assert 0 < cache.ttl(f"product:{sku}") <= 300
 
     third = api.get(f"/v1/products/{sku}")
-    assert third.headers["x-cache"] == "miss"
+    assert third.headers["x-cache"] == "hit"
     assert (third.json["name"], third.json["price_cents"]) == ("Updated via PUT", 1300)
-    assert api.get(f"/v1/products/{sku}").headers["x-cache"] == "hit"
     cache.close()
 
 
@@ -104,3 +109,71 @@ def test_an_invalid_product_body_is_422_naming_each_field(api: ApiClient) -> Non
     assert reply.json["error"] == "invalid request"
     assert {d["field"] for d in reply.json["detail"]} == {"name", "price_cents", "currency"}
     assert all(d["loc"][0] == "body" and d["msg"] for d in reply.json["detail"])
+
+
+def test_an_update_is_served_at_once_while_the_replica_lags(
+    api: ApiClient, backends: Backends, stopped_sql_thread: None
+) -> None:
+    """The replica applies nothing while its SQL thread is stopped: reads that went to it would
+    still see the old price (or no product at all), yet the update is what the API serves."""
+    sku = unique_sku("LAG")
+    body = {"name": "Lagging", "price_cents": 500, "currency": "GBP"}
+    assert api.put(f"/v1/products/{sku}", body).status == 201
+    assert api.get(f"/v1/products/{sku}").json["price_cents"] == 500
+    assert api.put(f"/v1/products/{sku}", body | {"price_cents": 550}).status == 200
+    reply = api.get(f"/v1/products/{sku}")
+    assert (reply.status, reply.json["price_cents"]) == (200, 550)
+
+
+def test_a_read_that_raced_an_update_does_not_cache_the_old_row(
+    api: ApiClient, backends: Backends
+) -> None:
+    """A read misses the cache and asks the replica, which still holds the old price; the update
+    lands and stores its copy before that read's answer comes back. The read may answer the old
+    price (it began first), but its fill must not replace the update's copy, or the old price
+    would be served, and charged, for the whole TTL. A table lock on the replica holds the read
+    at that point; the API gives a replica 0.5 s, so a scenario that outran it is tried again."""
+    sku, cache = unique_sku("RACE"), backends.redis()
+    env, app = backends.env, backends.app
+    price = 1250
+    body = {"name": "Raced", "price_cents": price, "currency": "EUR"}
+    assert api.put(f"/v1/products/{sku}", body).status == 201
+    wait_for(lambda: _replica_price(backends, sku) == price, 30, "the replica to have the product")
+    with ThreadPoolExecutor(1) as reads:
+        for _ in range(5):
+            cache.delete(f"product:{sku}")
+            with replica_admin(env, app) as admin:
+                admin.cursor().execute(f"LOCK TABLES {env.mysql.database}.products WRITE")
+                read = reads.submit(api.get, f"/v1/products/{sku}")
+                wait_for(lambda: _waiting_on_products(admin), 10, "a read waiting on the replica")
+                price += 1
+                update = api.put(f"/v1/products/{sku}", body | {"price_cents": price})
+                admin.cursor().execute("UNLOCK TABLES")
+            assert update.status == 200, update
+            if read.result(10).status == 200:
+                break
+        else:
+            pytest.fail("five reads gave up on the locked replica before the update was answered")
+    assert json.loads(cache.get(f"product:{sku}"))["price_cents"] == price
+    reply = api.get(f"/v1/products/{sku}")
+    assert (reply.headers["x-cache"], reply.json["price_cents"]) == ("hit", price)
+    cache.close()
+
+
+def _waiting_on_products(admin: Any) -> bool:
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID()"
+            " AND info LIKE '%FROM products%' AND state LIKE 'Waiting%'"
+        )
+        return bool(cur.fetchone()[0])
+
+
+def _replica_price(backends: Backends, sku: str) -> int | None:
+    with replica_admin(backends.env, backends.app) as admin, admin.cursor() as cur:
+        cur.execute(
+            f"SELECT price_cents FROM {backends.env.mysql.database}.products WHERE sku = %s",
+            (sku,),
+        )
+        row = cur.fetchone()
+        return None if row is None else int(row[0])
