@@ -6,6 +6,7 @@
 #   etcd, etcdctl                                            (tools/k8s/etcd)
 #   kwok, kwokctl                                            (tools/k8s/kwok)
 #   kubelet, kube-proxy, pause (the sandbox's real node)     (tools/k8s, component "node")
+#   metrics-server (resource metrics: kubectl top, the HPAs)  (tools/k8s/metrics-server)
 #
 # Versions are whatever the wrapper modules' go.mod files pin; go.sum files
 # are committed, so builds are reproducible (-mod=readonly).
@@ -16,7 +17,7 @@
 # rebuilt only when a binary is missing or the stamp does not match, so a
 # second run is a fast no-op.
 #
-# Usage: scripts/build-k8s.sh [--force] [kubernetes|etcd|kwok|node ...]
+# Usage: scripts/build-k8s.sh [--force] [kubernetes|etcd|kwok|node|metrics-server ...]
 #   --force  rebuild even if the stamp matches (or HYPERSCALE_K8S_FORCE=1)
 # Logs go to stderr; the bin directory is printed on stdout at the end.
 set -euo pipefail
@@ -39,11 +40,11 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    kubernetes|etcd|kwok|node) components+=("$arg") ;;
+    kubernetes|etcd|kwok|node|metrics-server) components+=("$arg") ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
-(( ${#components[@]} )) || components=(kubernetes etcd kwok node)
+(( ${#components[@]} )) || components=(kubernetes etcd kwok node metrics-server)
 
 # --- helpers --------------------------------------------------------------
 
@@ -257,6 +258,29 @@ build_node() {
   install_bins node "$key" "$ver" "$out" "${bins[@]}"
 }
 
-for c in "${components[@]}"; do "build_$c"; done
+# --- metrics-server -----------------------------------------------------------
+
+# Its own wrapper module: it pins its own (older) k8s.io libraries. kwokctl runs it beside the
+# control plane; it reads the real node's kubelet (kwok's simulated nodes have no metrics).
+build_metrics_server() {
+  local dir="$tools_dir/metrics-server" ver bins=(metrics-server)
+  ver="$(mod_version "$dir" sigs.k8s.io/metrics-server)"
+  [[ -n "$ver" ]] || die "cannot parse metrics-server version from $dir/go.mod"
+  # As its own Makefile stamps it (kwokctl reads the version from --version).
+  local ldflags="-s -w -X k8s.io/client-go/pkg/version.gitVersion=$ver"
+  local key; key="$(stamp_key metrics-server "$ver" "$dir" "ldflags=$ldflags")"
+  if up_to_date metrics-server "$key" "${bins[@]}"; then
+    log "metrics-server $ver: up to date"; return
+  fi
+
+  log "metrics-server $ver: building ${bins[*]}..."
+  local out="$tmp_root/metrics-server"; mkdir -p "$out"
+  (cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$out/" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server)
+  check_version "$out/metrics-server" "$ver" --version
+  install_bins metrics-server "$key" "$ver" "$out" "${bins[@]}"
+}
+
+for c in "${components[@]}"; do "build_${c//-/_}"; done
 log "binaries in $bin_dir"
 printf '%s\n' "$bin_dir"

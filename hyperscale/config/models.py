@@ -292,6 +292,9 @@ class Workload(Strict):
     cpu_limit: str = Field(default="1", pattern=_CPU)
     memory_request: str = Field(default="256Mi", pattern=_MEMORY)
     memory_limit: str = Field(default="512Mi", pattern=_MEMORY)
+    #: How long the HPA waits before it scales in; unset, the workload's own default (the API
+    #: 300 s, the consumer 600 s). A short one is for drills in the sandbox.
+    scale_down_window_s: int | None = Field(default=None, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _range(self) -> Workload:
@@ -464,6 +467,8 @@ class LocalCluster(Strict):
     controller_manager_port: int = Field(default=20257, ge=1, le=65535)
     scheduler_port: int = Field(default=20259, ge=1, le=65535)
     kwok_port: int = Field(default=20247, ge=1, le=65535)
+    #: metrics-server (the resource metrics API: `kubectl top`, CPU-based HPAs), on loopback.
+    metrics_server_port: int = Field(default=20251, ge=1, le=65535)
     #: One fake node per zone, labelled topology.kubernetes.io/zone.
     zones: list[str] = Field(
         default=["us-east-1a", "us-east-1b", "us-east-1c"], min_length=1, max_length=26
@@ -484,6 +489,7 @@ class LocalCluster(Strict):
             "kube-controller-manager": self.controller_manager_port,
             "kube-scheduler": self.scheduler_port,
             "kwok-controller": self.kwok_port,
+            "metrics-server": self.metrics_server_port,
         }
 
 

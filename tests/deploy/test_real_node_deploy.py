@@ -9,15 +9,18 @@ import datetime as dt
 import json
 import random
 import socket
+import subprocess
 from typing import Any
 
 import pytest
 import yaml
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 from lightkube.resources.core_v1 import Pod
 
 from tests.conftest import invoke
 from tests.deploy.conftest import KubeDeployEnv
 from tests.images.seed import seed_image
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.k8s, pytest.mark.registry, pytest.mark.services, pytest.mark.containers]
 
@@ -32,7 +35,13 @@ def real_deploy(kdeploy: KubeDeployEnv, real_node: str, built: dict[str, Any]) -
     data["services"]["api_url"] = f"http://127.0.0.1:{_free_node_port()}"
     data["kubernetes"] = {
         "placement": "real-node",
-        "api": {"min_replicas": 1, "max_replicas": 3, "cpu_request": "100m"},
+        # The HPA may scale in as soon as the load is gone (the HPA test below).
+        "api": {
+            "min_replicas": 1,
+            "max_replicas": 3,
+            "cpu_request": "100m",
+            "scale_down_window_s": 0,
+        },
         "consumer": {"min_replicas": 1, "max_replicas": 2, "cpu_request": "100m"},
     }
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -105,3 +114,91 @@ def test_smoke_sends_orders_through_the_api_pod_and_finds_them_in_mysql(
     assert data["orders_accepted"] == data["orders_sent"] > 0
     assert data["orders_in_mysql"] == data["orders_sent"]
     assert data["campaign_counters"] == data["expected_counters"]
+
+
+#: wrk's load on the API, bounded: it stops by itself after this long at the latest.
+LOAD_S = 60
+
+
+def test_the_api_hpa_scales_out_under_load_and_back_in_after_it(
+    real_deploy: dict[str, Any], kdeploy: KubeDeployEnv, kube: Any
+) -> None:
+    """metrics-server reads the real node's kubelet: `kubectl top` shows the API pod, and the
+    HPA (CPU, 65 % of a 100m request) sees its utilisation. Under a bounded wrk load on the API
+    Service's NodePort it raises the replicas; once the load stops it lowers them again (this
+    module deploys with a scale-down window of 0 s)."""
+    namespace = kdeploy.namespace
+    top = wait_for(lambda: _top(kdeploy, "platform-api-"), 120, "kubectl top to show the API pod")
+    assert top[0][1].endswith("m")  # CPU in millicores, measured
+    wait_for(lambda: _utilisation(kube, namespace) is not None, 120, "the HPA's first reading")
+    assert _desired(kube, namespace) == 1
+
+    api_url = yaml.safe_load((kdeploy.app.environments_dir / "sandbox.yaml").read_text())[
+        "services"
+    ]["api_url"]
+    load = subprocess.Popen(
+        ["wrk", "-t1", "-c16", f"-d{LOAD_S}s", "--timeout", "5s", f"{api_url}/hello"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        peak = wait_for(
+            lambda: (n := _desired(kube, namespace)) > 1 and n,
+            LOAD_S,
+            "the HPA to scale the API out under load",
+            interval=1,
+        )
+        wait_for(
+            lambda: len([p for p in _api_pods(kube, namespace) if _ready(p)]) >= 2,
+            LOAD_S,
+            "a second API pod Ready on the real node",
+            interval=1,
+        )
+    finally:
+        load.terminate()
+        load.communicate(timeout=30)
+    assert 1 < peak <= 3
+
+    low = wait_for(
+        lambda: (n := _desired(kube, namespace)) < peak and n,
+        240,
+        "the HPA to scale the API back in after the load",
+        interval=1,
+    )
+    assert 1 <= low < peak
+
+
+def _hpa(kube: Any, namespace: str) -> Any:
+    return kube.get(HorizontalPodAutoscaler, "platform-api", namespace=namespace)
+
+
+def _desired(kube: Any, namespace: str) -> int:
+    return int(_hpa(kube, namespace).status.desiredReplicas)
+
+
+def _utilisation(kube: Any, namespace: str) -> int | None:
+    for metric in _hpa(kube, namespace).status.currentMetrics or []:
+        if metric.resource is not None and metric.resource.name == "cpu":
+            value: int | None = metric.resource.current.averageUtilization
+            return value
+    return None
+
+
+def _api_pods(kube: Any, namespace: str) -> list[Any]:
+    return _pods(kube, namespace, "platform-api-")
+
+
+def _ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def _top(kdeploy: KubeDeployEnv, prefix: str) -> list[list[str]]:
+    """`kubectl top pod` rows (name, CPU, memory) of pods whose name starts with ``prefix``."""
+    done = subprocess.run(
+        [*kdeploy.kubectl, "top", "pod", "--no-headers"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return [row.split() for row in done.stdout.splitlines() if row.startswith(prefix)]

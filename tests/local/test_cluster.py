@@ -272,6 +272,7 @@ def test_status_reports_components_version_and_nodes(
         "kube-controller-manager",
         "kube-scheduler",
         "kwok-controller",
+        "metrics-server",
     ]
     assert data["api_server"].startswith("https://127.0.0.1:")
     assert sorted(n["zone"] for n in data["nodes"] if n["ready"]) == [
@@ -279,6 +280,24 @@ def test_status_reports_components_version_and_nodes(
         "us-east-1b",
         "us-east-1c",
     ]
+
+
+def test_metrics_server_serves_the_resource_metrics_api(kube: Any) -> None:
+    """Registered through the aggregation layer, and reachable: the API server proxies to it.
+    It reads the real node only (tests/deploy/test_real_node_deploy.py shows real figures), so
+    kwok's nodes are not listed."""
+    from lightkube.generic_resource import create_global_resource
+    from lightkube.resources.apiregistration_v1 import APIService
+
+    def available() -> bool:
+        conditions = kube.get(APIService, "v1beta1.metrics.k8s.io").status.conditions or []
+        return [(c.type, c.status) for c in conditions] == [("Available", "True")]
+
+    # The API server checks an aggregated API's availability every few seconds.
+    wait_for(available, 60, "the metrics API to be available")
+    node_metrics = create_global_resource("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes")
+    names = [item.metadata.name for item in kube.list(node_metrics)]
+    assert not [name for name in names if not name.endswith("-real")]
 
 
 def test_sandbox_environment_targets_the_cluster(sandbox: Sandbox, shared_app: AppContext) -> None:

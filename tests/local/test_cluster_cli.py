@@ -19,7 +19,7 @@ pytestmark = pytest.mark.k8s
 def private_cluster_app(isolated_app: AppContext) -> AppContext:
     path = isolated_app.environments_dir / "local.yaml"
     data = yaml.safe_load(path.read_text())
-    api, etcd, peer, cm, sched, kwok = free_ports(6)
+    api, etcd, peer, cm, sched, kwok, metrics = free_ports(7)
     data["local"]["cluster"] = {
         "name": "lifecycle",
         "apiserver_port": api,
@@ -28,6 +28,7 @@ def private_cluster_app(isolated_app: AppContext) -> AppContext:
         "controller_manager_port": cm,
         "scheduler_port": sched,
         "kwok_port": kwok,
+        "metrics_server_port": metrics,
         "zones": ["eu-west-1a", "eu-west-1b"],
     }
     path.write_text(yaml.safe_dump(data))

@@ -21,6 +21,7 @@ COMPONENTS = (
     "kube-controller-manager",
     "kube-scheduler",
     "kwok-controller",
+    "metrics-server",
 )
 
 #: A cold build of the binaries takes about five minutes on two cores (see tools/k8s/README.md).
@@ -35,6 +36,10 @@ STAGES_MARKER = "name: pod-image-pull-backoff"
 KWOK_SCOPE_MARKER = "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
 #: The API server's client certificate for kubelets (a real node's logs and exec).
 KUBELET_CLIENT_MARKER = "--kubelet-preferred-address-types=InternalIP"
+#: metrics-server beside the control plane, reading the real node only.
+METRICS_SERVER_MARKER = "--node-selector=hyperscale.dev/node=real"
+#: metrics-server's registration (a kustomize directory kwokctl reads), under templates/.
+METRICS_SERVER_MANIFESTS = "local/cluster/metrics-server"
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class Kwokctl:
             kube_version=self.kube_version,
             stages=(self.app.templates_dir / STAGES_TEMPLATE).read_text(encoding="utf-8"),
             pki_dir=self.cluster_dir / "pki",
+            metrics_server_manifests=self.app.templates_dir / METRICS_SERVER_MANIFESTS,
         )
         env = {
             "KWOK_WORKDIR": str(self.workdir),
@@ -124,7 +130,8 @@ class Kwokctl:
             text = (self.cluster_dir / "kwok.yaml").read_text(encoding="utf-8")
         except OSError:
             return False
-        return all(m in text for m in (STAGES_MARKER, KWOK_SCOPE_MARKER, KUBELET_CLIENT_MARKER))
+        markers = (STAGES_MARKER, KWOK_SCOPE_MARKER, KUBELET_CLIENT_MARKER, METRICS_SERVER_MARKER)
+        return all(m in text for m in markers)
 
     def create(self) -> None:
         # --kubeconfig always: kwokctl's default is the user's real ~/.kube/config.
