@@ -23,6 +23,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -137,14 +138,17 @@ def scrape_seconds(
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str, int]:
     """Wall seconds, stdout, and peak RSS in KiB of one run of ``argv``."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - start
-    if proc.returncode not in (0, 1):  # 1: a threshold breached, still a full report
-        raise SystemExit(f"{argv[0]} exited {proc.returncode}")
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env)
+        assert proc.stdout is not None
+        out = proc.stdout.read().decode()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        if proc.returncode not in (0, 1):  # 1: a threshold breached, still a full report
+            errors.seek(0)
+            said = errors.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise SystemExit(f"{argv[0]} exited {proc.returncode}: {' | '.join(said)}")
     return seconds, out, usage.ru_maxrss
 
 

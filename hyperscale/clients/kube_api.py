@@ -8,6 +8,7 @@ it is good at: reading the kubeconfig (certificates, tokens, EKS exec plugins) i
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,3 +247,61 @@ def _status_message(response: Any) -> str:
         return str(response.json().get("message") or response.text[:300])
     except ValueError:
         return str(response.text[:300])
+
+
+#: The resource metrics API (metrics-server): what `kubectl top` reads.
+METRICS_API = "metrics.k8s.io/v1beta1"
+_CPU_UNITS: dict[str, float] = {"n": 1e-6, "u": 1e-3, "m": 1.0, "": 1000.0}
+_QUANTITY = re.compile(r"(?P<number>\d+(?:\.\d+)?)(?P<unit>[A-Za-z]*)")
+_MEMORY_UNITS: dict[str, float] = {
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "k": 10**3,
+    "M": 10**6,
+    "": 1,
+}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU and memory in use, as metrics-server last measured them."""
+
+    cpu_millicores: float
+    memory_mib: float
+
+
+def node_usage(api: KubeApi, node: str) -> Usage | None:
+    """A node's usage; None when no metrics API serves it (yet)."""
+    if api.resource(METRICS_API, "NodeMetrics") is None:
+        return None
+    found = api.get(METRICS_API, "NodeMetrics", node)
+    return None if found is None else summed_usage([found["usage"]])
+
+
+def pod_usage(api: KubeApi) -> dict[tuple[str, str], Usage]:
+    """Usage of every pod metrics-server measured, by (namespace, name); its containers summed."""
+    return {
+        (pod["metadata"]["namespace"], pod["metadata"]["name"]): summed_usage(
+            [c["usage"] for c in pod.get("containers", [])]
+        )
+        for pod in api.list_objects(METRICS_API, "PodMetrics")
+    }
+
+
+def summed_usage(usages: list[dict[str, str]]) -> Usage:
+    """The usage of several containers (or one node) as one figure."""
+    cpu = sum(_scaled(u.get("cpu", "0"), _CPU_UNITS) for u in usages)
+    memory = sum(_scaled(u.get("memory", "0"), _MEMORY_UNITS) for u in usages)
+    return Usage(round(cpu, 1), round(memory / 2**20, 1))
+
+
+def _scaled(quantity: str, units: dict[str, float]) -> float:
+    """A Kubernetes quantity as metrics-server writes it (``1234567n``, ``250m``, ``2048Ki``)."""
+    match = _QUANTITY.fullmatch(quantity)
+    if match is None or match["unit"] not in units:
+        raise ExternalSystemError(
+            f"metrics-server sent a quantity this tool cannot read: {quantity!r}"
+        )
+    return float(match["number"]) * units[match["unit"]]

@@ -130,6 +130,14 @@ def test_the_api_hpa_scales_out_under_load_and_back_in_after_it(
     namespace = kdeploy.namespace
     top = wait_for(lambda: _top(kdeploy, "platform-api-"), 120, "kubectl top to show the API pod")
     assert top[0][1].endswith("m")  # CPU in millicores, measured
+    # `cluster status` shows the same figures for the node and each of its pods.
+    status = invoke(kdeploy.app, "local", "cluster", "status", "-o", "json")
+    node = json.loads(status.stdout)["data"]["real_node"]
+    assert node["cpu_millicores"] > 0, node
+    assert node["memory_mib"] > 0, node
+    (api_pod,) = [p for p in node["pods"] if p["name"] == top[0][0]]
+    assert api_pod["memory_mib"] > 10, api_pod  # a Python server's resident memory
+    assert api_pod["cpu_millicores"] is not None, api_pod
     wait_for(lambda: _utilisation(kube, namespace) is not None, 120, "the HPA's first reading")
     assert _desired(kube, namespace) == 1
 

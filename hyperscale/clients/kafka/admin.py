@@ -1,12 +1,13 @@
 """The admin side of a Kafka cluster (confluent_kafka's AdminClient), with the environment's
 security: topics, consumer groups, their offsets, and the partitions' offsets and times.
 
-Each call is one batched request (or, for committed offsets, one request per group, sent all
-at once), so the cost stays a few round trips however many partitions there are.
+Each call is one batched request (or, for committed offsets, one request per group, many in
+flight at once), so the cost stays a few round trips however many partitions there are.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -30,6 +31,8 @@ from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 
+#: Offset fetches (one per group) outstanding at once: enough to keep the coordinator busy.
+OFFSET_FETCHES_IN_FLIGHT = 64
 #: Between two tries of a request the broker answered with a passing error.
 RETRY_PAUSE_S = 0.2
 #: Errors of a group coordinator that is up but not ready yet (loading, moving).
@@ -146,15 +149,25 @@ class KafkaAdmin:
         return described
 
     def committed_offsets(self, group_ids: list[str]) -> dict[str, dict[TopicPartitionKey, int]]:
-        """Committed offsets per group; the requests go out together, then all are awaited."""
+        """Committed offsets per group: one request per group (librdkafka asks for one group at
+        a time), at most ``OFFSET_FETCHES_IN_FLIGHT`` of them outstanding.
+
+        A broker answers one connection's requests in order, so thousands sent at once would
+        queue behind each other, and each request's timeout runs from when it was made: on a
+        busy broker the last ones would time out while the broker was answering the first. A
+        request is made only when a slot is free, so its timeout covers its own answer."""
         from confluent_kafka import ConsumerGroupTopicPartitions
 
-        futures = {
-            group_id: self.admin.list_consumer_group_offsets(
+        slots = threading.BoundedSemaphore(OFFSET_FETCHES_IN_FLIGHT)
+        futures = {}
+        for group_id in group_ids:
+            if not slots.acquire(timeout=self.timeout + 5):
+                raise unreachable_error(self.bootstrap, "no answer", "consumer group offsets")
+            future = self.admin.list_consumer_group_offsets(
                 [ConsumerGroupTopicPartitions(group_id)], request_timeout=self.timeout
             )[group_id]
-            for group_id in group_ids
-        }
+            future.add_done_callback(lambda _: slots.release())
+            futures[group_id] = future
         committed: dict[str, dict[TopicPartitionKey, int]] = {}
         for group_id, future in futures.items():
             try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperscale.clients.kube_api import Usage
+
 
 @dataclass(frozen=True)
 class PodOnNode:
@@ -15,6 +17,8 @@ class PodOnNode:
     ready: bool
     restarts: int
     ip: str | None
+    #: From metrics-server; None until it has measured the pod.
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class RealNodeState:
     kubelet_version: str | None = None
     pods: list[PodOnNode] = field(default_factory=list)
     logs: str = ""
+    usage: Usage | None = None
 
     @property
     def running(self) -> bool:
@@ -42,6 +47,7 @@ class RealNodeState:
             "registered": self.registered,
             "ready": self.ready,
             "kubelet_version": self.kubelet_version,
+            **_usage_data(self.usage),
             "pods": [
                 {
                     "namespace": p.namespace,
@@ -50,6 +56,7 @@ class RealNodeState:
                     "ready": p.ready,
                     "restarts": p.restarts,
                     "ip": p.ip,
+                    **_usage_data(p.usage),
                 }
                 for p in self.pods
             ],
@@ -92,3 +99,10 @@ class RealNodeDown:
                 "iptables_chains": self.left_rules,
             },
         }
+
+
+def _usage_data(usage: Usage | None) -> dict[str, float | None]:
+    return {
+        "cpu_millicores": usage.cpu_millicores if usage else None,
+        "memory_mib": usage.memory_mib if usage else None,
+    }

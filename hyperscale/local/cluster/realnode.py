@@ -10,6 +10,7 @@ containerd stopped, every mount under the node's directory unmounted, the bridge
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from hyperscale.clients.kube_api import KubeApi
+from hyperscale.clients.kube_api import KubeApi, Usage, node_usage, pod_usage
 from hyperscale.config.models import LocalCluster
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
@@ -205,11 +206,14 @@ class RealNode:
     def state(self, api: KubeApi | None) -> RealNodeState:
         containerd, kubelet = self.containerd.running(), self.kubelet.running()
         proxy = self.kube_proxy.running()
-        node = pods = None
+        node = pods = usage = None
         if api is not None:
             with contextlib.suppress(ExternalSystemError):
                 node = api.get("v1", "Node", self.name)
                 pods = self.pods(api)
+            with contextlib.suppress(ExternalSystemError):  # metrics-server not answering yet
+                usage = node_usage(api, self.name)
+                pods = self._with_usage(pods or [], pod_usage(api))
         info = (node or {}).get("status", {}).get("nodeInfo", {})
         return RealNodeState(
             name=self.name,
@@ -221,7 +225,12 @@ class RealNode:
             kubelet_version=info.get("kubeletVersion"),
             pods=pods or [],
             logs=str(self.layout.logs),
+            usage=usage,
         )
+
+    @staticmethod
+    def _with_usage(pods: list[PodOnNode], usage: dict[tuple[str, str], Usage]) -> list[PodOnNode]:
+        return [dataclasses.replace(p, usage=usage.get((p.namespace, p.name))) for p in pods]
 
     def pods(self, api: KubeApi) -> list[PodOnNode]:
         found = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.clients.kube import NodeState
+from hyperscale.clients.kube_api import Usage
 from hyperscale.exit_codes import ExitCode
 from hyperscale.local.cluster.kwokctl import ComponentProcess
 from hyperscale.local.cluster.node_results import RealNodeDown, RealNodeState
@@ -110,18 +111,33 @@ def _render_real_node(console: Console, node: RealNodeState) -> None:
     console.print(
         f"real node [bold]{node.name}[/]: {state}, kubelet {node.kubelet_version or '?'}"
         f" (pid {pid(node.kubelet_pid)}), containerd (pid {pid(node.containerd_pid)}),"
-        f" kube-proxy (pid {pid(node.kube_proxy_pid)})"
+        f" kube-proxy (pid {pid(node.kube_proxy_pid)}), in use {_usage_text(node.usage)}"
     )
     if node.pods:
         table = Table(show_header=True)
-        for column in ("namespace", "pod", "phase", "ready", "restarts", "ip"):
+        for column in ("namespace", "pod", "phase", "ready", "restarts", "ip", "cpu / memory"):
             table.add_column(column)
         for p in node.pods:
             ready = "yes" if p.ready else "no"
-            table.add_row(p.namespace, p.name, p.phase, ready, str(p.restarts), p.ip or "-")
+            table.add_row(
+                p.namespace,
+                p.name,
+                p.phase,
+                ready,
+                str(p.restarts),
+                p.ip or "-",
+                _usage_text(p.usage),
+            )
         console.print(table)
     if not node.ready:
         console.print(f"real node logs: {node.logs}")
+
+
+def _usage_text(usage: Usage | None) -> str:
+    """`kubectl top`'s figures; "-" until metrics-server has measured."""
+    if usage is None:
+        return "-"
+    return f"{usage.cpu_millicores:.0f}m / {usage.memory_mib:.0f}Mi"
 
 
 @dataclass(frozen=True)
