@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     mysql_user: str = Field(pattern=r"^[A-Za-z0-9_]{1,32}$")
     mysql_password_file: Path
     mysql_tls: bool = False
+    #: Connections per pool (writer, reader) in each API process.
+    mysql_pool_size: int = Field(default=10, ge=1, le=100)
 
     redis_url: str = Field(pattern=r"^rediss?://")
     redis_password_file: Path | None = None

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import replica_admin
 from tests.services.api.conftest import Backends, Catalogue
-from tests.services.api.support import ApiClient, unique_sku
+from tests.services.api.support import ApiClient, running_api, unique_sku
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.mysql, pytest.mark.redis, pytest.mark.kafka]
@@ -164,7 +166,7 @@ def _waiting_on_products(admin: Any) -> bool:
     with admin.cursor() as cur:
         cur.execute(
             "SELECT COUNT(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID()"
-            " AND info LIKE '%FROM products%' AND state LIKE 'Waiting%'"
+            " AND info LIKE '% products%' AND state LIKE 'Waiting%'"
         )
         return bool(cur.fetchone()[0])
 
@@ -177,3 +179,33 @@ def _replica_price(backends: Backends, sku: str) -> int | None:
         )
         row = cur.fetchone()
         return None if row is None else int(row[0])
+
+
+def test_a_burst_above_the_pool_size_queues_instead_of_failing(
+    backends: Backends, tmp_path: Path
+) -> None:
+    """One pooled connection to the writer. An update takes it and waits on a table lock held
+    0.7 s: it runs out of its 0.5 s MySQL deadline (503, rightly: the writer did not answer) and
+    gives the connection back. A burst of updates that arrived meanwhile waits its turn and all
+    succeed. Before, the wait for a free connection counted against each one's 0.5 s deadline,
+    so the whole burst was answered 503 "the writer did not answer" without ever reaching MySQL
+    (wrk with 64 connections saw it)."""
+    environment = backends.api_environment(MYSQL_POOL_SIZE="1")
+    body = {"name": "Burst", "price_cents": 100, "currency": "EUR"}
+    with running_api(environment, tmp_path / "api.log") as api, ThreadPoolExecutor(41) as pool:
+        conn = backends.mysql()
+        with conn.cursor() as cur:
+            # A read lock: the updates wait for it, the read each one ends with does not.
+            cur.execute("LOCK TABLES products READ")
+            locked_at = time.monotonic()
+            first = pool.submit(api.put, f"/v1/products/{unique_sku('BURST')}", body)
+            wait_for(lambda: _waiting_on_products(conn), 10, "an update waiting on the lock")
+            burst = [
+                pool.submit(api.put, f"/v1/products/{unique_sku('BURST')}", body) for _ in range(40)
+            ]
+            time.sleep(max(0.0, locked_at + 0.7 - time.monotonic()))
+            cur.execute("UNLOCK TABLES")
+        conn.close()
+        assert first.result(30).status in (201, 503)
+        statuses = [reply.result(30).status for reply in burst]
+    assert statuses == [201] * 40, statuses
