@@ -38,3 +38,14 @@ def free_port() -> int:
 
 #: ``Authorization`` for requests to the deployed platform's API (set by the platform fixture).
 API_AUTH: dict[str, str] = {}
+
+
+def pod_ready(pod: Any) -> bool:
+    """A lightkube Pod that is Running, Ready and not being deleted."""
+    status = pod.status
+    return bool(
+        pod.metadata.deletionTimestamp is None
+        and status
+        and status.phase == "Running"
+        and any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
+    )

@@ -23,7 +23,7 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from tests.conftest import Sandbox, invoke
-from tests.support import wait_for
+from tests.support import pod_ready, wait_for
 
 pytestmark = pytest.mark.k8s
 
@@ -88,16 +88,6 @@ def _pdb(namespace: str, min_available: int = MIN_AVAILABLE) -> Any:
     )
 
 
-def _ready(pod: Any) -> bool:
-    status = pod.status
-    return bool(
-        pod.metadata.deletionTimestamp is None
-        and status
-        and status.phase == "Running"
-        and any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
-    )
-
-
 @pytest.fixture
 def web(kube: Any, namespace: str) -> str:
     """Deployment web (3 replicas) behind a PDB with minAvailable 2, all ready and observed."""
@@ -106,7 +96,7 @@ def web(kube: Any, namespace: str) -> str:
 
     def settled() -> bool:
         pdb = kube.get(PodDisruptionBudget, "web", namespace=namespace)
-        ready = [p for p in kube.list(Pod, namespace=namespace) if _ready(p)]
+        ready = [p for p in kube.list(Pod, namespace=namespace) if pod_ready(p)]
         return bool(
             len(ready) == REPLICAS
             and pdb.status
@@ -149,9 +139,9 @@ def _watch(kube: Any, namespace: str, stop: threading.Event, seen: PodWatch) -> 
                 pods[name] = pod
             if name in seen.names and (event == "DELETED" or pod.metadata.deletionTimestamp):
                 seen.gone_at.setdefault(name, now)
-            if name not in seen.names and event != "DELETED" and _ready(pod):
+            if name not in seen.names and event != "DELETED" and pod_ready(pod):
                 seen.ready_at.setdefault(name, now)
-            seen.fewest_ready = min(seen.fewest_ready, sum(map(_ready, pods.values())))
+            seen.fewest_ready = min(seen.fewest_ready, sum(map(pod_ready, pods.values())))
             if stop.is_set():
                 return
 
@@ -244,7 +234,7 @@ def test_a_pod_that_is_never_replaced_ends_deviated_with_exit_1(
             }
         )
     )
-    wait_for(lambda: _ready(kube.get(Pod, name, namespace=namespace)), 60, "the pod ready")
+    wait_for(lambda: pod_ready(kube.get(Pod, name, namespace=namespace)), 60, "the pod ready")
     outcome = _kill_pods(
         drill_app, "-l", f"app={name}", "--force", "--recovery-timeout", "3s", "-o", "json"
     )
@@ -330,7 +320,7 @@ def test_a_deploy_is_refused_while_a_drill_runs(
             }
         )
     )
-    wait_for(lambda: _ready(kube.get(Pod, name, namespace=namespace)), 60, "the pod ready")
+    wait_for(lambda: pod_ready(kube.get(Pod, name, namespace=namespace)), 60, "the pod ready")
     env = load_environment(drill_app, "sandbox")
     settings = KillPodsSettings(selector=f"app={name}", force=True, recovery_timeout_s=4)
     drill = threading.Thread(target=kill_pods, args=(env, drill_app, settings), daemon=True)
@@ -376,7 +366,7 @@ def test_another_workload_failing_mid_drill_aborts_it_while_it_waits_on_the_budg
     wait_for(
         lambda: (
             kube.get(PodDisruptionBudget, "web", namespace=web).status.disruptionsAllowed == 0
-            and any(_ready(p) for p in kube.list(Pod, namespace=web, labels={"app": "other"}))
+            and any(pod_ready(p) for p in kube.list(Pod, namespace=web, labels={"app": "other"}))
         ),
         30,
         "the PDB to allow no disruption and the other workload ready",

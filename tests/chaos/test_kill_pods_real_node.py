@@ -20,22 +20,12 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 
 from hyperscale.context import AppContext
 from tests.conftest import REAL_NODE_PLACEMENT, api_image, invoke
-from tests.support import wait_for
+from tests.support import pod_ready, wait_for
 
 pytestmark = [pytest.mark.k8s, pytest.mark.registry, pytest.mark.containers]
 
 REPLICAS = 2
 LABELS = {"app": "real-web"}
-
-
-def _ready(pod: Any) -> bool:
-    status = pod.status
-    return bool(
-        pod.metadata.deletionTimestamp is None
-        and status
-        and status.phase == "Running"
-        and any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
-    )
 
 
 @pytest.fixture
@@ -99,7 +89,7 @@ def web(real_node: str, kube: Any, namespace: str, built: dict[str, Any]) -> str
 
     def settled() -> bool:
         pdb = kube.get(PodDisruptionBudget, "real-web", namespace=namespace)
-        ready = [p for p in kube.list(Pod, namespace=namespace) if _ready(p)]
+        ready = [p for p in kube.list(Pod, namespace=namespace) if pod_ready(p)]
         return bool(len(ready) == REPLICAS and pdb.status and pdb.status.currentHealthy == REPLICAS)
 
     wait_for(settled, 180, "two real pods Ready and the PDB observed")
@@ -148,7 +138,7 @@ def test_kill_pods_ends_a_real_process_and_the_replacement_turns_ready(
                 version = pod.metadata.resourceVersion
                 if name in before and (event == "DELETED" or pod.metadata.deletionTimestamp):
                     gone_at.setdefault(name, now)
-                if name not in before and event != "DELETED" and _ready(pod):
+                if name not in before and event != "DELETED" and pod_ready(pod):
                     ready_at.setdefault(name, now)
                 if stop.is_set():
                     return

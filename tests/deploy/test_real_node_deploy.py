@@ -20,7 +20,7 @@ from lightkube.resources.core_v1 import Pod
 from tests.conftest import invoke
 from tests.deploy.conftest import KubeDeployEnv
 from tests.images.seed import seed_image
-from tests.support import wait_for
+from tests.support import pod_ready, wait_for
 
 pytestmark = [pytest.mark.k8s, pytest.mark.registry, pytest.mark.services, pytest.mark.containers]
 
@@ -157,7 +157,7 @@ def test_the_api_hpa_scales_out_under_load_and_back_in_after_it(
             interval=1,
         )
         wait_for(
-            lambda: len([p for p in _api_pods(kube, namespace) if _ready(p)]) >= 2,
+            lambda: len([p for p in _pods(kube, namespace, "platform-api-") if pod_ready(p)]) >= 2,
             LOAD_S,
             "a second API pod Ready on the real node",
             interval=1,
@@ -190,14 +190,6 @@ def _utilisation(kube: Any, namespace: str) -> int | None:
             value: int | None = metric.resource.current.averageUtilization
             return value
     return None
-
-
-def _api_pods(kube: Any, namespace: str) -> list[Any]:
-    return _pods(kube, namespace, "platform-api-")
-
-
-def _ready(pod: Any) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
 
 
 def _top(kdeploy: KubeDeployEnv, prefix: str) -> list[list[str]]:
