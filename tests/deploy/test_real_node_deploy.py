@@ -130,9 +130,14 @@ def test_the_api_hpa_scales_out_under_load_and_back_in_after_it(
     namespace = kdeploy.namespace
     top = wait_for(lambda: _top(kdeploy, "platform-api-"), 120, "kubectl top to show the API pod")
     assert top[0][1].endswith("m")  # CPU in millicores, measured
-    # `cluster status` shows the same figures for the node and each of its pods.
-    status = invoke(kdeploy.app, "local", "cluster", "status", "-o", "json")
-    node = json.loads(status.stdout)["data"]["real_node"]
+    # `cluster status` shows the same figures for the node and each of its pods. metrics-server
+    # measures the node and its pods separately (a node point it finds invalid is dropped until
+    # the next scrape), so the node's figure may come a scrape after the pod's.
+    node = wait_for(
+        lambda: _real_node_measured(kdeploy, top[0][0]),
+        120,
+        "`cluster status` to show the node's usage",
+    )
     assert node["cpu_millicores"] > 0, node
     assert node["memory_mib"] > 0, node
     (api_pod,) = [p for p in node["pods"] if p["name"] == top[0][0]]
@@ -190,6 +195,16 @@ def _utilisation(kube: Any, namespace: str) -> int | None:
             value: int | None = metric.resource.current.averageUtilization
             return value
     return None
+
+
+def _real_node_measured(kdeploy: KubeDeployEnv, pod: str) -> dict[str, Any] | None:
+    """The real node as `cluster status -o json` shows it, once metrics-server measured both it
+    and its pod ``pod``."""
+    status = invoke(kdeploy.app, "local", "cluster", "status", "-o", "json")
+    assert status.exit_code == 0, status.stdout + status.stderr
+    node: dict[str, Any] = json.loads(status.stdout)["data"]["real_node"]
+    measured = [p for p in node["pods"] if p["name"] == pod and p["cpu_millicores"] is not None]
+    return node if node["cpu_millicores"] is not None and measured else None
 
 
 def _top(kdeploy: KubeDeployEnv, prefix: str) -> list[list[str]]:
