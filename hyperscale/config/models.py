@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, HttpUrl, model_validator
@@ -139,15 +140,103 @@ class KafkaTopics(Strict):
     dead_letter_suffix: str = Field(default=".dlq", pattern=r"^[A-Za-z0-9._-]{1,20}$")
 
 
+#: The platform's services, each with its own Kafka identity when ``kafka.services`` is set.
+ServiceName = Literal["api", "consumer"]
+SERVICE_NAMES: tuple[ServiceName, ...] = ("api", "consumer")
+
+
+SCRAM_MECHANISMS = frozenset({"SCRAM-SHA-256", "SCRAM-SHA-512"})
+
+
+class KafkaPrincipal(Strict):
+    """A service's own SASL/SCRAM user (on MSK, the ``AmazonMSK_`` secret that holds it)."""
+
+    username: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    password: SecretRef
+
+
+class KafkaServiceAccess(Strict):
+    """The identities the platform's services connect with, each granted only what it uses
+    (`hyperscale kafka acls`). Without this block the services use ``kafka.security``'s."""
+
+    #: Where the services connect; the environment's brokers when not given (a local broker
+    #: also listens here, with SASL/SCRAM, beside the operators' listener).
+    bootstrap_servers: list[Endpoint] | None = Field(default=None, min_length=1)
+    #: The SASL protocol and mechanism; ``kafka.security``'s when not given.
+    protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] | None = None
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    api: KafkaPrincipal
+    consumer: KafkaPrincipal
+
+    def principal(self, service: ServiceName) -> KafkaPrincipal:
+        return self.api if service == "api" else self.consumer
+
+
+@dataclass(frozen=True)
+class ServiceConnection:
+    """How one service connects to Kafka: brokers, protocol, and (SASL) user and password."""
+
+    bootstrap: str
+    protocol: str
+    sasl_mechanism: str | None
+    username: str | None
+    password: SecretRef | None
+
+
 class Kafka(Strict):
     bootstrap_servers: list[Endpoint] = Field(min_length=1)
     security: KafkaSecurity = KafkaSecurity()
     consumer_group: str = Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")
     topics: KafkaTopics = KafkaTopics()
+    services: KafkaServiceAccess | None = None
 
     @property
     def bootstrap(self) -> str:
         return ",".join(str(e) for e in self.bootstrap_servers)
+
+    @model_validator(mode="after")
+    def _services_use_sasl(self) -> Kafka:
+        access = self.services
+        if access is None:
+            return self
+        if not (access.protocol or self.security.protocol).startswith("SASL"):
+            raise ValueError(
+                "kafka.services needs a SASL protocol: set kafka.services.protocol"
+                f" (kafka.security.protocol is {self.security.protocol})"
+            )
+        if (access.sasl_mechanism or self.security.sasl_mechanism) not in SCRAM_MECHANISMS:
+            raise ValueError("kafka.services needs a SCRAM sasl_mechanism")
+        if access.api.username == access.consumer.username:
+            raise ValueError("kafka.services: the api and the consumer need their own usernames")
+        return self
+
+    def scram_secret_names(self) -> list[str]:
+        """The Secrets Manager secrets of every SCRAM user: the operators', the services'."""
+        refs = [self.security.password]
+        if self.services is not None:
+            refs += [self.services.principal(s).password for s in SERVICE_NAMES]
+        return [r.aws_secret for r in refs if r is not None and r.aws_secret]
+
+    def connection(self, service: ServiceName) -> ServiceConnection:
+        """The service's own identity when ``services`` is set, else the operators'."""
+        access, security = self.services, self.security
+        if access is None:
+            return ServiceConnection(
+                self.bootstrap,
+                security.protocol,
+                security.sasl_mechanism,
+                security.username,
+                security.password,
+            )
+        principal = access.principal(service)
+        servers = access.bootstrap_servers or self.bootstrap_servers
+        return ServiceConnection(
+            ",".join(str(e) for e in servers),
+            access.protocol or security.protocol,
+            access.sasl_mechanism or security.sasl_mechanism,
+            principal.username,
+            principal.password,
+        )
 
 
 class MySQL(Strict):
@@ -637,11 +726,23 @@ def service_secret_refs(env: Environment) -> list[tuple[str, str, str, SecretRef
     wanted: list[tuple[str, str, str, SecretRef | None]] = [
         ("platform-mysql", "password", "MYSQL_PASSWORD_FILE", env.mysql.password),
         ("platform-redis", "auth-token", "REDIS_PASSWORD_FILE", env.redis.auth_token),
-        (
-            "platform-kafka",
-            "sasl-password",
-            "KAFKA_SASL_PASSWORD_FILE",
-            env.kafka.security.password,
+        *(
+            (kafka_secret_name(env, service), "sasl-password", "KAFKA_SASL_PASSWORD_FILE", ref)
+            for service, ref in _kafka_passwords(env).items()
         ),
     ]
     return [(name, key, variable, ref) for name, key, variable, ref in wanted if ref is not None]
+
+
+def kafka_secret_name(env: Environment, service: ServiceName) -> str:
+    """The Secret holding a service's Kafka password: its own with ``kafka.services``, else
+    the one both services share (the operators' identity)."""
+    return f"platform-kafka-{service}" if env.kafka.services else "platform-kafka"
+
+
+def _kafka_passwords(env: Environment) -> dict[ServiceName, SecretRef]:
+    """The Kafka password each service mounts (one entry when they share the operators')."""
+    if env.kafka.services is None:
+        ref = env.kafka.security.password
+        return {} if ref is None else {"api": ref}
+    return {s: env.kafka.services.principal(s).password for s in SERVICE_NAMES}

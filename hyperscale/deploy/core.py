@@ -23,6 +23,7 @@ from hyperscale.deploy.results import (
     UnlockResult,
 )
 from hyperscale.errors import ConfigError, UsageError
+from hyperscale.kafka.acls.core import AclsRequest, reconcile_acls
 from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
 from hyperscale.kafka.topics.plan import TopicAction
 from hyperscale.progress import Progress, quiet
@@ -93,14 +94,15 @@ def deploy(
     request, pinned = _request(env, app, target, options, progress)
     command = f"hyperscale deploy --env {env.name}"
     with target.locked(options.reason or "deploy", command):
-        progress("applying the schema; reconciling the topics with templates/kafka/topics.yaml.j2")
+        acls = " and the services' ACLs" if env.kafka.services else ""
+        progress(f"applying the schema; reconciling the topics (templates/kafka){acls}")
         # Independent of each other (MySQL, Kafka): both at once, both before the workloads.
         with ThreadPoolExecutor(max_workers=2) as pool:
             schema = pool.submit(
                 apply_migrations, env, app, app.services_dir / "schema" / "migrations"
             )
-            topics = pool.submit(_reconcile_topics, env, app)
-            migrations, created = schema.result(), topics.result()
+            kafka = pool.submit(_reconcile_kafka, env, app)
+            migrations, (created, acl_changes) = schema.result(), kafka.result()
         rollout = target.deploy(progress, request)
         if rollout.failure or rollout.waited:
             states = target.status().workloads
@@ -113,6 +115,7 @@ def deploy(
         migrations_applied=migrations.applied,
         schema_revision=migrations.after,
         topics_created=created,
+        acl_changes=acl_changes,
         programs=[_outcome(s, rollout.action(s.name)) for s in states],
         removed_programs=rollout.removed,
         seconds=round(time.monotonic() - started, 2),
@@ -231,6 +234,16 @@ def force_unlock(
     target = for_env(env, app)
     confirm_protected(app, env, "break the deploy lock", yes=yes)
     return UnlockResult(env.name, target.force_unlock(reason), reason)
+
+
+def _reconcile_kafka(env: Environment, app: AppContext) -> tuple[list[str], list[str]]:
+    """The topics (created), then, when the services have identities of their own, their
+    ACLs (`kafka acls apply`; the changes made), before any workload starts with them."""
+    created = _reconcile_topics(env, app)
+    if env.kafka.services is None:
+        return created, []
+    acls = reconcile_acls(env, app, AclsRequest(yes=True))  # confirmed above
+    return created, [f"{c.action.value} {c.rule.describe()}" for c in acls.pending]
 
 
 def _reconcile_topics(env: Environment, app: AppContext) -> list[str]:

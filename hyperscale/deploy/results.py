@@ -56,12 +56,15 @@ class DeployResult:
     seconds_to_failure: float | None = None
     rolled_back_to: int | None = None
     rollback_ready: bool | None = None
+    #: The Kafka ACLs the deploy created or deleted (`kafka acls apply`), as "create <rule>".
+    acl_changes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(
             self.migrations_applied
             or self.topics_created
+            or self.acl_changes
             or self.removed_programs
             or self.objects.get("added")
             or self.objects.get("changed")
@@ -98,6 +101,8 @@ class DeployResult:
             migrations = ", ".join(self.migrations_applied) or "none"
             console.print(f"  schema: revision {self.schema_revision} (applied: {migrations})")
             console.print(f"  topics created: {', '.join(self.topics_created) or 'none'}")
+            for change in self.acl_changes:
+                console.print(f"  Kafka ACL: {escape(change)}")
         if self.objects:
             o = self.objects
             console.print(

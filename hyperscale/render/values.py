@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from hyperscale.config.models import Endpoint, Environment, SecretRef, service_secret_refs
+from hyperscale.config.models import (
+    Endpoint,
+    Environment,
+    SecretRef,
+    kafka_secret_name,
+    service_secret_refs,
+)
 
 #: The IAM roles terraform/modules/iam-irsa creates, by service account purpose.
 IRSA_ROLES = {
@@ -66,12 +72,14 @@ def template_values(env: Environment) -> dict[str, Any]:
         },
         "secrets": secrets,
         "secret_users": {
-            "api": [
-                s.name
-                for s in secrets
-                if s.name in {"platform-mysql", "platform-redis", "platform-kafka"}
-            ],
-            "consumer": [s.name for s in secrets if s.name in {"platform-mysql", "platform-kafka"}],
+            "api": ["platform-mysql", "platform-redis", kafka_secret_name(env, "api")],
+            "consumer": ["platform-mysql", kafka_secret_name(env, "consumer")],
+        },
+        # How each service connects to Kafka; a username in its Deployment when it has its own.
+        "kafka": {
+            "api": env.kafka.connection("api"),
+            "consumer": env.kafka.connection("consumer"),
+            "per_service": env.kafka.services is not None,
         },
         "egress": egress(env),
         "load_balancer_cidrs": load_balancer_cidrs(env),

@@ -18,7 +18,7 @@ from hyperscale.clients.http import http_status
 from hyperscale.clients.secrets import resolve_secret
 from hyperscale.clients.supervisor import ProgramInfo, Supervisor
 from hyperscale.clients.tokens import jwks_path
-from hyperscale.config.models import LOCAL_ISSUER, Environment
+from hyperscale.config.models import LOCAL_ISSUER, Environment, SecretRef, ServiceName
 from hyperscale.config.secrets import generated_secret_path
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError, UsageError
@@ -110,8 +110,6 @@ class LocalTarget:
     def programs(self) -> list[Program]:
         env = self.env
         common = {
-            "KAFKA_BOOTSTRAP_SERVERS": env.kafka.bootstrap,
-            "KAFKA_SECURITY_PROTOCOL": env.kafka.security.protocol,
             "ORDERS_TOPIC": env.kafka.topics.orders,
             "EVENTS_TOPIC": env.kafka.topics.events,
             "DLQ_SUFFIX": env.kafka.topics.dead_letter_suffix,
@@ -119,7 +117,7 @@ class LocalTarget:
             "MYSQL_READER": str(env.mysql.reader),
             "MYSQL_DATABASE": env.mysql.database,
             "MYSQL_USER": env.mysql.user,
-            "MYSQL_PASSWORD_FILE": str(self._mysql_password_file()),
+            "MYSQL_PASSWORD_FILE": str(self._secret_file(env.mysql.password, "mysql-password")),
             "MYSQL_TLS": str(env.mysql.tls).lower(),
             "PLATFORM_RELEASE": release_fingerprint(self.app.repo_root),
             # This checkout's services, whatever the virtualenv's editable installs point at
@@ -148,6 +146,7 @@ class LocalTarget:
                 ],
                 environment={
                     **common,
+                    **self._kafka("api"),
                     "REDIS_URL": f"redis://{env.redis.endpoint}/{env.redis.db}",
                     **self._api_auth(),
                     "METRICS_HOST": "127.0.0.1",
@@ -167,6 +166,7 @@ class LocalTarget:
                     command=[sys.executable, "-m", "platform_consumer"],
                     environment={
                         **common,
+                        **self._kafka("consumer"),
                         "CONSUMER_GROUP": env.kafka.consumer_group,
                         # Static membership: the program's name survives its restarts.
                         "CONSUMER_INSTANCE_ID": f"{env.kafka.consumer_group}-{index + 1}",
@@ -201,14 +201,30 @@ class LocalTarget:
         url = self.env.services.api_metrics_url
         return url.port if url is not None and url.port else api_port + 1
 
-    def _mysql_password_file(self) -> Path:
-        """The programs read the password from a file; only its path is in their environment."""
-        ref = self.env.mysql.password
+    def _kafka(self, service: ServiceName) -> dict[str, str]:
+        """How ``service`` connects to Kafka: as itself when ``kafka.services`` is set (its
+        SCRAM user, the password in a file), else with the operators' settings."""
+        connection = self.env.kafka.connection(service)
+        found = {
+            "KAFKA_BOOTSTRAP_SERVERS": connection.bootstrap,
+            "KAFKA_SECURITY_PROTOCOL": connection.protocol,
+        }
+        if connection.sasl_mechanism and connection.username and connection.password:
+            password = self._secret_file(connection.password, f"kafka-{service}-password")
+            found |= {
+                "KAFKA_SASL_MECHANISM": connection.sasl_mechanism,
+                "KAFKA_SASL_USERNAME": connection.username,
+                "KAFKA_SASL_PASSWORD_FILE": str(password),
+            }
+        return found
+
+    def _secret_file(self, ref: SecretRef, name: str) -> Path:
+        """The programs read a secret from a file; only its path is in their environment."""
         if ref.generated:
             return generated_secret_path(self.app, ref.generated)
         if ref.file:
             return Path(ref.file).expanduser()
-        path = self.home / "secrets" / "mysql-password"
+        path = self.home / "secrets" / name
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

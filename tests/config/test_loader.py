@@ -73,7 +73,7 @@ def test_unknown_key_lists_the_allowed_keys(isolated_app: AppContext) -> None:
     )
     assert err.message == (
         f"{path}:{line}: kafka.bootstrap: unknown key; allowed keys here: "
-        "bootstrap_servers, consumer_group, security, topics"
+        "bootstrap_servers, consumer_group, security, services, topics"
     )
 
 

@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,6 +122,35 @@ def test_a_second_deploy_changes_nothing(platform: Environment, shared_app: AppC
     assert {p.name: p.pid for p in again.programs} == before
     assert again.migrations_applied == []
     assert again.topics_created == []
+
+
+def test_each_service_logs_in_to_kafka_as_itself(
+    platform: Environment, shared_app: AppContext
+) -> None:
+    """Issue 19 item 5: the API and the consumers run with their own SCRAM users on the
+    broker's SASL listener (where only ACLs grant anything), their passwords only in files;
+    the deploy applied those ACLs. The rest of this module (orders applied, dead letters
+    written) passes through exactly these grants."""
+    from hyperscale.config.secrets import generated_secret_path
+
+    access = platform.kafka.services
+    assert access is not None
+    users = {"api": access.api.username, "consumer": access.consumer.username}
+    for program in LocalTarget(platform, shared_app).supervisor.programs():
+        environ = dict(
+            item.split("=", 1)
+            for item in Path(f"/proc/{program.pid}/environ").read_text().split("\0")
+            if "=" in item
+        )
+        service = "api" if program.name == "api" else "consumer"
+        assert environ["KAFKA_SASL_USERNAME"] == users[service], program.name
+        assert environ["KAFKA_BOOTSTRAP_SERVERS"] == platform.kafka.connection(service).bootstrap
+        assert environ["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        secret = generated_secret_path(shared_app, f"kafka-{service}-password")
+        assert environ["KAFKA_SASL_PASSWORD_FILE"] == str(secret)
+        assert secret.read_text().strip() not in "\0".join(environ.values())
+    outcome = invoke(shared_app, "kafka", "acls", "diff", "--env", "local")
+    assert outcome.exit_code == 0, outcome.stdout + outcome.stderr
 
 
 def test_status_shows_each_program_ready(platform: Environment, shared_app: AppContext) -> None:

@@ -89,3 +89,35 @@ class PartitionEnd:
 
     topic: str
     partition: int
+
+
+@dataclass(frozen=True, order=True)
+class AclRule:
+    """One ALLOW ACL, in Kafka's own words: ``User:hyperscale-api`` may WRITE TOPIC orders
+    (LITERAL) from any host. Sorted by principal, then resource, then operation."""
+
+    principal: str
+    resource_type: str  # TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID
+    resource_name: str
+    operation: str  # READ, WRITE, DESCRIBE, ALL, ...
+    pattern_type: str = "LITERAL"  # LITERAL or PREFIXED
+    permission: str = "ALLOW"
+    host: str = "*"
+
+    def describe(self) -> str:
+        pattern = "" if self.pattern_type == "LITERAL" else f" ({self.pattern_type.lower()})"
+        return (
+            f"{self.principal} {self.permission} {self.operation} on"
+            f" {self.resource_type} {self.resource_name}{pattern}"
+        )
+
+    def to_data(self) -> dict[str, str]:
+        return {
+            "principal": self.principal,
+            "permission": self.permission,
+            "operation": self.operation,
+            "resource_type": self.resource_type,
+            "resource_name": self.resource_name,
+            "pattern_type": self.pattern_type,
+            "host": self.host,
+        }

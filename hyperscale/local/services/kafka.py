@@ -8,15 +8,19 @@ import hashlib
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
+from hyperscale.clients.kafka.acl_admin import AclAdmin
 from hyperscale.clients.kafka.admin import cluster_summary
 from hyperscale.clients.kafka.errors import KafkaCallError
-from hyperscale.config.models import Endpoint, Environment
+from hyperscale.clients.secrets import resolve_secret
+from hyperscale.config.models import SERVICE_NAMES, Endpoint, Environment, SecretRef
+from hyperscale.config.secrets import ensure_generated_secret
 from hyperscale.context import AppContext
-from hyperscale.errors import ExternalSystemError
+from hyperscale.errors import ConfigError, ExternalSystemError
 from hyperscale.local.services.base import BackingService, ProbeError, require_program
 from hyperscale.runner import run
 from hyperscale.templating import render_to_file
@@ -116,6 +120,15 @@ class KafkaRuntime:
         ]
 
 
+@dataclass(frozen=True)
+class SaslListener:
+    """A node's listener for the services' own SCRAM users (``kafka.services``)."""
+
+    host: str
+    port: int
+    mechanism: str
+
+
 class KafkaService(BackingService):
     """KRaft node 1; with ``local.kafka_brokers`` above 1 also nodes 2 and 3 (the subclasses
     below). Every node is both broker and controller: three nodes make a three-voter quorum
@@ -165,12 +178,37 @@ class KafkaService(BackingService):
     def config_path(self) -> Path:
         return self.home / "server.properties"
 
+    @property
+    def sasl_listener(self) -> SaslListener | None:
+        """Where this node lets the services log in as themselves: the node's address in
+        ``kafka.services.bootstrap_servers``. None when the services share the operators'
+        identity (no ``kafka.services``) or their brokers (no addresses of their own)."""
+        access = self.env.kafka.services
+        if access is None or access.bootstrap_servers is None:
+            return None
+        if len(access.bootstrap_servers) != self.brokers:
+            raise ConfigError(
+                f"kafka.services.bootstrap_servers names {len(access.bootstrap_servers)}"
+                f" address(es) for {self.brokers} local Kafka node(s)",
+                hint="give one address per node, in the order of kafka.bootstrap_servers",
+            )
+        if (access.protocol or self.env.kafka.security.protocol) != "SASL_PLAINTEXT":
+            raise ConfigError(
+                "the local brokers' services listener speaks SASL_PLAINTEXT (loopback, no TLS)",
+                hint="set kafka.services.protocol: SASL_PLAINTEXT",
+            )
+        where = access.bootstrap_servers[self.node - 1]
+        mechanism = access.sasl_mechanism or self.env.kafka.security.sasl_mechanism
+        return SaslListener(where.host, where.port, str(mechanism))
+
     def install(self) -> None:
         self.runtime.install()
         _ = self.runtime.java
 
     def endpoints(self) -> list[Endpoint]:
-        return [self.endpoint, self.controller_endpoint(self.node)]
+        sasl = self.sasl_listener
+        extra = [Endpoint(host=sasl.host, port=sasl.port)] if sasl else []
+        return [self.endpoint, *extra, self.controller_endpoint(self.node)]
 
     def cluster_id(self) -> str:
         """A new id for a single node; for a quorum one id all nodes derive alike."""
@@ -198,6 +236,7 @@ class KafkaService(BackingService):
             voters=voters if self.brokers > 1 else "",
             brokers=self.brokers,
             data_dir=data_dir,
+            sasl=self.sasl_listener,
         )
         if (data_dir / "meta.properties").is_file():
             return
@@ -227,6 +266,25 @@ class KafkaService(BackingService):
             raise ProbeError(exc.failure.text) from None
         brokers = cluster.brokers
         return f"kafka {self.runtime.version}, cluster {cluster.cluster_id}, {brokers} broker(s)"
+
+    def after_ready(self) -> None:
+        """The services' SCRAM users, with their passwords (generated on first use): this
+        broker keeps them itself, where MSK takes them from Secrets Manager. Their ACLs are
+        `hyperscale kafka acls`' (every deploy applies them)."""
+        access = self.env.kafka.services
+        sasl = self.sasl_listener
+        if access is None or sasl is None or self.node != 1:
+            return
+        passwords = {
+            access.principal(s).username: self._password(access.principal(s).password)
+            for s in SERVICE_NAMES
+        }
+        AclAdmin(self.env, self.app).upsert_scram_users(passwords, sasl.mechanism)
+
+    def _password(self, ref: SecretRef) -> str:
+        if ref.generated:
+            return ensure_generated_secret(self.app, ref.generated)
+        return resolve_secret(self.app, ref, self.env.aws)
 
     def data_paths(self) -> dict[str, str]:
         return {**super().data_paths(), "jars": str(self.runtime.libs)}

@@ -11,7 +11,7 @@ from typing import Any
 
 from hyperscale.clients.secrets import resolve_secret
 from hyperscale.clients.tokens import auth_dir
-from hyperscale.config.models import SecretRef
+from hyperscale.config.models import SERVICE_NAMES, SecretRef
 from hyperscale.errors import HyperscaleError
 from hyperscale.findings import Finding
 from hyperscale.render.documents import Document, parse
@@ -148,6 +148,11 @@ def _known_values(workspace: Workspace) -> tuple[dict[str, tuple[str, str]], lis
         "reports.email.smtp.password": env.reports.email.smtp.password,
         "auth.client_secret": env.auth.client_secret,
     }
+    if env.kafka.services is not None:
+        refs |= {
+            f"kafka.services.{s}.password": env.kafka.services.principal(s).password
+            for s in SERVICE_NAMES
+        }
     values: dict[str, tuple[str, str]] = {}
     signing_key = _local_signing_key(workspace)
     if signing_key is not None:

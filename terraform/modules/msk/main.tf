@@ -64,6 +64,7 @@ resource "aws_msk_configuration" "this" {
     num.partitions=6
     unclean.leader.election.enable=false
     log.retention.hours=168
+    allow.everyone.if.no.acl.found=${!var.deny_without_acl}
   PROPERTIES
 }
 

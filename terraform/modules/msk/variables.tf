@@ -74,6 +74,12 @@ variable "scram_secret_names" {
   }
 }
 
+variable "deny_without_acl" {
+  description = "Refuse every client a resource that has no ACL (allow.everyone.if.no.acl.found=false); set once the clients' ACLs exist."
+  type        = bool
+  default     = false
+}
+
 variable "log_retention_days" {
   description = "How long broker logs are kept in CloudWatch Logs."
   type        = number

@@ -24,7 +24,10 @@ module "msk" {
   kafka_version              = "3.9.x"
   broker_instance_type       = "kafka.m7g.large"
   broker_volume_gb           = 200
-  scram_secret_names         = ["AmazonMSK_hyperscale-staging-ops"]
+  scram_secret_names         = ["AmazonMSK_hyperscale-staging-ops", "AmazonMSK_hyperscale-staging-api", "AmazonMSK_hyperscale-staging-consumer"]
+  # The services have their own users and ACLs (`hyperscale kafka acls apply`): a resource
+  # without an ACL is nobody's. Apply the ACLs before this setting reaches the brokers.
+  deny_without_acl = true
 }
 
 output "cluster_arn" {

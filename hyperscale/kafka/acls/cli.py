@@ -1,0 +1,79 @@
+"""`hyperscale kafka acls apply|diff`: thin commands over hyperscale.kafka.acls.core."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hyperscale.boundary import run_env_command
+from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.options import EnvOption, OutputOption, command_group
+from hyperscale.output import OutputFormat
+
+if TYPE_CHECKING:
+    from hyperscale.config.models import Environment
+    from hyperscale.context import AppContext
+    from hyperscale.kafka.acls.core import AclsRequest
+    from hyperscale.kafka.acls.results import AclsResult
+
+app = command_group(
+    "Least privilege on Kafka: the ACLs of the services' own identities (kafka.services) and"
+    " the operators', against the cluster's. ACLs of those principals that the environment"
+    " does not grant are deleted."
+)
+
+
+@app.command("apply")
+def acls_apply(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Consent, for a protected environment.")
+    ] = False,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """Create the ACLs the environment grants, delete those it does not (creations first)."""
+    from hyperscale.kafka.acls.core import AclsRequest
+    from hyperscale.kafka.acls.results import AclsMode
+
+    mode = AclsMode.DRY_RUN if dry_run else AclsMode.APPLY
+    request = AclsRequest(mode=mode, yes=yes, bootstrap=bootstrap, timeout=timeout)
+    _run(ctx, "kafka acls apply", request, env, output)
+
+
+@app.command("diff")
+def acls_diff(
+    ctx: typer.Context,
+    bootstrap: BootstrapOption = None,
+    timeout: TimeoutOption = 10.0,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.table,
+) -> None:
+    """The plan apply would carry out; changes nothing. Exit 1 when the cluster's ACLs differ
+    from the environment's grants, 0 when in sync."""
+    from hyperscale.kafka.acls.core import AclsRequest
+    from hyperscale.kafka.acls.results import AclsMode
+
+    request = AclsRequest(mode=AclsMode.DIFF, bootstrap=bootstrap, timeout=timeout)
+    _run(ctx, "kafka acls diff", request, env, output)
+
+
+def _run(
+    ctx: typer.Context,
+    command: str,
+    request: AclsRequest,
+    env: str | None,
+    output: OutputFormat,
+) -> None:
+    from hyperscale.kafka.acls.core import reconcile_acls
+
+    def body(environment: Environment, app_ctx: AppContext) -> AclsResult:
+        return reconcile_acls(environment, app_ctx, request)
+
+    run_env_command(ctx, command, output, env, body)

@@ -1,0 +1,55 @@
+"""Reconcile a cluster's ACLs with what the environment grants its identities: the one code
+path of `hyperscale kafka acls apply|diff` and of `hyperscale deploy`. Never prints.
+
+Apply order: create, then delete, so an identity never loses a right it keeps (the operators'
+own ALTER on the cluster above all). A second apply finds nothing to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hyperscale.clients.kafka.acl_admin import AclAdmin
+from hyperscale.clients.kafka.config import with_bootstrap
+from hyperscale.config.models import Environment
+from hyperscale.context import AppContext
+from hyperscale.kafka.acls.grants import (
+    AclAction,
+    desired_acls,
+    managed_principals,
+    plan_acls,
+)
+from hyperscale.kafka.acls.results import AclsMode, AclsResult
+from hyperscale.safety import confirm_protected
+
+
+@dataclass(frozen=True)
+class AclsRequest:
+    mode: AclsMode = AclsMode.APPLY
+    #: Consent given on the command line, for a protected environment.
+    yes: bool = False
+    bootstrap: str | None = None
+    timeout: float = 10.0
+
+
+def reconcile_acls(env: Environment, app: AppContext, request: AclsRequest) -> AclsResult:
+    """Plan the environment's grants against the cluster; apply the plan unless asked only
+    for it. Only the managed principals' ACLs are read or touched."""
+    desired = desired_acls(env)
+    principals = managed_principals(desired)
+    env = with_bootstrap(env, request.bootstrap)
+    admin = AclAdmin(env, app, timeout=request.timeout)
+    plan = plan_acls(desired, admin.acls_of(principals))
+    result = AclsResult(env.name, env.kafka.bootstrap, request.mode, principals, plan)
+    if request.mode is not AclsMode.APPLY or not result.pending:
+        return result
+    counts = {a: sum(c.action is a for c in plan) for a in (AclAction.CREATE, AclAction.DELETE)}
+    confirm_protected(
+        app,
+        env,
+        f"create {counts[AclAction.CREATE]} and delete {counts[AclAction.DELETE]} Kafka ACLs",
+        yes=request.yes,
+    )
+    admin.create_acls([c.rule for c in plan if c.action is AclAction.CREATE])
+    admin.delete_acls([c.rule for c in plan if c.action is AclAction.DELETE])
+    return result

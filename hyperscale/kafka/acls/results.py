@@ -1,0 +1,87 @@
+"""The typed result of `hyperscale kafka acls apply|diff`: data, table and exit code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from hyperscale.exit_codes import ExitCode
+from hyperscale.kafka.acls.grants import AclAction, AclChange
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class AclsMode(StrEnum):
+    #: Changes were applied (or there were none to apply).
+    APPLY = "apply"
+    #: `apply --dry-run`: the plan, nothing changed.
+    DRY_RUN = "dry-run"
+    #: `diff`: the plan, nothing changed; exit 1 when the cluster differs.
+    DIFF = "diff"
+
+
+@dataclass(frozen=True)
+class AclsResult:
+    environment: str
+    bootstrap: str
+    mode: AclsMode
+    principals: list[str]
+    changes: list[AclChange]
+
+    @property
+    def pending(self) -> list[AclChange]:
+        return [c for c in self.changes if c.action is not AclAction.KEEP]
+
+    @property
+    def applied(self) -> bool:
+        return self.mode is AclsMode.APPLY and bool(self.pending)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.mode is AclsMode.DIFF and self.pending:
+            return ExitCode.CHECK_FAILED
+        return ExitCode.OK
+
+    def to_data(self) -> dict[str, Any]:
+        counts = Counter(c.action.value for c in self.changes)
+        return {
+            "environment": self.environment,
+            "bootstrap": self.bootstrap,
+            "mode": self.mode.value,
+            "principals": self.principals,
+            "applied": self.applied,
+            "in_sync": not self.pending,
+            "summary": {action.value: counts.get(action.value, 0) for action in AclAction},
+            "acls": [c.to_data() for c in self.changes],
+        }
+
+    def render(self, console: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title=f"ACLs on {escape(self.bootstrap)} ({self.environment})")
+        for column in ("principal", "action", "operation", "resource", "pattern"):
+            table.add_column(column, overflow="fold")
+        colour = {AclAction.CREATE: "green", AclAction.DELETE: "red", AclAction.KEEP: "default"}
+        for c in self.changes:
+            table.add_row(
+                escape(c.rule.principal),
+                f"[{colour[c.action]}]{c.action.value}[/]",
+                f"{c.rule.permission} {c.rule.operation}",
+                escape(f"{c.rule.resource_type} {c.rule.resource_name}"),
+                c.rule.pattern_type,
+            )
+        console.print(table)
+        console.print(self._summary())
+
+    def _summary(self) -> str:
+        if not self.pending:
+            return "in sync: nothing to change"
+        counts = Counter(c.action.value for c in self.pending)
+        if self.mode is AclsMode.APPLY:
+            return "applied: " + ", ".join(f"{n} {a}d" for a, n in sorted(counts.items()))
+        what = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()))
+        return f"not applied ({self.mode.value}): {what}"
