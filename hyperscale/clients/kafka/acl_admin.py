@@ -48,12 +48,7 @@ class AclAdmin(KafkaAdmin):
         if not rules:
             return
         futures = self.admin.create_acls([_binding(r) for r in rules], request_timeout=self.timeout)
-        for binding, future in futures.items():
-            try:
-                future.result(timeout=self.timeout + 5)
-            except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
-                what = f"creating the ACL {_rule(binding).describe()}"
-                raise self._acl_error(exc, what) from None
+        self._settle(futures, "creating")
 
     def delete_acls(self, rules: list[AclRule]) -> None:
         """Delete exactly these ACLs (each filter matches one binding, nothing wider)."""
@@ -62,12 +57,7 @@ class AclAdmin(KafkaAdmin):
         futures = self.admin.delete_acls(
             [_binding(r, as_filter=True) for r in rules], request_timeout=self.timeout
         )
-        for binding, future in futures.items():
-            try:
-                future.result(timeout=self.timeout + 5)
-            except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
-                what = f"deleting the ACL {_rule(binding).describe()}"
-                raise self._acl_error(exc, what) from None
+        self._settle(futures, "deleting")
 
     def upsert_scram_users(self, passwords: dict[str, str], mechanism: str) -> None:
         """Create each SCRAM user, or set its password (a broker that keeps its own users; MSK
@@ -88,6 +78,15 @@ class AclAdmin(KafkaAdmin):
                 future.result(timeout=self.timeout + 5)
             except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
                 raise self._acl_error(exc, f"setting the SCRAM credentials of {user}") from None
+
+    def _settle(self, futures: dict[Any, Any], verb: str) -> None:
+        """Wait for each ACL's answer; the first refusal names its ACL."""
+        for binding, future in futures.items():
+            try:
+                future.result(timeout=self.timeout + 5)
+            except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
+                what = f"{verb} the ACL {_rule(binding).describe()}"
+                raise self._acl_error(exc, what) from None
 
     def _acl_error(self, problem: object, what: str) -> ExternalSystemError:
         failure = failure_of(problem)

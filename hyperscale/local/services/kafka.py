@@ -182,15 +182,15 @@ class KafkaService(BackingService):
     def sasl_listener(self) -> SaslListener | None:
         """Where this node lets the services log in as themselves: the node's address in
         ``kafka.services.bootstrap_servers``. None when the services share the operators'
-        identity (no ``kafka.services``) or their brokers (no addresses of their own)."""
+        identity (no ``kafka.services``)."""
         access = self.env.kafka.services
-        if access is None or access.bootstrap_servers is None:
+        if access is None:
             return None
-        if len(access.bootstrap_servers) != self.brokers:
+        if access.bootstrap_servers is None or len(access.bootstrap_servers) != self.brokers:
             raise ConfigError(
-                f"kafka.services.bootstrap_servers names {len(access.bootstrap_servers)}"
-                f" address(es) for {self.brokers} local Kafka node(s)",
-                hint="give one address per node, in the order of kafka.bootstrap_servers",
+                f"kafka.services.bootstrap_servers must name {self.brokers} address(es), one"
+                " per local Kafka node: the listener where the services log in",
+                hint="one loopback address per node, in the order of kafka.bootstrap_servers",
             )
         if (access.protocol or self.env.kafka.security.protocol) != "SASL_PLAINTEXT":
             raise ConfigError(
