@@ -21,7 +21,8 @@ from tests.support import free_port, wait_for
 
 pytestmark = [pytest.mark.containers, pytest.mark.services]
 
-SECRET_IN_CONTAINER = "/run/secrets/hyperscale/mysql-password"
+#: Where a container finds each secret file its program reads (*_PASSWORD_FILE).
+SECRETS_IN_CONTAINER = "/run/secrets/hyperscale"
 JWKS_IN_CONTAINER = "/run/hyperscale/jwks.json"
 
 
@@ -44,33 +45,40 @@ def _program(env: Environment, app: AppContext, kind: str) -> Program:
     return next(p for p in LocalTarget(env, app).programs() if p.name.startswith(kind))
 
 
-def _readable_secret(program: Program, tmp_path: Path) -> Path:
-    """The MySQL password file, owned by the image's user (10001) and readable by it alone."""
-    copy = tmp_path / "mysql-password"
-    shutil.copyfile(program.environment["MYSQL_PASSWORD_FILE"], copy)
-    copy.chmod(0o400)
+def _container_setup(
+    program: Program, tmp_path: Path, **extra: str
+) -> tuple[dict[str, str], dict[Path, str]]:
+    """The program's environment for a container, and its volumes: each secret file it reads
+    (the MySQL password, the service's Kafka password) copied, owned by the image's user
+    (10001), readable by it alone, and mounted where the environment says."""
     import os
 
-    os.chown(copy, 10001, 10001)
-    return copy
-
-
-def _container_env(program: Program, **extra: str) -> dict[str, str]:
-    skip = {"PATH", "LANG", "MYSQL_PASSWORD_FILE"}
-    env = {k: v for k, v in program.environment.items() if k not in skip}
-    return {**env, "MYSQL_PASSWORD_FILE": SECRET_IN_CONTAINER, **extra}
+    env = {k: v for k, v in program.environment.items() if k not in {"PATH", "LANG"}}
+    volumes: dict[Path, str] = {}
+    for variable, path in list(env.items()):
+        if not variable.endswith("_PASSWORD_FILE"):
+            continue
+        copy = tmp_path / variable.lower()
+        shutil.copyfile(path, copy)
+        copy.chmod(0o400)
+        os.chown(copy, 10001, 10001)
+        env[variable] = f"{SECRETS_IN_CONTAINER}/{copy.name}"
+        volumes[copy] = env[variable]
+    return {**env, **extra}, volumes
 
 
 @pytest.fixture(scope="module")
 def platform_data(local_services: Environment) -> Environment:
-    """The schema and the topics, as `hyperscale deploy` applies them (the containers are the
-    workloads here, so the deploy's own processes are not started)."""
+    """The schema, the topics and the services' ACLs, as `hyperscale deploy` applies them
+    (the containers are the workloads here, so the deploy's own processes are not started)."""
     from hyperscale.clients.mysql import apply_migrations
+    from hyperscale.kafka.acls.core import AclsRequest, reconcile_acls
     from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
 
     app = AppContext.from_os()
     apply_migrations(local_services, app, app.services_dir / "schema" / "migrations")
     assert not reconcile_topics(local_services, app, TopicsRequest(yes=True)).refused
+    reconcile_acls(local_services, app, AclsRequest(yes=True))
     return local_services
 
 
@@ -90,6 +98,8 @@ def test_the_api_image_answers_healthz_and_readyz_as_non_root(
     app = AppContext.from_os()
     adapter = Containers(app)
     api = _program(platform_data, app, "api")
+    # The API logs in to Kafka as itself (its SCRAM user, the ACLs the deploy grants).
+    env, secrets = _container_setup(api, tmp_path, AUTH_JWKS_FILE=JWKS_IN_CONTAINER)
     port = free_port()
     name = f"hyperscale-test-api-{uuid.uuid4().hex[:8]}"
     running.append(name)
@@ -100,11 +110,8 @@ def test_the_api_image_answers_healthz_and_readyz_as_non_root(
         command=["python", "-m", "platform_api", "--host", "127.0.0.1", "--port", str(port)],
         # The local token issuer's public keys, at a path the image's user can reach (the
         # state directory can be under /root, which it cannot traverse).
-        env=_container_env(api, AUTH_JWKS_FILE=JWKS_IN_CONTAINER),
-        volumes={
-            _readable_secret(api, tmp_path): SECRET_IN_CONTAINER,
-            Path(api.environment["AUTH_JWKS_FILE"]): JWKS_IN_CONTAINER,
-        },
+        env=env,
+        volumes={**secrets, Path(api.environment["AUTH_JWKS_FILE"]): JWKS_IN_CONTAINER},
     )
     base = f"http://127.0.0.1:{port}"
 
@@ -130,19 +137,27 @@ def test_the_consumer_image_starts_and_joins_its_group(
     consumer = _program(platform_data, app, "consumer")
     group = f"test-image-consumer-{uuid.uuid4().hex[:8]}"
     port = free_port()
+    # A group of its own, beside the deployed consumers': outside the consumer identity's
+    # grants, so this container reads on the operators' listener.
+    env, secrets = _container_setup(
+        consumer,
+        tmp_path,
+        CONSUMER_GROUP=group,
+        CONSUMER_METRICS_HOST="127.0.0.1",
+        CONSUMER_METRICS_PORT=str(port),
+        KAFKA_BOOTSTRAP_SERVERS=platform_data.kafka.bootstrap,
+        KAFKA_SECURITY_PROTOCOL=platform_data.kafka.security.protocol,
+    )
+    for variable in ("KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD_FILE"):
+        env.pop(variable, None)
     name = f"hyperscale-test-consumer-{uuid.uuid4().hex[:8]}"
     running.append(name)
     adapter.run_detached(
         _ref(built, "consumer"),
         name,
         command=["python", "-m", "platform_consumer"],
-        env=_container_env(
-            consumer,
-            CONSUMER_GROUP=group,
-            CONSUMER_METRICS_HOST="127.0.0.1",
-            CONSUMER_METRICS_PORT=str(port),
-        ),
-        volumes={_readable_secret(consumer, tmp_path): SECRET_IN_CONTAINER},
+        env=env,
+        volumes=secrets,
     )
     admin = AdminClient({"bootstrap.servers": platform_data.kafka.bootstrap})
 

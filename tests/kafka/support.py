@@ -265,12 +265,20 @@ def committed_in(bootstrap: str, topic: str, ranges: OpenRanges) -> list[tuple[i
 
 
 def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
-    """Partition -> log end offset: records and transaction markers alike."""
+    """Partition -> log end offset: records and transaction markers alike. Read uncommitted:
+    librdkafka's default (read_committed) answers the last stable offset instead, which stays
+    at an open transaction's first record until the coordinator has written its marker."""
     from confluent_kafka import Consumer, TopicPartition
     from confluent_kafka.admin import AdminClient
 
     metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "tests-watermarks"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tests-watermarks",
+            "isolation.level": "read_uncommitted",
+        }
+    )
     try:
         return {
             p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]

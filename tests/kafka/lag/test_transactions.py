@@ -12,6 +12,7 @@ from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
 from tests.conftest import invoke
 from tests.kafka.support import commit, create_topic, high_watermarks
+from tests.support import wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -35,7 +36,8 @@ def test_a_group_that_read_everything_before_a_commit_marker_has_no_lag(
 ) -> None:
     topic = create_topic(bootstrap, f"{prefix}-txn", 1)
     produce_in_transaction(bootstrap, topic, 3, f"{prefix}-producer")
-    assert high_watermarks(bootstrap, topic) == {0: 4}  # three records and the marker
+    # Three records and the marker, which the coordinator writes after the commit returns.
+    wait_for(lambda: high_watermarks(bootstrap, topic) == {0: 4}, 15, "the commit marker")
     caught_up, behind = f"{prefix}-caught-up", f"{prefix}-behind"
     commit(bootstrap, caught_up, {(topic, 0): 3})  # what a consumer commits after record 2
     commit(bootstrap, behind, {(topic, 0): 2})  # record 2 not read yet
@@ -62,6 +64,7 @@ def test_sampling_a_caught_up_transactional_partition_is_not_a_stall(
     """The sampler called such partitions STALL ("the consumer is stuck") and exited 1."""
     topic = create_topic(bootstrap, f"{prefix}-txn", 1)
     produce_in_transaction(bootstrap, topic, 5, f"{prefix}-producer")
+    wait_for(lambda: high_watermarks(bootstrap, topic) == {0: 6}, 15, "the commit marker")
     group = f"{prefix}-g"
     commit(bootstrap, group, {(topic, 0): 5})
 

@@ -49,7 +49,11 @@ def private_kafka(backends: Environment, shared_app: AppContext) -> Iterator[Env
         update={
             "name": f"consumer-restart-{uuid.uuid4().hex[:6]}",
             "kafka": backends.kafka.model_copy(
-                update={"bootstrap_servers": [Endpoint(host="127.0.0.1", port=broker_port)]}
+                # Without the services' SCRAM listener: its port is the shared broker's.
+                update={
+                    "bootstrap_servers": [Endpoint(host="127.0.0.1", port=broker_port)],
+                    "services": None,
+                }
             ),
             "local": backends.local.model_copy(
                 update={"kafka_controller_port": controller_port, "kafka_brokers": 1}
