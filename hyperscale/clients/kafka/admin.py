@@ -13,8 +13,8 @@ from typing import Any
 
 from hyperscale.clients.kafka.config import client_config
 from hyperscale.clients.kafka.errors import (
+    RETRY_PAUSE_S,
     KafkaCallError,
-    KafkaFailure,
     failure_of,
     unreachable_error,
 )
@@ -33,17 +33,6 @@ from hyperscale.errors import ExternalSystemError
 
 #: Offset fetches (one per group) outstanding at once: enough to keep the coordinator busy.
 OFFSET_FETCHES_IN_FLIGHT = 64
-#: Between two tries of a request the broker answered with a passing error.
-RETRY_PAUSE_S = 0.2
-#: Errors of a group coordinator that is up but not ready yet (loading, moving).
-COORDINATOR_BUSY = frozenset(
-    {"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR"}
-)
-
-
-def _passing(failure: KafkaFailure) -> bool:
-    """An error worth asking again about: retriable, or a coordinator not ready yet."""
-    return failure.retriable or failure.name in COORDINATOR_BUSY
 
 
 class KafkaAdmin:
@@ -115,7 +104,7 @@ class KafkaAdmin:
                 )
             except Exception as exc:  # noqa: BLE001 - KafkaException or a future timeout
                 raise unreachable_error(self.bootstrap, exc) from None
-            retriable = all(_passing(failure_of(e)) for e in listing.errors)
+            retriable = all(failure_of(e).passing for e in listing.errors)
             if not listing.errors or not retriable or time.monotonic() >= deadline:
                 break
             time.sleep(RETRY_PAUSE_S)

@@ -14,6 +14,13 @@ from hyperscale.errors import ExternalSystemError
 
 #: Code names that mean "no broker answered", not "a broker refused".
 UNREACHABLE_CODES = frozenset({"_TRANSPORT", "_TIMED_OUT", "_ALL_BROKERS_DOWN", "_RESOLVE"})
+#: Errors of a group coordinator that is up but not ready yet (loading, moving, or its
+#: offsets topic still being made on a new cluster).
+COORDINATOR_BUSY = frozenset(
+    {"COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR"}
+)
+#: Between two tries of a request the broker answered with a passing error.
+RETRY_PAUSE_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,11 @@ class KafkaFailure:
     def unreachable(self) -> bool:
         """No broker answered. A failure without a code is a future's timeout: the same."""
         return not self.name or self.name in UNREACHABLE_CODES
+
+    @property
+    def passing(self) -> bool:
+        """Worth asking again: retriable, or a group coordinator not ready yet."""
+        return self.retriable or self.name in COORDINATOR_BUSY
 
     @property
     def fenced(self) -> bool:

@@ -10,12 +10,13 @@ retries on its own. A fatal one ends the read as an ExternalSystemError naming t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 from hyperscale.clients.kafka.config import client_config
-from hyperscale.clients.kafka.errors import call_error, failure_of
+from hyperscale.clients.kafka.errors import RETRY_PAUSE_S, call_error, failure_of
 from hyperscale.clients.kafka.models import PartitionEnd, Record, TopicPartitionKey
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
@@ -115,15 +116,21 @@ class AssignedReader:
     def committed(
         self, partitions: Iterable[TopicPartitionKey], timeout: float
     ) -> dict[TopicPartitionKey, int | None]:
-        """The group's committed offset of each partition; None where it has none."""
+        """The group's committed offset of each partition; None where it has none. Asked
+        again while the group's coordinator is not ready (a new cluster makes its offsets
+        topic on the first group request), until ``timeout``."""
         from confluent_kafka import KafkaException, TopicPartition
 
-        try:
-            found = self.consumer.committed(
-                [TopicPartition(t, p) for t, p in partitions], timeout=timeout
-            )
-        except KafkaException as exc:
-            raise call_error(exc) from None
+        wanted = [TopicPartition(t, p) for t, p in partitions]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                found = self.consumer.committed(wanted, timeout=timeout)
+                break
+            except KafkaException as exc:
+                if not failure_of(exc).passing or time.monotonic() >= deadline:
+                    raise call_error(exc) from None
+                time.sleep(RETRY_PAUSE_S)
         return {(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None) for tp in found}
 
     def commit(self, offsets: Mapping[TopicPartitionKey, int]) -> None:
