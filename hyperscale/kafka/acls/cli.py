@@ -19,9 +19,18 @@ if TYPE_CHECKING:
 
 app = command_group(
     "Least privilege on Kafka: the ACLs of the services' own identities (kafka.services) and"
-    " the operators', against the cluster's. ACLs of those principals that the environment"
-    " does not grant are deleted."
+    " the operators', against the cluster's (create; delete what the environment does not"
+    " grant only with --prune --yes)."
 )
+
+PruneOption = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also delete the ACLs of these principals that the environment does not grant."
+        " Applying needs --yes.",
+    ),
+]
 
 
 @app.command("apply")
@@ -30,37 +39,41 @@ def acls_apply(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
+    prune: PruneOption = False,
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Consent, for a protected environment.")
+        bool,
+        typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
     ] = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
-    """Create the ACLs the environment grants, delete those it does not (creations first)."""
+    """Create the ACLs the environment grants; with --prune also delete those of its
+    principals it does not grant (creations first)."""
     from hyperscale.kafka.acls.core import AclsRequest
     from hyperscale.kafka.acls.results import AclsMode
 
     mode = AclsMode.DRY_RUN if dry_run else AclsMode.APPLY
-    request = AclsRequest(mode=mode, yes=yes, bootstrap=bootstrap, timeout=timeout)
+    request = AclsRequest(mode=mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
     _run(ctx, "kafka acls apply", request, env, output)
 
 
 @app.command("diff")
 def acls_diff(
     ctx: typer.Context,
+    prune: PruneOption = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     env: EnvOption = None,
     output: OutputOption = OutputFormat.table,
 ) -> None:
     """The plan apply would carry out; changes nothing. Exit 1 when the cluster's ACLs differ
-    from the environment's grants, 0 when in sync."""
+    from the environment's grants (missing, or granted beyond them), 0 when in sync."""
     from hyperscale.kafka.acls.core import AclsRequest
     from hyperscale.kafka.acls.results import AclsMode
 
-    request = AclsRequest(mode=AclsMode.DIFF, bootstrap=bootstrap, timeout=timeout)
+    request = AclsRequest(mode=AclsMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout)
     _run(ctx, "kafka acls diff", request, env, output)
 
 

@@ -1,8 +1,11 @@
 """Reconcile a cluster's ACLs with what the environment grants its identities: the one code
 path of `hyperscale kafka acls apply|diff` and of `hyperscale deploy`. Never prints.
 
-Apply order: create, then delete, so an identity never loses a right it keeps (the operators'
-own ALTER on the cluster above all). A second apply finds nothing to do.
+Apply order: create, then (pruning only) delete, so an identity never loses a right it keeps
+(the operators' own ALTER on the cluster above all). A second apply finds nothing to do.
+Without pruning an ACL the environment does not grant is kept and reported: the deploy never
+takes a right away (another deployment on the same cluster may rely on it), as it never
+deletes a topic.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from hyperscale.clients.kafka.acl_admin import AclAdmin
 from hyperscale.clients.kafka.config import with_bootstrap
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
+from hyperscale.errors import UsageError
 from hyperscale.kafka.acls.grants import (
     AclAction,
     desired_acls,
@@ -26,7 +30,9 @@ from hyperscale.safety import confirm_protected
 @dataclass(frozen=True)
 class AclsRequest:
     mode: AclsMode = AclsMode.APPLY
-    #: Consent given on the command line, for a protected environment.
+    #: Delete the managed principals' ACLs that the environment does not grant (needs ``yes``).
+    prune: bool = False
+    #: Consent given on the command line: for --prune, and for a protected environment.
     yes: bool = False
     bootstrap: str | None = None
     timeout: float = 10.0
@@ -35,12 +41,19 @@ class AclsRequest:
 def reconcile_acls(env: Environment, app: AppContext, request: AclsRequest) -> AclsResult:
     """Plan the environment's grants against the cluster; apply the plan unless asked only
     for it. Only the managed principals' ACLs are read or touched."""
+    if request.prune and request.mode is AclsMode.APPLY and not request.yes:
+        raise UsageError(
+            "--prune deletes ACLs: it needs --yes",
+            hint="see what it would delete with --prune --dry-run",
+        )
     desired = desired_acls(env)
     principals = managed_principals(desired)
     env = with_bootstrap(env, request.bootstrap)
     admin = AclAdmin(env, app, timeout=request.timeout)
-    plan = plan_acls(desired, admin.acls_of(principals))
-    result = AclsResult(env.name, env.kafka.bootstrap, request.mode, principals, plan)
+    plan = plan_acls(desired, admin.acls_of(principals), prune=request.prune)
+    result = AclsResult(
+        env.name, env.kafka.bootstrap, request.mode, request.prune, principals, plan
+    )
     if request.mode is not AclsMode.APPLY or not result.pending:
         return result
     counts = {a: sum(c.action is a for c in plan) for a in (AclAction.CREATE, AclAction.DELETE)}

@@ -2,11 +2,14 @@
 `hyperscale kafka acls` plans against the cluster's.
 
 - the API writes orders and marketing events;
-- the consumer reads both in its group and writes their dead-letter topics;
+- the consumer reads both in its group, reads their retention settings (it keeps its
+  processed-events table as long as the topics keep records), and writes their dead-letter
+  topics;
 - the operators (``kafka.security``'s SCRAM user, when it has one) may do anything: topics as
   code, lag, dead-letter replay (transactions), and these ACLs themselves.
 
-A principal listed here is *managed*: an ACL of it that is not listed is removed.
+A principal listed here is *managed*: an ACL of it that is not listed is an extra, reported
+as drift and removed only when pruning.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ EVERY = "*"
 
 class AclAction(StrEnum):
     CREATE = "create"
+    #: Not granted by the environment; deleted (pruning).
     DELETE = "delete"
+    #: Not granted by the environment; kept (not pruning), reported as drift.
+    EXTRA = "extra"
     KEEP = "keep"
 
 
@@ -54,7 +60,11 @@ def desired_acls(env: Environment) -> list[AclRule]:
     sources = (topics.orders, topics.events)
     api, consumer = principal(access.api.username), principal(access.consumer.username)
     rules = [AclRule(api, "TOPIC", t, op) for t in sources for op in ("WRITE", "DESCRIBE")]
-    rules += [AclRule(consumer, "TOPIC", t, op) for t in sources for op in ("READ", "DESCRIBE")]
+    rules += [
+        AclRule(consumer, "TOPIC", t, op)
+        for t in sources
+        for op in ("READ", "DESCRIBE", "DESCRIBE_CONFIGS")
+    ]
     rules += [
         AclRule(consumer, "TOPIC", t + topics.dead_letter_suffix, op)
         for t in sources
@@ -75,10 +85,11 @@ def managed_principals(rules: list[AclRule]) -> list[str]:
     return sorted({r.principal for r in rules})
 
 
-def plan_acls(desired: list[AclRule], live: list[AclRule]) -> list[AclChange]:
+def plan_acls(desired: list[AclRule], live: list[AclRule], *, prune: bool) -> list[AclChange]:
     """Each desired ACL kept or created; each live ACL of a managed principal that is not
-    desired deleted. Sorted by rule."""
+    desired deleted (``prune``) or reported as an extra. Sorted by rule."""
     wanted, found = set(desired), set(live)
+    extra = AclAction.DELETE if prune else AclAction.EXTRA
     changes = [AclChange(r, AclAction.KEEP if r in found else AclAction.CREATE) for r in wanted]
-    changes += [AclChange(r, AclAction.DELETE) for r in found - wanted]
+    changes += [AclChange(r, extra) for r in found - wanted]
     return sorted(changes)

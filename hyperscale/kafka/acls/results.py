@@ -28,12 +28,19 @@ class AclsResult:
     environment: str
     bootstrap: str
     mode: AclsMode
+    prune: bool
     principals: list[str]
     changes: list[AclChange]
 
     @property
     def pending(self) -> list[AclChange]:
-        return [c for c in self.changes if c.action is not AclAction.KEEP]
+        """What apply changes: creations, and deletions when pruning."""
+        return [c for c in self.changes if c.action in (AclAction.CREATE, AclAction.DELETE)]
+
+    @property
+    def extras(self) -> list[AclChange]:
+        """Rights the environment does not grant, kept (not pruning)."""
+        return [c for c in self.changes if c.action is AclAction.EXTRA]
 
     @property
     def applied(self) -> bool:
@@ -41,7 +48,7 @@ class AclsResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.mode is AclsMode.DIFF and self.pending:
+        if self.mode is AclsMode.DIFF and (self.pending or self.extras):
             return ExitCode.CHECK_FAILED
         return ExitCode.OK
 
@@ -51,9 +58,10 @@ class AclsResult:
             "environment": self.environment,
             "bootstrap": self.bootstrap,
             "mode": self.mode.value,
+            "prune": self.prune,
             "principals": self.principals,
             "applied": self.applied,
-            "in_sync": not self.pending,
+            "in_sync": not self.pending and not self.extras,
             "summary": {action.value: counts.get(action.value, 0) for action in AclAction},
             "acls": [c.to_data() for c in self.changes],
         }
@@ -65,7 +73,12 @@ class AclsResult:
         table = Table(title=f"ACLs on {escape(self.bootstrap)} ({self.environment})")
         for column in ("principal", "action", "operation", "resource", "pattern"):
             table.add_column(column, overflow="fold")
-        colour = {AclAction.CREATE: "green", AclAction.DELETE: "red", AclAction.KEEP: "default"}
+        colour = {
+            AclAction.CREATE: "green",
+            AclAction.DELETE: "red",
+            AclAction.EXTRA: "magenta",
+            AclAction.KEEP: "default",
+        }
         for c in self.changes:
             table.add_row(
                 escape(c.rule.principal),
@@ -75,11 +88,16 @@ class AclsResult:
                 c.rule.pattern_type,
             )
         console.print(table)
+        if self.extras:
+            console.print(
+                f"{len(self.extras)} ACL(s) not granted by the environment, kept"
+                " (delete them with --prune --yes)"
+            )
         console.print(self._summary())
 
     def _summary(self) -> str:
         if not self.pending:
-            return "in sync: nothing to change"
+            return "nothing to change" if self.extras else "in sync: nothing to change"
         counts = Counter(c.action.value for c in self.pending)
         if self.mode is AclsMode.APPLY:
             return "applied: " + ", ".join(f"{n} {a}d" for a, n in sorted(counts.items()))

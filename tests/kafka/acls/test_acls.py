@@ -100,6 +100,20 @@ def produce(config: dict[str, Any], topic: str) -> str | None:
     return errors[0] if errors else None
 
 
+def describe_configs(config: dict[str, Any], topic: str) -> str | None:
+    """Read the topic's configs; the error's code name, or None when they were read."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    admin = AdminClient(config)
+    future = admin.describe_configs([ConfigResource("topic", topic)])
+    try:
+        next(iter(future.values())).result(timeout=20)
+    except KafkaException as exc:
+        return str(exc.args[0].name())
+    return None
+
+
 def consume(config: dict[str, Any], topic: str, group: str) -> str | bytes:
     """The first record of ``topic`` read in ``group``, or the error's code name."""
     from confluent_kafka import Consumer
@@ -139,7 +153,7 @@ def test_diff_shows_the_grants_apply_makes_them_and_a_second_apply_finds_nothing
         *{
             (ids.user("consumer"), op, "TOPIC", f"{p}-{t}")
             for t in ("orders", "events")
-            for op in ("READ", "DESCRIBE")
+            for op in ("READ", "DESCRIBE", "DESCRIBE_CONFIGS")
         },
         *{
             (ids.user("consumer"), op, "TOPIC", f"{p}-{t}.dlq")
@@ -150,12 +164,12 @@ def test_diff_shows_the_grants_apply_makes_them_and_a_second_apply_finds_nothing
     }
     # A dry run changes nothing on the broker.
     code, dry = acls(ids.app, "apply", "--dry-run")
-    assert (code, dry["applied"], dry["summary"]["create"]) == (ExitCode.OK, False, 13)
+    assert (code, dry["applied"], dry["summary"]["create"]) == (ExitCode.OK, False, 15)
     assert ids.broker_acls(ids.user("api"), ids.user("consumer")) == set()
 
     code, applied = acls(ids.app, "apply")
     assert (code, applied["applied"]) == (ExitCode.OK, True)
-    assert len(ids.broker_acls(ids.user("api"), ids.user("consumer"))) == 13
+    assert len(ids.broker_acls(ids.user("api"), ids.user("consumer"))) == 15
     code, again = acls(ids.app, "apply")
     assert (code, again["applied"], again["in_sync"]) == (ExitCode.OK, False, True)
     assert acls(ids.app, "diff")[0] == ExitCode.OK
@@ -173,6 +187,9 @@ def test_each_service_may_do_only_what_it_uses(ids: Identities) -> None:
         "GROUP_AUTHORIZATION_FAILED",
         "TOPIC_AUTHORIZATION_FAILED",
     }
+    # The consumer reads the topics' retention (its processed-events pruning), the API not.
+    assert describe_configs(consumer, f"{p}-orders") is None
+    assert describe_configs(api, f"{p}-orders") == "TOPIC_AUTHORIZATION_FAILED"
     # The consumer reads orders in its own group, and writes dead letters.
     assert consume(consumer, f"{p}-orders", f"{p}-group") == b"x"
     assert consume(consumer, f"{p}-orders", f"{p}-other-group") == "GROUP_AUTHORIZATION_FAILED"
@@ -182,9 +199,10 @@ def test_each_service_may_do_only_what_it_uses(ids: Identities) -> None:
     assert produce(ids.login("api", password="wrong"), f"{p}-orders") is not None
 
 
-def test_an_acl_granted_by_hand_is_removed_and_other_principals_are_left_alone(
-    ids: Identities,
-) -> None:
+def test_an_acl_granted_by_hand_is_drift_and_only_prune_removes_it(ids: Identities) -> None:
+    """A right beyond the grants is reported (diff exits 1) but kept by a plain apply, as a
+    deploy runs it: another deployment on the cluster may rely on it. `--prune --yes` takes
+    it away; a principal the environment does not name is never touched."""
     assert acls(ids.app, "apply")[0] == ExitCode.OK
     env = load_environment(ids.app, "local")
     extra = AclRule(ids.user("api"), "TOPIC", f"{ids.prefix}-orders", "READ")
@@ -193,15 +211,22 @@ def test_an_acl_granted_by_hand_is_removed_and_other_principals_are_left_alone(
 
     code, plan = acls(ids.app, "diff")
     assert code == ExitCode.CHECK_FAILED
-    pending = [a for a in plan["acls"] if a["action"] != "keep"]
-    assert [(a["action"], a["principal"], a["operation"]) for a in pending] == [
-        ("delete", ids.user("api"), "READ")
-    ]
-    assert acls(ids.app, "apply")[0] == ExitCode.OK
+    drift = [(a["action"], a["principal"], a["operation"]) for a in plan["acls"]]
+    assert [d for d in drift if d[0] != "keep"] == [("extra", ids.user("api"), "READ")]
+    code, kept = acls(ids.app, "apply")
+    assert (code, kept["applied"], kept["in_sync"]) == (ExitCode.OK, False, False)
+    assert extra in ids.broker_acls(ids.user("api"))
+
+    refused = invoke(ids.app, "kafka", "acls", "apply", "--prune", "--env", "local")
+    assert refused.exit_code == ExitCode.USAGE
+    assert "--yes" in refused.stderr
+    code, pruned = acls(ids.app, "apply", "--prune", "--yes")
+    assert (code, pruned["applied"], pruned["summary"]["delete"]) == (ExitCode.OK, True, 1)
     left = ids.broker_acls(ids.user("api"), stranger.principal)
     assert extra not in left
     assert stranger in left  # not a principal of this environment: not ours to remove
     assert produce(ids.login("api"), f"{ids.prefix}-orders") is None  # its own grants kept
+    assert acls(ids.app, "diff")[0] == ExitCode.OK
 
 
 def test_a_protected_environment_needs_yes(ids: Identities) -> None:
