@@ -7,10 +7,13 @@ HashiCorp documents as stable, and OpenTofu keeps them, so one adapter serves bo
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import hashlib
 import json
 import os
 import re
+import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,13 +149,21 @@ class Terraform:
     """
 
     def __init__(
-        self, app: AppContext, root: Path, data_dir: Path, plugin_dir: Path | None = None
+        self,
+        app: AppContext,
+        root: Path,
+        data_dir: Path,
+        plugin_dir: Path | None = None,
+        *,
+        reclaim_own_locks: bool = False,
     ) -> None:
         self.app = app
         self.root = root
         self.data_dir = data_dir
         #: Where init takes providers from when no other is given (nothing is downloaded).
         self.plugin_dir = plugin_dir
+        #: Release a state lock this very command took and then tripped on (see _locked_run).
+        self.reclaim_own_locks = reclaim_own_locks
         self.binary = find_terraform(app)
 
     def _env(self) -> dict[str, str]:
@@ -176,6 +187,23 @@ class Terraform:
             what=f"{self.binary.name} {args[0]} in {self.root}",
             stop_grace_s=STOP_GRACE_S,
         )
+
+    def _locked_run(self, *args: str) -> CommandResult:
+        """A command that takes the state lock. Against the local AWS endpoint, a lock this
+        command took itself (this user and host, made after it started) and then failed to
+        take is released and the command run once more: the DynamoDB PutItem that made it
+        succeeded in moto, its answer was lost, and the SDK's retry hit the lock it had just
+        made, until the lock timeout (seen in CI: "Operation: OperationTypePlan", created two
+        seconds into the very plan that waited 120 s on it)."""
+        started = dt.datetime.now(dt.UTC)
+        done = self._run(*args)
+        if done.returncode in (0, _PLAN_CHANGES) or not self.reclaim_own_locks:
+            return done
+        lock = own_lock(done, since=started)
+        if lock is None:
+            return done
+        self._run("force-unlock", "-force", lock)
+        return self._run(*args)
 
     def init(self, *, backend: bool = True, plugin_dir: Path | None = None) -> None:
         """Install modules and providers and configure the backend (``backend=False``: not).
@@ -227,7 +255,7 @@ class Terraform:
         outputs messages): reading the plan file back with `show -json` would start the
         provider once more only to load its schema.
         """
-        done = self._run(
+        done = self._locked_run(
             "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
             f"-lock-timeout={LOCK_TIMEOUT}", f"-out={plan_file}",
             *(f"-var-file={path}" for path in var_files),
@@ -239,7 +267,7 @@ class Terraform:
         return stream_summary(done.stdout, changes=done.returncode == _PLAN_CHANGES)
 
     def apply(self, plan_file: Path) -> None:
-        done = self._run(
+        done = self._locked_run(
             "apply", "-input=false", "-no-color", "-json", f"-lock-timeout={LOCK_TIMEOUT}",
             str(plan_file),
         )  # fmt: skip
@@ -251,7 +279,7 @@ class Terraform:
     ) -> PlanSummary:
         """Destroy what the state holds (only ``targets`` and what depends on them, when
         given) in one run, planned and applied by the same process; what it planned."""
-        done = self._run(
+        done = self._locked_run(
             "apply", "-destroy", "-auto-approve", "-input=false", "-no-color", "-json",
             f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
             *(f"-target={target}" for target in targets),
@@ -267,7 +295,7 @@ class Terraform:
         NAT gateway, an inline policy attached by another resource, empty tags): recording
         them keeps the next plan to what really changed.
         """
-        done = self._run(
+        done = self._locked_run(
             "apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-json",
             f"-lock-timeout={LOCK_TIMEOUT}", *(f"-var-file={path}" for path in var_files),
         )  # fmt: skip
@@ -418,6 +446,29 @@ def _provider_reasons(done: CommandResult) -> list[str]:
     text = " ".join(done.stderr.replace("│", " ").split())
     found = [f"{m['provider']}: {m['why'].strip()}" for m in _PROVIDER_REASON.finditer(text)]
     return found or [d.text() for d in diagnostics_of(done) if d.severity == "error"]
+
+
+_LOCK_INFO = re.compile(
+    r"Lock Info:\s+ID:\s+(?P<id>\S+)\s+Path:\s+\S+\s+Operation:\s+\S+\s+"
+    r"Who:\s+(?P<who>\S+)\s+Version:\s+\S+\s+Created:\s+(?P<day>\S+)\s+(?P<time>\S+)"
+)
+
+
+def own_lock(done: CommandResult, *, since: dt.datetime) -> str | None:
+    """The id of the state lock a failed command reports as held, when this user on this host
+    made it at or after ``since``: the command's own. None for anyone else's lock."""
+    text = "\n".join(d.detail for d in diagnostics_of(done)) + "\n" + done.stderr
+    match = _LOCK_INFO.search(text)
+    if match is None or match["who"] != f"{getpass.getuser()}@{socket.gethostname()}":
+        return None
+    seconds, _, fraction = match["time"].partition(".")
+    try:
+        created = dt.datetime.strptime(
+            f"{match['day']} {seconds}.{(fraction or '0')[:6]}", "%Y-%m-%d %H:%M:%S.%f"
+        ).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return match["id"] if created >= since - dt.timedelta(seconds=1) else None
 
 
 def _failure(what: str, done: CommandResult) -> TerraformError:

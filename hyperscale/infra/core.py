@@ -121,7 +121,13 @@ class Run:
                 f"module {name}: root directory {root} does not exist",
                 hint="render the roots again (`hyperscale render`) or fix stack.yaml",
             )
-        return Terraform(self.app, root, self.work_dir(name) / "data", self.plugin_dir)
+        return Terraform(
+            self.app,
+            root,
+            self.work_dir(name) / "data",
+            self.plugin_dir,
+            reclaim_own_locks=local_endpoint(self.env) is not None,
+        )
 
     @property
     def plugin_dir(self) -> Path | None:

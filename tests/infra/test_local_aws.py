@@ -11,6 +11,7 @@ each plan, apply and refresh), so the applying tests have a long timeout.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -343,6 +344,40 @@ def test_drift_made_with_boto3_is_found_named_and_put_back(local_aws: LocalAws) 
 
     code, clean = local_aws.infra("plan", "-m", "vpc")
     assert (code, statuses(clean)) == (0, {"vpc": "no_changes"})
+    assert local_aws.held_locks() == []
+
+
+@pytest.mark.aws
+@pytest.mark.timeout(1800)
+@needs_aws_mirror
+def test_a_lock_the_plan_took_itself_and_then_tripped_on_is_released(local_aws: LocalAws) -> None:
+    """CI saw a plan wait its whole lock timeout on a lock it had made itself: moto applied
+    the DynamoDB PutItem, its answer was lost, and the SDK's retry found the lock taken. The
+    lock is put here as that retry finds it: this user on this host, made during the command
+    (its `Created` is later than the command's start). The plan releases it and runs again."""
+    import getpass
+    import socket
+
+    assert local_aws.env.infra is not None
+    path = f"{local_aws.env.infra.state_bucket}/{local_aws.env.name}/vpc/terraform.tfstate"
+    created = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    info = {
+        "ID": str(uuid.uuid4()),
+        "Operation": "OperationTypePlan",
+        "Info": "",
+        "Who": f"{getpass.getuser()}@{socket.gethostname()}",
+        "Version": "1.11.4",
+        "Created": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "Path": path,
+    }
+    local_aws.client("dynamodb").put_item(
+        TableName=local_aws.env.infra.lock_table,
+        Item={"LockID": {"S": path}, "Info": {"S": json.dumps(info)}},
+    )
+    assert local_aws.held_locks() != []
+
+    code, plan = local_aws.infra("plan", "-m", "vpc")
+    assert (code, statuses(plan)) == (0, {"vpc": "no_changes"})
     assert local_aws.held_locks() == []
 
 
