@@ -8,12 +8,10 @@ HashiCorp documents as stable, and OpenTofu keeps them, so one adapter serves bo
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 from hyperscale.context import AppContext
 from hyperscale.errors import ExternalSystemError
 from hyperscale.infra.binary import find_terraform
+from hyperscale.infra.state_locks import own_lock
 from hyperscale.runner import CommandResult, run
 
 #: How long to wait for a state lock another run holds before giving up.
@@ -189,17 +188,13 @@ class Terraform:
         )
 
     def _locked_run(self, *args: str) -> CommandResult:
-        """A command that takes the state lock. Against the local AWS endpoint, a lock this
-        command took itself (this user and host, made after it started) and then failed to
-        take is released and the command run once more: the DynamoDB PutItem that made it
-        succeeded in moto, its answer was lost, and the SDK's retry hit the lock it had just
-        made, until the lock timeout (seen in CI: "Operation: OperationTypePlan", created two
-        seconds into the very plan that waited 120 s on it)."""
+        """A command that takes the state lock; against moto, once more after releasing a
+        lock it took itself and then tripped on (hyperscale.infra.state_locks)."""
         started = dt.datetime.now(dt.UTC)
         done = self._run(*args)
         if done.returncode in (0, _PLAN_CHANGES) or not self.reclaim_own_locks:
             return done
-        lock = own_lock(done, since=started)
+        lock = own_lock("\n".join(d.detail for d in diagnostics_of(done)), done.stderr, started)
         if lock is None:
             return done
         self._run("force-unlock", "-force", lock)
@@ -446,29 +441,6 @@ def _provider_reasons(done: CommandResult) -> list[str]:
     text = " ".join(done.stderr.replace("│", " ").split())
     found = [f"{m['provider']}: {m['why'].strip()}" for m in _PROVIDER_REASON.finditer(text)]
     return found or [d.text() for d in diagnostics_of(done) if d.severity == "error"]
-
-
-_LOCK_INFO = re.compile(
-    r"Lock Info:\s+ID:\s+(?P<id>\S+)\s+Path:\s+\S+\s+Operation:\s+\S+\s+"
-    r"Who:\s+(?P<who>\S+)\s+Version:\s+\S+\s+Created:\s+(?P<day>\S+)\s+(?P<time>\S+)"
-)
-
-
-def own_lock(done: CommandResult, *, since: dt.datetime) -> str | None:
-    """The id of the state lock a failed command reports as held, when this user on this host
-    made it at or after ``since``: the command's own. None for anyone else's lock."""
-    text = "\n".join(d.detail for d in diagnostics_of(done)) + "\n" + done.stderr
-    match = _LOCK_INFO.search(text)
-    if match is None or match["who"] != f"{getpass.getuser()}@{socket.gethostname()}":
-        return None
-    seconds, _, fraction = match["time"].partition(".")
-    try:
-        created = dt.datetime.strptime(
-            f"{match['day']} {seconds}.{(fraction or '0')[:6]}", "%Y-%m-%d %H:%M:%S.%f"
-        ).replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
-    return match["id"] if created >= since - dt.timedelta(seconds=1) else None
 
 
 def _failure(what: str, done: CommandResult) -> TerraformError:

@@ -121,13 +121,9 @@ class Run:
                 f"module {name}: root directory {root} does not exist",
                 hint="render the roots again (`hyperscale render`) or fix stack.yaml",
             )
-        return Terraform(
-            self.app,
-            root,
-            self.work_dir(name) / "data",
-            self.plugin_dir,
-            reclaim_own_locks=local_endpoint(self.env) is not None,
-        )
+        reclaim = local_endpoint(self.env) is not None  # moto: see Terraform._locked_run
+        data = self.work_dir(name) / "data"
+        return Terraform(self.app, root, data, self.plugin_dir, reclaim_own_locks=reclaim)
 
     @property
     def plugin_dir(self) -> Path | None:
