@@ -4,6 +4,7 @@ the error boundary so an interrupt that surfaces as another error is still repor
 from __future__ import annotations
 
 import contextlib
+import queue
 import signal
 import threading
 from collections.abc import Iterator
@@ -16,18 +17,27 @@ def stop_requests(also: threading.Event | None = None) -> Iterator[threading.Eve
     at its next safe point. A second one raises KeyboardInterrupt at once. Only the main
     thread may install handlers, so elsewhere (a test's worker thread) nothing is caught.
     ``also``: an event of the caller's set too (one that other things may set as well, as a
-    drill's abort does; only Ctrl-C and SIGTERM count towards the second one)."""
+    drill's abort does; only Ctrl-C and SIGTERM count towards the second one).
+
+    The handler never sets the events itself: it runs in the main thread between two
+    bytecodes, possibly while that thread holds the event's own lock (inside ``wait``), and
+    taking it again there would hang the command for good, deaf to every later signal. It
+    hands the signal to a thread that sets them, through a queue whose ``put`` is reentrant."""
     asked = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield asked
         return
+    events = [asked] if also is None else [asked, also]
+    received: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    relay = threading.Thread(target=_relay, args=(received, events), daemon=True)
+    relay.start()
+    counted: list[int] = []
 
     def handler(signum: int, _frame: Any) -> None:
-        if asked.is_set():
+        if counted:
             raise KeyboardInterrupt
-        asked.set()
-        if also is not None:
-            also.set()
+        counted.append(signum)
+        received.put(signum)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -35,6 +45,15 @@ def stop_requests(also: threading.Event | None = None) -> Iterator[threading.Eve
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
+        received.put(None)
+        relay.join()
+
+
+def _relay(received: queue.SimpleQueue[int | None], events: list[threading.Event]) -> None:
+    """Set the events for the first signal handed over; end at None."""
+    while received.get() is not None:
+        for event in events:
+            event.set()
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ a normal end (exit 0).
 from __future__ import annotations
 
 import gzip
-import signal
 import socket
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from hyperscale.errors import HyperscaleError, UsageError
 from hyperscale.exit_codes import ExitCode
 from hyperscale.exposition import exposition_text
+from hyperscale.interrupts import stop_requests
 from hyperscale.kafka.lag.metrics import gauge_families
 
 if TYPE_CHECKING:
@@ -226,28 +226,14 @@ def serve(
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     app.stderr.write(f"serving consumer lag on http://{shown}/metrics (SIGTERM or Ctrl-C stops)\n")
     app.stderr.flush()
-    stopped = threading.Event()
-    previous = _on_sigterm(stopped.set)
     try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+        with stop_requests() as stopped:
+            while not stopped.wait(0.5):
+                pass
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread
         pass
     finally:
         readings.stop()
         server.shutdown()
         server.server_close()
-        _restore_sigterm(previous)
     return ServeResult(shown, readings.measurements, readings.errors)
-
-
-def _on_sigterm(handler: Callable[[], None]) -> Any:
-    """Route SIGTERM to ``handler`` (only the main thread may; elsewhere, leave it)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, lambda _signum, _frame: handler())
-
-
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)

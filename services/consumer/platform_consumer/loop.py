@@ -68,19 +68,19 @@ class StopSignal:
 
     def __init__(self, grace_s: float) -> None:
         self.grace_s = grace_s
-        self._event = threading.Event()
+        # A plain attribute, not a threading.Event: request runs in a signal handler, and an
+        # Event's lock taken there while the main thread held it would hang the consumer.
         self._requested_at: float | None = None
 
     def request(self, reason: str) -> None:
-        if self._event.is_set():
+        if self._requested_at is not None:
             log.warning("already stopping", extra={"reason": reason})
             return
         self._requested_at = time.monotonic()
-        self._event.set()
         log.info("stopping after the current batch", extra={"reason": reason})
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._requested_at is not None
 
     def grace_exceeded(self) -> bool:
         return (
