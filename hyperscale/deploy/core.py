@@ -23,8 +23,9 @@ from hyperscale.deploy.results import (
     UnlockResult,
 )
 from hyperscale.errors import ConfigError, UsageError
-from hyperscale.kafka.acls.core import AclsRequest, reconcile_acls
-from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+from hyperscale.kafka.acls.core import reconcile_acls
+from hyperscale.kafka.reconcile import ReconcileRequest
+from hyperscale.kafka.topics.core import reconcile_topics
 from hyperscale.kafka.topics.plan import TopicAction
 from hyperscale.progress import Progress, quiet
 from hyperscale.safety import confirm_protected
@@ -242,14 +243,14 @@ def _reconcile_kafka(env: Environment, app: AppContext) -> tuple[list[str], list
     created = _reconcile_topics(env, app)
     if env.kafka.services is None:
         return created, []
-    acls = reconcile_acls(env, app, AclsRequest(yes=True))  # confirmed above
+    acls = reconcile_acls(env, app, ReconcileRequest(yes=True))  # confirmed above
     return created, [f"{c.action.value} {c.rule.describe()}" for c in acls.pending]
 
 
 def _reconcile_topics(env: Environment, app: AppContext) -> list[str]:
     """`kafka topics apply` without prune: create, add partitions, set configs; the names of
     the topics created. What Kafka cannot do (fewer partitions...) stops the deploy."""
-    topics = reconcile_topics(env, app, TopicsRequest(yes=True))  # confirmed above
+    topics = reconcile_topics(env, app, ReconcileRequest(yes=True))  # confirmed above
     if topics.refused:
         first = topics.refused[0]
         raise ConfigError(

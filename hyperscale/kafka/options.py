@@ -28,3 +28,10 @@ TimeoutOption = Annotated[
         help="Seconds to wait for the broker (at most an hour: librdkafka's limit).",
     ),
 ]
+
+#: `kafka topics apply` and `kafka acls apply`.
+PlanOnlyOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
+ConsentOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
+]

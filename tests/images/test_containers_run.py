@@ -72,13 +72,14 @@ def platform_data(local_services: Environment) -> Environment:
     """The schema, the topics and the services' ACLs, as `hyperscale deploy` applies them
     (the containers are the workloads here, so the deploy's own processes are not started)."""
     from hyperscale.clients.mysql import apply_migrations
-    from hyperscale.kafka.acls.core import AclsRequest, reconcile_acls
-    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
+    from hyperscale.kafka.acls.core import reconcile_acls
+    from hyperscale.kafka.reconcile import ReconcileRequest
+    from hyperscale.kafka.topics.core import reconcile_topics
 
     app = AppContext.from_os()
     apply_migrations(local_services, app, app.services_dir / "schema" / "migrations")
-    assert not reconcile_topics(local_services, app, TopicsRequest(yes=True)).refused
-    reconcile_acls(local_services, app, AclsRequest(yes=True))
+    assert not reconcile_topics(local_services, app, ReconcileRequest(yes=True)).refused
+    reconcile_acls(local_services, app, ReconcileRequest(yes=True))
     return local_services
 
 

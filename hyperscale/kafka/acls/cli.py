@@ -7,15 +7,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.kafka.options import (
+    BootstrapOption,
+    ConsentOption,
+    PlanOnlyOption,
+    TimeoutOption,
+)
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
-    from hyperscale.kafka.acls.core import AclsRequest
     from hyperscale.kafka.acls.results import AclsResult
+    from hyperscale.kafka.reconcile import ReconcileRequest
 
 app = command_group(
     "Least privilege on Kafka: the ACLs of the services' own identities (kafka.services) and"
@@ -36,14 +41,9 @@ PruneOption = Annotated[
 @app.command("apply")
 def acls_apply(
     ctx: typer.Context,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
-    ] = False,
+    dry_run: PlanOnlyOption = False,
     prune: PruneOption = False,
-    yes: Annotated[
-        bool,
-        typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
-    ] = False,
+    yes: ConsentOption = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     env: EnvOption = None,
@@ -51,11 +51,10 @@ def acls_apply(
 ) -> None:
     """Create the ACLs the environment grants; with --prune also delete those of its
     principals it does not grant (creations first)."""
-    from hyperscale.kafka.acls.core import AclsRequest
-    from hyperscale.kafka.acls.results import AclsMode
+    from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
-    mode = AclsMode.DRY_RUN if dry_run else AclsMode.APPLY
-    request = AclsRequest(mode=mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
+    mode = ReconcileMode.DRY_RUN if dry_run else ReconcileMode.APPLY
+    request = ReconcileRequest(mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
     _run(ctx, "kafka acls apply", request, env, output)
 
 
@@ -70,17 +69,18 @@ def acls_diff(
 ) -> None:
     """The plan apply would carry out; changes nothing. Exit 1 when the cluster's ACLs differ
     from the environment's grants (missing, or granted beyond them), 0 when in sync."""
-    from hyperscale.kafka.acls.core import AclsRequest
-    from hyperscale.kafka.acls.results import AclsMode
+    from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
-    request = AclsRequest(mode=AclsMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout)
+    request = ReconcileRequest(
+        ReconcileMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout
+    )
     _run(ctx, "kafka acls diff", request, env, output)
 
 
 def _run(
     ctx: typer.Context,
     command: str,
-    request: AclsRequest,
+    request: ReconcileRequest,
     env: str | None,
     output: OutputFormat,
 ) -> None:

@@ -10,42 +10,25 @@ deletes a topic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hyperscale.clients.kafka.acl_admin import AclAdmin
 from hyperscale.clients.kafka.config import with_bootstrap
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.errors import UsageError
 from hyperscale.kafka.acls.grants import (
     AclAction,
     desired_acls,
     managed_principals,
     plan_acls,
 )
-from hyperscale.kafka.acls.results import AclsMode, AclsResult
+from hyperscale.kafka.acls.results import AclsResult
+from hyperscale.kafka.reconcile import ReconcileRequest
 from hyperscale.safety import confirm_protected
 
 
-@dataclass(frozen=True)
-class AclsRequest:
-    mode: AclsMode = AclsMode.APPLY
-    #: Delete the managed principals' ACLs that the environment does not grant (needs ``yes``).
-    prune: bool = False
-    #: Consent given on the command line: for --prune, and for a protected environment.
-    yes: bool = False
-    bootstrap: str | None = None
-    timeout: float = 10.0
-
-
-def reconcile_acls(env: Environment, app: AppContext, request: AclsRequest) -> AclsResult:
+def reconcile_acls(env: Environment, app: AppContext, request: ReconcileRequest) -> AclsResult:
     """Plan the environment's grants against the cluster; apply the plan unless asked only
     for it. Only the managed principals' ACLs are read or touched."""
-    if request.prune and request.mode is AclsMode.APPLY and not request.yes:
-        raise UsageError(
-            "--prune deletes ACLs: it needs --yes",
-            hint="see what it would delete with --prune --dry-run",
-        )
+    request.check_prune_consent("ACLs")
     desired = desired_acls(env)
     principals = managed_principals(desired)
     env = with_bootstrap(env, request.bootstrap)
@@ -54,7 +37,7 @@ def reconcile_acls(env: Environment, app: AppContext, request: AclsRequest) -> A
     result = AclsResult(
         env.name, env.kafka.bootstrap, request.mode, request.prune, principals, plan
     )
-    if request.mode is not AclsMode.APPLY or not result.pending:
+    if not request.applying or not result.pending:
         return result
     counts = {a: sum(c.action is a for c in plan) for a in (AclAction.CREATE, AclAction.DELETE)}
     confirm_protected(

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.exit_codes import ExitCode
 from hyperscale.kafka.acls.grants import AclAction, AclChange
+from hyperscale.kafka.reconcile import ReconcileMode
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-class AclsMode(StrEnum):
-    #: Changes were applied (or there were none to apply).
-    APPLY = "apply"
-    #: `apply --dry-run`: the plan, nothing changed.
-    DRY_RUN = "dry-run"
-    #: `diff`: the plan, nothing changed; exit 1 when the cluster differs.
-    DIFF = "diff"
 
 
 @dataclass(frozen=True)
 class AclsResult:
     environment: str
     bootstrap: str
-    mode: AclsMode
+    mode: ReconcileMode
     prune: bool
     principals: list[str]
     changes: list[AclChange]
@@ -44,11 +35,11 @@ class AclsResult:
 
     @property
     def applied(self) -> bool:
-        return self.mode is AclsMode.APPLY and bool(self.pending)
+        return self.mode is ReconcileMode.APPLY and bool(self.pending)
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.mode is AclsMode.DIFF and (self.pending or self.extras):
+        if self.mode is ReconcileMode.DIFF and (self.pending or self.extras):
             return ExitCode.CHECK_FAILED
         return ExitCode.OK
 
@@ -99,7 +90,7 @@ class AclsResult:
         if not self.pending:
             return "nothing to change" if self.extras else "in sync: nothing to change"
         counts = Counter(c.action.value for c in self.pending)
-        if self.mode is AclsMode.APPLY:
+        if self.mode is ReconcileMode.APPLY:
             return "applied: " + ", ".join(f"{n} {a}d" for a, n in sorted(counts.items()))
         what = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()))
         return f"not applied ({self.mode.value}): {what}"

@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hyperscale.boundary import run_env_command
-from hyperscale.kafka.options import BootstrapOption, TimeoutOption
+from hyperscale.kafka.options import (
+    BootstrapOption,
+    ConsentOption,
+    PlanOnlyOption,
+    TimeoutOption,
+)
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat
 
 if TYPE_CHECKING:
     from hyperscale.config.models import Environment
     from hyperscale.context import AppContext
+    from hyperscale.kafka.reconcile import ReconcileRequest
     from hyperscale.kafka.topics.results import TopicsResult
 
 app = command_group(
@@ -34,14 +40,9 @@ PruneOption = Annotated[
 @app.command("apply")
 def topics_apply(
     ctx: typer.Context,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
-    ] = False,
+    dry_run: PlanOnlyOption = False,
     prune: PruneOption = False,
-    yes: Annotated[
-        bool,
-        typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
-    ] = False,
+    yes: ConsentOption = False,
     bootstrap: BootstrapOption = None,
     timeout: TimeoutOption = 10.0,
     env: EnvOption = None,
@@ -49,21 +50,11 @@ def topics_apply(
 ) -> None:
     """Make the cluster's topics match the template. Exit 1 when the template asks what
     Kafka cannot do (fewer partitions, another replication factor); the rest is applied."""
-    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
-    from hyperscale.kafka.topics.results import TopicsMode
+    from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
-    request = TopicsRequest(
-        mode=TopicsMode.DRY_RUN if dry_run else TopicsMode.APPLY,
-        prune=prune,
-        yes=yes,
-        bootstrap=bootstrap,
-        timeout=timeout,
-    )
-
-    def body(environment: Environment, app_ctx: AppContext) -> TopicsResult:
-        return reconcile_topics(environment, app_ctx, request)
-
-    run_env_command(ctx, "kafka topics apply", output, env, body)
+    mode = ReconcileMode.DRY_RUN if dry_run else ReconcileMode.APPLY
+    request = ReconcileRequest(mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
+    _run(ctx, "kafka topics apply", request, env, output)
 
 
 @app.command("diff")
@@ -77,12 +68,24 @@ def topics_diff(
 ) -> None:
     """The plan apply would carry out; changes nothing. Exit 1 when the cluster differs from
     the template (drift), 0 when in sync."""
-    from hyperscale.kafka.topics.core import TopicsRequest, reconcile_topics
-    from hyperscale.kafka.topics.results import TopicsMode
+    from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
-    request = TopicsRequest(mode=TopicsMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout)
+    request = ReconcileRequest(
+        ReconcileMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout
+    )
+    _run(ctx, "kafka topics diff", request, env, output)
+
+
+def _run(
+    ctx: typer.Context,
+    command: str,
+    request: ReconcileRequest,
+    env: str | None,
+    output: OutputFormat,
+) -> None:
+    from hyperscale.kafka.topics.core import reconcile_topics
 
     def body(environment: Environment, app_ctx: AppContext) -> TopicsResult:
         return reconcile_topics(environment, app_ctx, request)
 
-    run_env_command(ctx, "kafka topics diff", output, env, body)
+    run_env_command(ctx, command, output, env, body)

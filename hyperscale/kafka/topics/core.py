@@ -8,43 +8,25 @@ explicit values the next plan compares with), so a second apply reports "in sync
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hyperscale.clients.kafka.config import with_bootstrap
 from hyperscale.clients.kafka.topic_admin import TopicAdmin
 from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
-from hyperscale.errors import UsageError
+from hyperscale.kafka.reconcile import ReconcileRequest
 from hyperscale.kafka.topics.plan import TopicAction, TopicDiff, config_updates, plan_topics
-from hyperscale.kafka.topics.results import TopicsMode, TopicsResult
+from hyperscale.kafka.topics.results import TopicsResult
 from hyperscale.kafka.topics.template import TopicsTemplate, topics_template
 from hyperscale.safety import confirm_protected
-
-
-@dataclass(frozen=True)
-class TopicsRequest:
-    mode: TopicsMode = TopicsMode.APPLY
-    #: Delete managed topics that the template no longer lists (needs ``yes`` to apply).
-    prune: bool = False
-    #: Consent given on the command line: for --prune, and for a protected environment.
-    yes: bool = False
-    bootstrap: str | None = None
-    timeout: float = 10.0
 
 
 def reconcile_topics(
     env: Environment,
     app: AppContext,
-    request: TopicsRequest,
+    request: ReconcileRequest,
     template: TopicsTemplate | None = None,
 ) -> TopicsResult:
     """Plan the template against the cluster, and apply the plan unless asked only for it."""
-    applying = request.mode is TopicsMode.APPLY
-    if request.prune and applying and not request.yes:
-        raise UsageError(
-            "--prune deletes topics: it needs --yes",
-            hint="see what it would delete with --prune --dry-run",
-        )
+    request.check_prune_consent("topics")
     wanted = template if template is not None else topics_template(env, app)
     env = with_bootstrap(env, request.bootstrap)
     admin = TopicAdmin(env, app, timeout=request.timeout)
@@ -52,7 +34,7 @@ def reconcile_topics(
     existing = [t.name for t in wanted.topics if t.name in live]
     plan = plan_topics(wanted, live, admin.configs(existing), prune=request.prune)
     result = TopicsResult(env.name, env.kafka.bootstrap, request.mode, request.prune, plan)
-    if not applying or not result.pending:
+    if not request.applying or not result.pending:
         return result
     changes = ", ".join(f"{d.action.value} {d.name}" for d in result.pending)
     confirm_protected(app, env, f"change topics ({changes})", yes=request.yes)

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hyperscale.exit_codes import ExitCode
+from hyperscale.kafka.reconcile import ReconcileMode
 from hyperscale.kafka.topics.plan import ConfigChange, TopicAction, TopicDiff
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-class TopicsMode(StrEnum):
-    #: Changes were applied (or there were none to apply).
-    APPLY = "apply"
-    #: `apply --dry-run`: the plan, nothing changed; exit 0 unless something is refused.
-    DRY_RUN = "dry-run"
-    #: `diff`: the plan, nothing changed; exit 1 when the cluster differs (like `kubectl diff`).
-    DIFF = "diff"
-
-
 @dataclass(frozen=True)
 class TopicsResult:
     environment: str
     bootstrap: str
-    mode: TopicsMode
+    mode: ReconcileMode
     prune: bool
     topics: list[TopicDiff]
 
@@ -41,11 +32,11 @@ class TopicsResult:
 
     @property
     def applied(self) -> bool:
-        return self.mode is TopicsMode.APPLY and bool(self.pending)
+        return self.mode is ReconcileMode.APPLY and bool(self.pending)
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.refused or (self.mode is TopicsMode.DIFF and self.pending):
+        if self.refused or (self.mode is ReconcileMode.DIFF and self.pending):
             return ExitCode.CHECK_FAILED
         return ExitCode.OK
 
@@ -102,7 +93,7 @@ class TopicsResult:
             return "in sync: nothing to change" if not self.refused else "nothing changed"
         counts = Counter(d.action.value for d in self.pending)
         what = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()))
-        if self.mode is TopicsMode.APPLY:
+        if self.mode is ReconcileMode.APPLY:
             done = ", ".join(f"{n} {a}d" for a, n in sorted(counts.items()))
             return f"applied: {done}"
         return f"not applied ({self.mode.value}): {what}"
