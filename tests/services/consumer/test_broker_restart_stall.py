@@ -9,18 +9,16 @@ record into MySQL exactly once. Which of the two happened is printed (``-s``) fo
 
 from __future__ import annotations
 
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from hyperscale.config.models import Endpoint, Environment
+from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.local import core
-from hyperscale.local.services.base import services_root
+from tests.private_kafka import private_kafka as own_kafka
 from tests.services.consumer.support import (
     ConsumerProcess,
     EventProducer,
@@ -30,7 +28,7 @@ from tests.services.consumer.support import (
     order_event,
 )
 from tests.services.consumer.test_progress_watchdog import stall_lines
-from tests.support import free_port, free_ports, wait_for
+from tests.support import free_port, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mysql, pytest.mark.timeout(420)]
 
@@ -41,30 +39,8 @@ OUTAGE_S = 12.0  # twice the session: the group session times out while Kafka is
 
 @pytest.fixture(scope="module")
 def private_kafka(backends: Environment, shared_app: AppContext) -> Iterator[Environment]:
-    """A single-node Kafka on free ports, its data under the state directory's envs/ (the
-    same code as `hyperscale local up kafka` for a second local environment, like `dr`)."""
-    broker_port, controller_port = free_ports(2)
-    assert backends.local is not None
-    env = backends.model_copy(
-        update={
-            "name": f"consumer-restart-{uuid.uuid4().hex[:6]}",
-            "kafka": backends.kafka.model_copy(
-                # Without the services' SCRAM listener: its port is the shared broker's.
-                update={
-                    "bootstrap_servers": [Endpoint(host="127.0.0.1", port=broker_port)],
-                    "services": None,
-                }
-            ),
-            "local": backends.local.model_copy(
-                update={"kafka_controller_port": controller_port, "kafka_brokers": 1}
-            ),
-        }
-    )
-    result = core.up(env, shared_app, ["kafka"])
-    assert all(s.state.healthy for s in result.services), result.services
-    yield env
-    core.down(env, shared_app, ["kafka"])
-    shutil.rmtree(services_root(env, shared_app), ignore_errors=True)  # its data, logs, pid
+    with own_kafka(backends, shared_app, "consumer-restart") as env:
+        yield env
 
 
 def test_after_a_broker_restart_longer_than_the_session_every_record_lands_once(

@@ -6,21 +6,17 @@ benchmarks/dlq_replay.py on a fresh broker); now it asks again until its timeout
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from hyperscale.config.models import Endpoint, Environment
+from hyperscale.config.models import Environment
 from hyperscale.context import AppContext
 from hyperscale.exit_codes import ExitCode
-from hyperscale.local import core
-from hyperscale.local.services.base import services_root
 from tests.conftest import invoke
 from tests.kafka.dlq.replay.test_replay import now_ms, ours
 from tests.kafka.support import create_topic, produce_records, read_all
-from tests.support import free_ports
+from tests.private_kafka import private_kafka
 
 pytestmark = pytest.mark.kafka
 
@@ -28,27 +24,8 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def fresh_kafka(local_env: Environment, shared_app: AppContext) -> Iterator[Environment]:
     """A new single-node cluster on free ports that no group request has reached yet."""
-    broker_port, controller_port = free_ports(2)
-    assert local_env.local is not None
-    env = local_env.model_copy(
-        update={
-            "name": f"fresh-{uuid.uuid4().hex[:6]}",
-            "kafka": local_env.kafka.model_copy(
-                update={
-                    "bootstrap_servers": [Endpoint(host="127.0.0.1", port=broker_port)],
-                    "services": None,
-                }
-            ),
-            "local": local_env.local.model_copy(
-                update={"kafka_controller_port": controller_port, "kafka_brokers": 1}
-            ),
-        }
-    )
-    result = core.up(env, shared_app, ["kafka"])
-    assert all(s.state.healthy for s in result.services), result.services
-    yield env
-    core.down(env, shared_app, ["kafka"])
-    shutil.rmtree(services_root(env, shared_app), ignore_errors=True)
+    with private_kafka(local_env, shared_app, "fresh") as env:
+        yield env
 
 
 def test_a_replay_on_a_new_cluster_waits_for_its_group_coordinator(
