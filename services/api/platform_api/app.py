@@ -205,9 +205,20 @@ def _routes(app: FastAPI, started: _Started) -> None:
     @app.put("/v1/products/{sku}", response_model=Product)
     async def put_product(sku: Sku, body: ProductInput, _: CatalogWrite) -> Response:
         rt = started.get()
-        product, created = await rt.db.upsert_product(sku, body)
+        wrote = False
+
+        async def write_through(stored: Product) -> None:
+            nonlocal wrote
+            wrote = True
+            await rt.cache.store(sku, stored.model_dump_json().encode())
+
+        try:
+            product, created = await rt.db.upsert_product(sku, body, before_commit=write_through)
+        except Exception:
+            if wrote:  # a copy of a row that may have been rolled back: MySQL answers next
+                await rt.cache.forget(sku)
+            raise
         payload = product.model_dump_json().encode()
-        await rt.cache.store(sku, payload)
         return Response(
             payload,
             status_code=201 if created else 200,

@@ -4,7 +4,9 @@ update).
 An update stores the new copy itself rather than deleting the old one, and a read only fills a
 key that holds nothing: a read that missed and went to the replica may carry a row from before
 the update (the replica lags), and its fill must not replace the copy the update stored, or the
-old product would be served, and orders priced at it, for the whole TTL.
+old product would be served, and orders priced at it, for the whole TTL. Updates of one product
+write their copies in the order their rows commit: each writes before its commit, while the
+row's lock holds the next update back (``Database.upsert_product``).
 
 A cache must never turn a Redis outage into an API outage: a read that cannot reach Redis is a
 miss (MySQL answers), a fill that fails is skipped. The outage is logged once when it starts and
@@ -132,6 +134,15 @@ class ProductCache:
             return False
         self._note_healthy()
         return True
+
+    async def forget(self, sku: str) -> None:
+        """Drop the cached copy (the next read fills it from MySQL); an outage is only logged,
+        and the copy then expires within the TTL."""
+        try:
+            await bounded(self._client.delete(self.key(sku)))
+        except DependencyUnavailableError as exc:
+            CACHE_INVALIDATION_FAILURES.inc()
+            log.warning("could not drop %s: %s", self.key(sku), exc.message)
 
     def _note_outage(self, exc: DependencyUnavailableError) -> None:
         if not self._outage:

@@ -151,10 +151,20 @@ class Database:
 
         return await self._run(role, fetch)
 
-    async def upsert_product(self, sku: str, product: ProductInput) -> tuple[Product, bool]:
-        """Insert or update on the writer; returns the stored row and whether it was created."""
+    async def upsert_product(
+        self,
+        sku: str,
+        product: ProductInput,
+        before_commit: Callable[[Product], Awaitable[object]] | None = None,
+    ) -> tuple[Product, bool]:
+        """Insert or update on the writer; returns the stored row and whether it was created.
+
+        ``before_commit`` gets the row while the transaction still holds its lock: an update of
+        the same product waits for that commit, so what it does (the cache's copy) happens in
+        the order the rows are committed. A failure after it rolls the row back."""
 
         async def upsert(cursor: Any) -> tuple[Product, bool]:
+            await cursor.execute("START TRANSACTION")
             affected = await cursor.execute(
                 "INSERT INTO products (sku, name, description, price_cents, currency, updated_at)"
                 " VALUES (%s, %s, %s, %s, %s, UTC_TIMESTAMP())"
@@ -168,9 +178,13 @@ class Database:
                 " FROM products WHERE sku = %s",
                 (sku,),
             )
-            row = await cursor.fetchone()
+            stored = Product.model_validate(await cursor.fetchone())
+            if before_commit is not None:
+                await before_commit(stored)
+            # Closing the connection on any failure (see _run) rolls back what is not committed.
+            await cursor.execute("COMMIT")
             # MySQL counts 1 for an inserted row, 2 for an updated one, 0 for no change.
-            return Product.model_validate(row), affected == 1
+            return stored, affected == 1
 
         return await self._run("writer", upsert)
 

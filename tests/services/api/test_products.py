@@ -162,6 +162,35 @@ def test_a_read_that_raced_an_update_does_not_cache_the_old_row(
     cache.close()
 
 
+def test_racing_updates_of_one_product_leave_the_last_committed_copy_cached(
+    api: ApiClient, backends: Backends
+) -> None:
+    """Updates of one SKU sent together: the copy in Redis is the row MySQL committed last.
+    Before, each update wrote its copy after its own commit, in no particular order, so an
+    update that committed first but wrote its copy last left an old price cached for the
+    whole TTL, and orders were priced at it."""
+    sku, cache = unique_sku("PUTS"), backends.redis()
+    body = {"name": "Raced updates", "price_cents": 1000, "currency": "EUR"}
+    assert api.put(f"/v1/products/{sku}", body).status == 201
+    conn = backends.mysql()
+    with ThreadPoolExecutor(8) as pool:
+        for round_ in range(20):
+            prices = [2000 + 10 * round_ + n for n in range(8)]
+            replies = list(
+                pool.map(
+                    lambda p: api.put(f"/v1/products/{sku}", body | {"price_cents": p}), prices
+                )
+            )
+            assert all(r.status == 200 for r in replies), replies
+            with conn.cursor() as cur:
+                cur.execute("SELECT price_cents FROM products WHERE sku = %s", (sku,))
+                committed = cur.fetchone()[0]
+            cached = json.loads(cache.get(f"product:{sku}"))["price_cents"]
+            assert (round_, cached) == (round_, committed)
+    conn.close()
+    cache.close()
+
+
 def _waiting_on_products(admin: Any) -> bool:
     with admin.cursor() as cur:
         cur.execute(
