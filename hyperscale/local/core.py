@@ -127,6 +127,7 @@ def _ensure_running_locked(
     if running is not None:
         progress(f"{service.name}: already running (pid {running.pid}), checking it answers")
         detail = _wait_ready(service, stop)
+        _refuse_older_configuration(service)
         service.after_ready()
         return _outcome(service, ServiceState.REUSED, detail, running.pid, started)
     _refuse_foreign_ports(service)
@@ -150,6 +151,30 @@ def _refuse_foreign_ports(service: BackingService) -> None:
             f"{service.name}: port {ports} is in use by a process that"
             f" hyperscale did not start (state directory {service.app.state_dir})",
             hint=f"stop that process or change the {service.name} port in the environment file",
+        )
+
+
+#: How long every address of a running service has to answer before it is called older.
+LISTENING_GRACE_S = 5.0
+
+
+def _refuse_older_configuration(service: BackingService) -> None:
+    """A running service must listen on every address the environment gives it now. One that
+    does not was started with an older configuration (a broker from before the services' own
+    listener): reusing it would fail later, in whatever first connects there."""
+    deadline = time.monotonic() + LISTENING_GRACE_S
+    while True:
+        answering = service.ports_in_use()
+        silent = [e for e in service.endpoints() if e not in answering]
+        if not silent or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    if silent:
+        addresses = ", ".join(f"{e.host}:{e.port}" for e in silent)
+        raise ExternalSystemError(
+            f"{service.name} runs with an older configuration: nothing answers on {addresses}",
+            hint=f"restart it: `hyperscale local down {service.name}` then"
+            f" `hyperscale local up {service.name}` (its data is kept)",
         )
 
 
