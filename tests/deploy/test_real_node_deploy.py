@@ -102,6 +102,14 @@ def test_the_platform_runs_on_the_real_node_ready_through_its_own_probes(
     assert status.imageID.rsplit("@", 1)[1] == pod.spec.containers[0].image.rsplit("@", 1)[1]
     probe = pod.spec.containers[0].readinessProbe
     assert probe.httpGet is not None  # a real HTTP probe the kubelet ran against the pod
+    # Its own Kafka login (the broker's SCRAM listener, where only ACLs grant anything), its
+    # password only in its own mounted Secret: /readyz and the smoke below go through them.
+    service = workload.removeprefix("platform-")
+    variables = {e.name: e.value for e in pod.spec.containers[0].env or []}
+    assert variables["KAFKA_SASL_USERNAME"] == f"hyperscale-{service}"
+    assert f"platform-kafka-{service}" in {
+        v.secret.secretName for v in pod.spec.volumes if v.secret
+    }
 
 
 def test_smoke_sends_orders_through_the_api_pod_and_finds_them_in_mysql(

@@ -84,8 +84,15 @@ def up(
 
 def backing_service_ports(env: Environment) -> list[int]:
     """The local backing services a pod on the real node reaches at its own 127.0.0.1: Kafka's
-    brokers (whose metadata names 127.0.0.1), MariaDB writer and reader, Redis."""
-    endpoints = [*env.kafka.bootstrap_servers, env.mysql.writer, env.mysql.reader]
+    brokers (whose metadata names 127.0.0.1) on the services' own listeners too, MariaDB
+    writer and reader, Redis."""
+    services = env.kafka.services
+    endpoints = [
+        *env.kafka.bootstrap_servers,
+        *(services.bootstrap_servers or [] if services else []),
+        env.mysql.writer,
+        env.mysql.reader,
+    ]
     endpoints.append(env.redis.endpoint)
     return sorted({e.port for e in endpoints if e.is_loopback})
 
