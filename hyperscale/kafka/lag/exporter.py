@@ -230,7 +230,7 @@ def serve(
         with stop_requests() as stopped:
             while not stopped.wait(0.5):
                 pass
-    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the main thread
+    except KeyboardInterrupt:  # a second Ctrl-C (the first ends the loop above)
         pass
     finally:
         readings.stop()
