@@ -1,10 +1,19 @@
-"""Options shared by the Kafka commands."""
+"""Options shared by the Kafka commands, and how the reconcile commands run."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from hyperscale.boundary import run_env_command
+
+if TYPE_CHECKING:
+    from hyperscale.config.models import Environment
+    from hyperscale.context import AppContext
+    from hyperscale.kafka.reconcile import ReconcileRequest
+    from hyperscale.output import OutputFormat, Result
 
 BootstrapOption = Annotated[
     str | None,
@@ -35,3 +44,17 @@ ConsentOption = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Consent: for --prune, and for a protected environment."),
 ]
+
+
+def run_reconcile(
+    ctx: typer.Context,
+    command: str,
+    request: ReconcileRequest,
+    env: str | None,
+    output: OutputFormat,
+    reconcile: Callable[[Environment, AppContext, ReconcileRequest], Result],
+) -> None:
+    """`kafka topics|acls apply|diff`: ``reconcile`` the environment with ``request``."""
+    run_env_command(
+        ctx, command, output, env, lambda environment, app: reconcile(environment, app, request)
+    )

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from hyperscale.boundary import run_env_command
 from hyperscale.kafka.options import (
     BootstrapOption,
     ConsentOption,
     PlanOnlyOption,
     TimeoutOption,
+    run_reconcile,
 )
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat
-
-if TYPE_CHECKING:
-    from hyperscale.config.models import Environment
-    from hyperscale.context import AppContext
-    from hyperscale.kafka.acls.results import AclsResult
-    from hyperscale.kafka.reconcile import ReconcileRequest
 
 app = command_group(
     "Least privilege on Kafka: the ACLs of the services' own identities (kafka.services) and"
@@ -51,11 +45,12 @@ def acls_apply(
 ) -> None:
     """Create the ACLs the environment grants; with --prune also delete those of its
     principals it does not grant (creations first)."""
+    from hyperscale.kafka.acls.core import reconcile_acls
     from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
     mode = ReconcileMode.DRY_RUN if dry_run else ReconcileMode.APPLY
     request = ReconcileRequest(mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
-    _run(ctx, "kafka acls apply", request, env, output)
+    run_reconcile(ctx, "kafka acls apply", request, env, output, reconcile_acls)
 
 
 @app.command("diff")
@@ -69,24 +64,10 @@ def acls_diff(
 ) -> None:
     """The plan apply would carry out; changes nothing. Exit 1 when the cluster's ACLs differ
     from the environment's grants (missing, or granted beyond them), 0 when in sync."""
+    from hyperscale.kafka.acls.core import reconcile_acls
     from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
 
     request = ReconcileRequest(
         ReconcileMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout
     )
-    _run(ctx, "kafka acls diff", request, env, output)
-
-
-def _run(
-    ctx: typer.Context,
-    command: str,
-    request: ReconcileRequest,
-    env: str | None,
-    output: OutputFormat,
-) -> None:
-    from hyperscale.kafka.acls.core import reconcile_acls
-
-    def body(environment: Environment, app_ctx: AppContext) -> AclsResult:
-        return reconcile_acls(environment, app_ctx, request)
-
-    run_env_command(ctx, command, output, env, body)
+    run_reconcile(ctx, "kafka acls diff", request, env, output, reconcile_acls)

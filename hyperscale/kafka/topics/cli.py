@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from hyperscale.boundary import run_env_command
 from hyperscale.kafka.options import (
     BootstrapOption,
     ConsentOption,
     PlanOnlyOption,
     TimeoutOption,
+    run_reconcile,
 )
 from hyperscale.options import EnvOption, OutputOption, command_group
 from hyperscale.output import OutputFormat
-
-if TYPE_CHECKING:
-    from hyperscale.config.models import Environment
-    from hyperscale.context import AppContext
-    from hyperscale.kafka.reconcile import ReconcileRequest
-    from hyperscale.kafka.topics.results import TopicsResult
 
 app = command_group(
     "Topics as code: templates/kafka/topics.yaml.j2 against the cluster (create, add"
@@ -51,10 +45,11 @@ def topics_apply(
     """Make the cluster's topics match the template. Exit 1 when the template asks what
     Kafka cannot do (fewer partitions, another replication factor); the rest is applied."""
     from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
+    from hyperscale.kafka.topics.core import reconcile_topics
 
     mode = ReconcileMode.DRY_RUN if dry_run else ReconcileMode.APPLY
     request = ReconcileRequest(mode, prune=prune, yes=yes, bootstrap=bootstrap, timeout=timeout)
-    _run(ctx, "kafka topics apply", request, env, output)
+    run_reconcile(ctx, "kafka topics apply", request, env, output, reconcile_topics)
 
 
 @app.command("diff")
@@ -69,23 +64,9 @@ def topics_diff(
     """The plan apply would carry out; changes nothing. Exit 1 when the cluster differs from
     the template (drift), 0 when in sync."""
     from hyperscale.kafka.reconcile import ReconcileMode, ReconcileRequest
+    from hyperscale.kafka.topics.core import reconcile_topics
 
     request = ReconcileRequest(
         ReconcileMode.DIFF, prune=prune, bootstrap=bootstrap, timeout=timeout
     )
-    _run(ctx, "kafka topics diff", request, env, output)
-
-
-def _run(
-    ctx: typer.Context,
-    command: str,
-    request: ReconcileRequest,
-    env: str | None,
-    output: OutputFormat,
-) -> None:
-    from hyperscale.kafka.topics.core import reconcile_topics
-
-    def body(environment: Environment, app_ctx: AppContext) -> TopicsResult:
-        return reconcile_topics(environment, app_ctx, request)
-
-    run_env_command(ctx, command, output, env, body)
+    run_reconcile(ctx, "kafka topics diff", request, env, output, reconcile_topics)
